@@ -1,0 +1,37 @@
+# momentum_viz: `make run` serves the app, `make test` runs every check, `make bench` measures.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON3 ?= python3
+
+.PHONY: run test lint bench bench-quick load clean
+
+$(VENV)/.runtime-installed: requirements.txt
+	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Serves on $STREAMLIT_SERVER_PORT when set (Streamlit reads it), else 8501.
+run: $(VENV)/.runtime-installed
+	$(VENV)/bin/streamlit run app.py
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+
+test: $(VENV)/.dev-installed
+	CHROMIUM_PATH="$$(PYTHON=$(PY) ./scripts/ensure-chromium.sh)" && export CHROMIUM_PATH && \
+	$(VENV)/bin/ruff check . && \
+	$(PY) -m pytest
+
+bench: $(VENV)/.dev-installed
+	$(PY) -m benchmarks
+
+bench-quick: $(VENV)/.dev-installed
+	$(PY) -m benchmarks --quick
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
