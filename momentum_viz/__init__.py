@@ -1,0 +1,41 @@
+"""momentum_viz: gradient descent with momentum, exactly and fast, on 2-D loss surfaces.
+
+>>> import momentum_viz as mv
+>>> run = mv.simulate(mv.get_surface("ravine"), optimizer="momentum", lr=0.035, beta=0.8,
+...                   steps=200)
+"""
+
+from momentum_viz import theory
+from momentum_viz.formula import FormulaError, parse_formula
+from momentum_viz.metrics import DEFAULT_TOL, Metrics, run_metrics
+from momentum_viz.optimizers import OPTIMIZERS, RULES, effective_lr
+from momentum_viz.presets import SURFACE_IDS, get_surface, list_surfaces
+from momentum_viz.simulate import Run, RunSpec, simulate, simulate_many
+from momentum_viz.surface import Surface, surface_from_formula
+from momentum_viz.sweep import Sweep, sweep
+
+SURFACES = SURFACE_IDS
+
+__all__ = [
+    "DEFAULT_TOL",
+    "OPTIMIZERS",
+    "RULES",
+    "SURFACES",
+    "SURFACE_IDS",
+    "FormulaError",
+    "Metrics",
+    "Run",
+    "RunSpec",
+    "Surface",
+    "Sweep",
+    "effective_lr",
+    "get_surface",
+    "list_surfaces",
+    "parse_formula",
+    "run_metrics",
+    "simulate",
+    "simulate_many",
+    "surface_from_formula",
+    "sweep",
+    "theory",
+]

@@ -1,0 +1,91 @@
+"""(lr, β) sweeps: every cell of the grid is a trajectory of the same batch loop as ``simulate``.
+
+Nothing per step is kept: per cell the loop tracks the last step that was outside tolerance, the
+extremes of the position and the largest loss (NaN propagates through ``np.maximum``), which is
+exactly what the divergence and convergence definitions of ``Run`` need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
+from momentum_viz.metrics import DEFAULT_TOL, not_converged_test
+from momentum_viz.surface import Point, Surface
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Results over an (lr, β) grid; every array has shape (len(betas), len(lrs))."""
+
+    surface: Surface
+    optimizer: str
+    lrs: np.ndarray
+    betas: np.ndarray
+    start: Point
+    steps: int
+    tol: float
+    final_loss: np.ndarray
+    diverged: np.ndarray
+    steps_to_converge: np.ndarray
+    """The same number as ``Run.metrics().steps_to_converge``; −1 where it never converged."""
+
+    def best(self) -> tuple[float, float] | None:
+        """(lr, β) of the fastest converging cell (ties: lowest final loss), or None."""
+        ok = self.steps_to_converge >= 0
+        if not ok.any():
+            return None
+        key = np.where(ok, self.steps_to_converge, np.iinfo(np.int64).max)
+        rows, cols = np.nonzero(key == key.min())
+        pick = np.argmin(np.nan_to_num(self.final_loss[rows, cols], nan=np.inf))
+        return float(self.lrs[cols[pick]]), float(self.betas[rows[pick]])
+
+
+def sweep(
+    surface: Surface,
+    *,
+    optimizer: str,
+    lrs,
+    betas,
+    start: Point | None = None,
+    steps: int,
+    tol: float = DEFAULT_TOL,
+    noise: float = 0.0,
+    seed: int = 0,
+) -> Sweep:
+    """Run ``optimizer`` for every (lr, β) pair of the grid as one vectorized batch."""
+    steps = check_steps(steps)
+    lrs, betas = np.asarray(lrs, np.float64).ravel(), np.asarray(betas, np.float64).ravel()
+    start = surface.start if start is None else (float(start[0]), float(start[1]))
+    shape = (len(betas), len(lrs))
+    n = shape[0] * shape[1]
+    batch = Batch.of([optimizer] * n, np.tile(lrs, shape[0]), np.repeat(betas, shape[1]))
+    outside = not_converged_test(surface, tol)
+    theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
+    last_outside = np.full(n, -1, dtype=np.int64)
+    high, low = theta0.copy(), theta0.copy()
+    peak_loss = np.full(n, -np.inf)
+    value = None
+    with np.errstate(all="ignore"):
+        for k, theta, _, g in iterate(
+            surface, batch, theta0, steps, gradient_noise(noise, steps, seed)
+        ):
+            value = value or surface.bind_value(theta)
+            f = value()
+            np.copyto(last_outside, k, where=outside(f, g))
+            np.maximum(peak_loss, f, out=peak_loss)
+            np.maximum(high, theta, out=high)
+            np.minimum(low, theta, out=low)
+        center, radius = np.array(surface.center)[:, None], surface.escape_radius
+        in_box = (high - center <= radius) & (center - low <= radius)
+    diverged = ~(np.all(in_box, axis=0) & np.isfinite(peak_loss))
+    converged = ~diverged & (last_outside < steps)
+    return Sweep(
+        surface=surface, optimizer=optimizer, lrs=lrs, betas=betas, start=start, steps=steps,
+        tol=tol,
+        final_loss=np.where(diverged, np.nan, f).reshape(shape),
+        diverged=diverged.reshape(shape),
+        steps_to_converge=np.where(converged, last_outside + 1, -1).reshape(shape),
+    )
