@@ -17,14 +17,14 @@ _PRESETS: dict[str, dict] = {
     "ravine": dict(
         name="Ravine (ill-conditioned quadratic, κ = 50)",
         formula="(x + y)^2/4 + 25(x - y)^2/2",
-        domain=((-3, 3), (-3, 3)), start=(-2.5, -1.6), minima=[(0, 0)], lr=0.035, beta=0.8,
+        domain=((-3, 3), (-3, 3)), start=(-2.5, -1.6), minima=[(0, 0)], lr=0.038, beta=0.6,
         description="A long diagonal valley: curvature 50 across it and 1 along it. SGD "
                     "bounces between the walls; momentum builds speed along the floor.",
     ),
     "rosenbrock": dict(
         name="Rosenbrock's banana",
         formula="(1 - x)^2 + 100(y - x^2)^2",
-        domain=((-2, 2), (-1, 3)), start=(-1.2, 1.0), minima=[(1, 1)], lr=0.001, beta=0.9,
+        domain=((-2, 2), (-1, 3)), start=(-1.2, 1.0), minima=[(1, 1)], lr=0.002, beta=0.9,
         description="A curved, nearly flat valley: finding it is easy, following it to (1, 1) "
                     "is slow for plain gradient descent.",
     ),

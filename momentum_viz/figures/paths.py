@@ -1,0 +1,293 @@
+"""The main picture: runs drawn over the surface's contour, with balls that Play moves along them.
+
+Animation happens in the browser (plotly frames): the contour and full paths are static traces;
+each frame moves only the balls and the two arrows, so frames stay tiny and need no redraw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+
+from momentum_viz.figures.raster import banded_image, png_data_uri
+from momentum_viz.figures.style import FONT, SURFACE_SCALE, run_colors, run_name
+from momentum_viz.simulate import Run
+from momentum_viz.surface import Surface
+
+MAX_FRAMES = 150
+SLIDER_STOPS = 50
+"""The slider offers fewer stops than there are frames: each stop costs the browser a tick."""
+BANDS = 24
+PLAY_SECONDS = 8.0
+LOG_SPREAD = 8.0
+"""Contour levels go log-spaced when max(f) − min(f) exceeds this many times the median gap."""
+ARROW_FRACTION = 0.12
+"""The longer arrow is this fraction of the plot's width; the other keeps its relative size."""
+
+
+@dataclass(frozen=True)
+class HeightScale:
+    """How f maps to a plotted height: log₁₀(f − lo + floor) when f spans orders of magnitude
+    over the view (so valleys keep their detail), f itself otherwise."""
+
+    log: bool
+    lo: float = 0.0
+    floor: float = 0.0
+
+    @classmethod
+    def of(cls, z: np.ndarray) -> HeightScale:
+        finite = z[np.isfinite(z)]
+        if finite.size == 0:
+            return cls(False)
+        lo = float(finite.min())
+        spread, typical = float(finite.max()) - lo, float(np.median(finite)) - lo
+        if spread > 0 and typical > 0 and spread / typical > LOG_SPREAD:
+            return cls(True, lo, spread * 1e-5)
+        return cls(False)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            values = np.where(np.isfinite(values), values, np.nan)
+            return np.log10(values - self.lo + self.floor) if self.log else values
+
+    def value_at(self, height: float) -> float:
+        """f at a plotted height (for tick labels)."""
+        return 10**height - self.floor + self.lo if self.log else height
+
+
+def surface_background(surface: Surface, bounds=None, pixels: int = 480):
+    """The surface under the paths: a banded image of f (log-spaced bands when f spans orders
+    of magnitude) as a layout image, and an invisible trace that carries its colour bar."""
+    (x0, x1), (y0, y1) = bounds or surface.domain
+    width = pixels
+    height = max(2, round(pixels * (y1 - y0) / (x1 - x0)))
+    xs = np.linspace(x0, x1, width)
+    ys = np.linspace(y1, y0, height)  # image rows run from the top
+    z = surface.f(*np.meshgrid(xs, ys))
+    scale = HeightScale.of(z)
+    heights = scale(z)
+    image = dict(source=png_data_uri(banded_image(heights, SURFACE_SCALE, BANDS)),
+                 xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                 sizing="stretch", layer="below")
+    finite = heights[np.isfinite(heights)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    ticks = np.linspace(lo, hi, 6)
+    colorbar = go.Scatter(
+        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="f",
+        marker=dict(colorscale=SURFACE_SCALE, cmin=lo, cmax=hi, color=[lo], showscale=True,
+                    colorbar=dict(title=dict(text="f"), tickvals=ticks, thickness=14,
+                                  ticktext=[f"{scale.value_at(t):.4g}" for t in ticks])))
+    return image, colorbar
+
+
+class AnimatedFigure(go.Figure):
+    """A ``go.Figure`` whose animation frames and controls are kept as plain dicts.
+
+    plotly validates every property of every frame on assignment (about 1 ms a frame), which
+    would dominate a page update; these frames are generated here, not typed by anyone. They
+    are merged back in ``to_dict``, which ``to_json``, ``to_html`` and Streamlit all use."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._plain_frames: list[dict] = []
+        self._plain_layout: dict = {}
+
+    def set_animation(self, frames: list[dict], controls: dict) -> None:
+        """Frames, and layout entries (buttons, slider) that go with them."""
+        self._plain_frames, self._plain_layout = frames, controls
+
+    def to_dict(self) -> dict:
+        spec = super().to_dict()
+        spec["frames"] = self._plain_frames
+        spec["layout"].update(self._plain_layout)
+        return spec
+
+
+def path_figure(
+    surface: Surface,
+    runs: Sequence[Run],
+    *,
+    arrows_for: int | None = None,
+    max_frames: int = MAX_FRAMES,
+    click_grid: int = 0,
+    with_lr: bool = False,
+) -> go.Figure:
+    """Contour + every run's complete path + balls animated by Play / the step slider.
+
+    ``arrows_for`` picks the run whose downhill direction −∇f and velocity are drawn as arrows
+    at the ball (default: the first run that is not plain SGD). ``click_grid`` > 0 adds an
+    invisible grid of that many points per side that can be clicked to choose a start point.
+    """
+    bounds = _view_bounds(surface, runs)
+    colors = run_colors(runs)
+    frame_steps = _frame_steps(max(r.steps for r in runs), max_frames) if runs else []
+    image, colorbar = surface_background(surface, bounds)
+    fig = AnimatedFigure(colorbar)
+    fig.add_layout_image(image)
+    if click_grid:
+        fig.add_trace(_click_grid(bounds, click_grid))
+    if surface.minima:
+        mx, my = np.array(surface.minima).T
+        fig.add_trace(go.Scatter(
+            x=mx, y=my, mode="markers", name="minima",
+            marker=dict(symbol="star", size=15, color="#F0E442", line=dict(width=1.2,
+                        color="#000000")),
+            hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
+    if runs:
+        sx, sy = runs[0].start
+        fig.add_trace(go.Scatter(
+            x=[sx], y=[sy], mode="markers", name="start",
+            marker=dict(symbol="circle-open", size=16, color="#000000", line=dict(width=2.5)),
+            hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
+    for run, color in zip(runs, colors, strict=True):
+        fig.add_traces(_path_traces(run, color, with_lr))
+    if arrows_for is None:
+        arrows_for = next((i for i, r in enumerate(runs) if r.optimizer != "sgd"), None)
+    moving_start = len(fig.data)
+    fig.add_traces(_moving_traces(runs, colors, arrows_for,
+                                  _moving_coords(runs, arrows_for, 0, bounds)))
+    moving = list(range(moving_start, len(fig.data)))
+    # Frames carry only the coordinates that move.
+    frames = [dict(name=str(k), traces=moving,
+                   data=[dict(type="scatter", x=x, y=y)
+                         for x, y in _moving_coords(runs, arrows_for, k, bounds)])
+              for k in frame_steps]
+    fig.set_animation(frames, _controls(frame_steps))
+    _layout(fig, bounds)
+    return fig
+
+
+def _path_traces(run: Run, color: str, with_lr: bool) -> list[go.Scatter]:
+    last = _last_finite(run)
+    path, loss = run.path[: last + 1], run.loss[: last + 1]
+    steps = np.arange(last + 1)
+    name = run_name(run, with_lr)
+    traces = [go.Scatter(
+        x=path[:, 0], y=path[:, 1], mode="lines+markers" if last <= 600 else "lines",
+        name=name, legendgroup=name, line=dict(color=color, width=2.5),
+        marker=dict(size=4, color=color), customdata=np.column_stack([steps, loss]),
+        hovertemplate=f"{run.label}<br>step %{{customdata[0]}}<br>(%{{x:.4g}}, %{{y:.4g}})"
+                      "<br>f = %{customdata[1]:.4g}<extra></extra>")]
+    if run.diverged_at is not None:
+        traces.append(go.Scatter(
+            x=path[-1:, 0], y=path[-1:, 1], mode="markers+text", legendgroup=name,
+            showlegend=False, text=[f"diverged at step {run.diverged_at}"],
+            textposition="top center", textfont=dict(color=color),
+            marker=dict(symbol="x", size=14, color=color, line=dict(width=1)),
+            hovertemplate=f"{run.label} diverged at step {run.diverged_at}<extra></extra>"))
+    return traces
+
+
+def _moving_coords(runs, arrows_for, k, bounds) -> list[tuple[list, list]]:
+    """(x, y) at step k of the balls, then of the two arrows of run ``arrows_for``."""
+    at = [min(k, _last_finite(r)) for r in runs]
+    coords = [([r.path[i, 0] for r, i in zip(runs, at, strict=True)],
+               [r.path[i, 1] for r, i in zip(runs, at, strict=True)])]
+    if arrows_for is None:
+        return coords
+    run, i = runs[arrows_for], at[arrows_for]
+    downhill = -run.grad[i]
+    velocity = -run.velocity[min(i + 1, _last_finite(run))]  # the velocity of the next move
+    longest = max(np.hypot(*downhill), np.hypot(*velocity))
+    width = bounds[0][1] - bounds[0][0]
+    scale = ARROW_FRACTION * width / longest if np.isfinite(longest) and longest > 0 else 0.0
+    for vector in (downhill, velocity):
+        end = run.path[i] + vector * scale
+        coords.append(([run.path[i, 0], end[0]], [run.path[i, 1], end[1]]))
+    return coords
+
+
+def _moving_traces(runs, colors, arrows_for, coords) -> list[go.Scatter]:
+    """The styled balls and arrows, placed at ``coords``."""
+    (bx, by), *arrows = coords
+    traces = [go.Scatter(
+        x=bx, y=by, mode="markers", name="position", showlegend=False, hoverinfo="skip",
+        marker=dict(size=15, color=colors, line=dict(width=2, color="#ffffff")))]
+    if arrows:
+        styles = [("#000000", "−∇f (downhill)", "dot"),
+                  (colors[arrows_for], f"velocity of {runs[arrows_for].label}", "solid")]
+        for (x, y), (color, name, dash) in zip(arrows, styles, strict=True):
+            traces.append(go.Scatter(
+                x=x, y=y, mode="lines+markers", name=name, hoverinfo="skip",
+                line=dict(color=color, width=3, dash=dash),
+                marker=dict(symbol="arrow", angleref="previous", size=[0, 14], color=color)))
+    return traces
+
+
+def _click_grid(bounds, n: int) -> go.Scatter:
+    (x0, x1), (y0, y1) = bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return go.Scatter(
+        x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to start here",
+        showlegend=False, marker=dict(size=10, opacity=0, color="#000000"),
+        hovertemplate="start here: (%{x:.3g}, %{y:.3g})<extra></extra>")
+
+
+def _last_finite(run: Run) -> int:
+    """Index of the last row that can be drawn: before divergence, or all of it."""
+    if run.diverged_at is None:
+        return run.steps
+    ok = np.all(np.isfinite(run.path[: run.diverged_at + 1]), axis=1) \
+        & np.isfinite(run.loss[: run.diverged_at + 1])
+    return int(np.flatnonzero(ok)[-1])
+
+
+def _frame_steps(steps: int, max_frames: int) -> list[int]:
+    return [int(k) for k in np.unique(np.linspace(0, steps, min(steps + 1, max_frames))
+                                      .round().astype(int))]
+
+
+def _slider_stops(frame_steps: list[int]) -> list[int]:
+    stride = max(1, -(-len(frame_steps) // SLIDER_STOPS))
+    stops = frame_steps[::stride]
+    return stops if stops[-1] == frame_steps[-1] else [*stops, frame_steps[-1]]
+
+
+def _view_bounds(surface: Surface, runs: Sequence[Run]):
+    """The domain, widened to include a start point set outside it."""
+    (x0, x1), (y0, y1) = surface.domain
+    for run in runs[:1]:
+        sx, sy = run.start
+        pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+        x0, x1 = min(x0, sx - pad_x), max(x1, sx + pad_x)
+        y0, y1 = min(y0, sy - pad_y), max(y1, sy + pad_y)
+    return (x0, x1), (y0, y1)
+
+
+def _layout(fig: go.Figure, bounds) -> None:
+    (x0, x1), (y0, y1) = bounds
+    fig.update_layout(
+        font=FONT, height=700, margin=dict(l=10, r=10, t=30, b=10),
+        plot_bgcolor="#ffffff", uirevision="paths",
+        xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False,
+                   zeroline=False),
+        yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1,
+                   constrain="domain", showgrid=False, zeroline=False),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0, bgcolor="rgba(0,0,0,0)"),
+    )
+
+
+def _controls(frame_steps: list[int]) -> dict:
+    """Play / Pause buttons and a step slider, all animating in the browser."""
+    duration = max(15, int(1000 * PLAY_SECONDS / max(len(frame_steps), 1)))
+    play = dict(frame=dict(duration=duration, redraw=False), fromcurrent=True,
+                transition=dict(duration=0), mode="immediate")
+    jump = dict(frame=dict(duration=0, redraw=False), mode="immediate",
+                transition=dict(duration=0))
+    return dict(
+        updatemenus=[dict(
+            type="buttons", direction="left", x=0, y=-0.02, xanchor="left", yanchor="top",
+            pad=dict(t=0, r=10), showactive=False,
+            buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
+                     dict(label="Pause", method="animate", args=[[None], jump])])],
+        sliders=[dict(
+            active=0, x=0.2, y=-0.02, len=0.8, xanchor="left", yanchor="top",
+            pad=dict(t=0), ticklen=0, tickwidth=0, font=dict(color="rgba(0,0,0,0)"),
+            currentvalue=dict(prefix="step ", visible=True, xanchor="right",
+                              font=dict(color="#333333", size=15)),
+            steps=[dict(label=str(k), method="animate", args=[[str(k)], jump])
+                   for k in _slider_stops(frame_steps)])],
+    )

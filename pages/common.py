@@ -1,0 +1,266 @@
+"""Streamlit helpers shared by every page: the setup's life cycle (URL → widgets → URL), the
+shared controls, the current surface, cached computations and the share link."""
+
+from __future__ import annotations
+
+import math
+from urllib.parse import urlencode
+
+import plotly.graph_objects as go
+import streamlit as st
+
+import momentum_viz as mv
+from momentum_viz.figures import loss_figure, path_figure, surface3d_figure
+from pages.params import (
+    BETA_RANGE,
+    CUSTOM,
+    LR_RANGE,
+    NOISE_MAX,
+    OPTIMIZER_NAMES,
+    SEED_MAX,
+    STEPS_RANGE,
+    ParamError,
+    default_setup,
+    domain_of,
+    parse_betas,
+    query_from_setup,
+    run_specs,
+    setup_from_query,
+    surface_defaults,
+)
+
+CACHE = dict(max_entries=64, ttl=3600, show_spinner=False)
+"""Bounded caches: a classroom typing many formulas must not grow the server's memory."""
+
+
+# -- the setup's life cycle ----------------------------------------------------------------------
+def begin_page(page: str) -> dict:
+    """Call first on every page. On a session's first run the setup comes from the URL (with a
+    warning per unusable parameter); on the first run of a page the widgets take its values."""
+    state = st.session_state
+    if "setup" not in state:
+        state.setup, state.url_warnings = setup_from_query(st.query_params.to_dict())
+    if state.get("page") != page:
+        push_widgets(state.setup)
+        state.page = page
+    for warning in state.pop("url_warnings", []):
+        st.warning(warning, icon="⚠️")
+    return state.setup
+
+
+def finish_page() -> dict:
+    """Call after the controls: reads the widgets into the setup and mirrors it in the URL."""
+    state = st.session_state
+    state.setup = read_widgets(state.setup)
+    query = query_from_setup(state.setup)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    return state.setup
+
+
+def apply_setup(setup: dict) -> None:
+    """Replace the whole setup (a lesson, a "use best" button): for use in a callback."""
+    st.session_state.setup = setup
+    push_widgets(setup)
+
+
+def push_widgets(setup: dict) -> None:
+    """Give every control the setup's value (widgets read their value from session state)."""
+    state = st.session_state
+    for name in ("surface", "formula", "xmin", "xmax", "ymin", "ymax", "beta", "steps",
+                 "x0", "y0", "noise", "seed", "compare"):
+        state[name] = setup[name]
+    state.lr = setup["lr"]
+    state.lr_log = _log_lr(setup["lr"])
+    state.opt = list(setup["opt"])
+    state.sgd_own = setup["sgd_lr"] is not None
+    state.sgd_lr = setup["sgd_lr"] if setup["sgd_lr"] is not None else setup["lr"]
+    state.betas = ", ".join(f"{b:g}" for b in setup["betas"])
+
+
+def read_widgets(setup: dict) -> dict:
+    """The setup as the controls now show it (controls a page does not render keep their value)."""
+    state = st.session_state
+    new = dict(setup)
+    for name in ("surface", "formula", "xmin", "xmax", "ymin", "ymax", "lr", "beta", "x0",
+                 "y0", "noise", "compare"):
+        if name in state:
+            new[name] = state[name]
+    for name in ("steps", "seed"):
+        if name in state:
+            new[name] = int(state[name])
+    if "opt" in state:
+        new["opt"] = [o for o in mv.OPTIMIZERS if o in state.opt]
+    if "sgd_own" in state:
+        new["sgd_lr"] = state.sgd_lr if state.sgd_own else None
+    if "betas" in state:
+        try:
+            new["betas"] = parse_betas(state.betas)
+        except ParamError as exc:
+            st.warning(f"β values {exc}; keeping {', '.join(f'{b:g}' for b in setup['betas'])}.")
+    return new
+
+
+# -- controls ------------------------------------------------------------------------------------
+def surface_controls() -> None:
+    """Surface picker; for a custom formula, the formula (with f and ∇f) and its domain."""
+    options = [*mv.SURFACE_IDS, CUSTOM]
+    names = {s.id: s.name for s in mv.list_surfaces()} | {CUSTOM: "Custom formula…"}
+    st.selectbox("Surface", options, key="surface", format_func=names.get,
+                 on_change=_surface_changed)
+    if st.session_state.surface == CUSTOM:
+        st.text_input("Formula f(x, y)", key="formula", max_chars=mv.formula.MAX_LENGTH,
+                      help="Type it as you would write it: x^2 + 10y^2, sin(x)cos(y), "
+                           "(1-x)^2 + 100(y-x^2)^2, exp(-x^2-y^2), abs(x)+abs(y), log(1+x^2).")
+        with st.expander("Domain"):
+            left, right = st.columns(2)
+            left.number_input("x min", key="xmin", step=0.5, format="%.4g")
+            right.number_input("x max", key="xmax", step=0.5, format="%.4g")
+            left.number_input("y min", key="ymin", step=0.5, format="%.4g")
+            right.number_input("y max", key="ymax", step=0.5, format="%.4g")
+
+
+def learning_rate_controls(label: str = "Learning rate") -> None:
+    """lr on a log-scale slider, with the exact value shown and editable beside it."""
+    st.slider(f"{label} (log scale)", math.log10(LR_RANGE[0]), math.log10(LR_RANGE[1]),
+              step=0.01, key="lr_log", format="10^%.2f", on_change=_lr_from_log)
+    st.number_input("lr (exact)", min_value=LR_RANGE[0], max_value=LR_RANGE[1], step=0.0001,
+                    format="%.6g", key="lr", on_change=_log_from_lr)
+
+
+def beta_control() -> None:
+    st.slider("Momentum β", BETA_RANGE[0], BETA_RANGE[1], step=0.001, key="beta",
+              format="%.3f", help="0 is plain gradient descent; near 1 the ball barely slows.")
+
+
+def steps_control() -> None:
+    st.slider("Steps", STEPS_RANGE[0], STEPS_RANGE[1], step=1, key="steps")
+
+
+def start_controls() -> None:
+    left, right = st.columns(2)
+    left.number_input("Start x₀", key="x0", step=0.1, format="%.4g",
+                      min_value=-1e6, max_value=1e6)
+    right.number_input("Start y₀", key="y0", step=0.1, format="%.4g",
+                       min_value=-1e6, max_value=1e6)
+
+
+def optimizer_controls() -> None:
+    """Which runs to compare; SGD's own lr; the β comparison."""
+    st.multiselect("Optimizers", list(mv.OPTIMIZERS), key="opt",
+                   format_func=OPTIMIZER_NAMES.get, disabled=st.session_state.compare)
+    st.checkbox("Give SGD its own learning rate", key="sgd_own",
+                help="A fair race: momentum's steady-state step is lr/(1−β), so SGD may "
+                     "deserve a larger lr.")
+    if st.session_state.sgd_own:
+        st.number_input("SGD lr", min_value=LR_RANGE[0], max_value=LR_RANGE[1], step=0.0001,
+                        format="%.6g", key="sgd_lr")
+    st.toggle("Compare several β (momentum only)", key="compare")
+    if st.session_state.compare:
+        st.text_input("β values", key="betas", help="Comma-separated, e.g. 0, 0.5, 0.9, 0.99")
+
+
+def noise_controls() -> None:
+    left, right = st.columns(2)
+    left.number_input("Gradient noise σ", key="noise", min_value=0.0, max_value=NOISE_MAX,
+                      step=0.1, format="%.4g")
+    right.number_input("Seed", key="seed", min_value=0, max_value=SEED_MAX, step=1)
+
+
+def _surface_changed() -> None:
+    state = st.session_state
+    for name, value in surface_defaults(state.surface).items():
+        state[name] = value
+    state.lr_log = _log_lr(state.lr)
+
+
+def _lr_from_log() -> None:
+    st.session_state.lr = float(f"{10 ** st.session_state.lr_log:.3g}")
+
+
+def _log_from_lr() -> None:
+    st.session_state.lr_log = _log_lr(st.session_state.lr)
+
+
+def _log_lr(lr: float) -> float:
+    low, high = (math.log10(v) for v in LR_RANGE)
+    return round(min(max(math.log10(lr), low), high), 2)
+
+
+# -- the surface and cached computations ---------------------------------------------------------
+def surface_key(setup: dict) -> tuple:
+    """A hashable description of the surface: the preset id, or the formula and its domain."""
+    if setup["surface"] == CUSTOM:
+        return (CUSTOM, setup["formula"], domain_of(setup))
+    return (setup["surface"],)
+
+
+@st.cache_resource(**CACHE)
+def _formula_surface(text: str, domain) -> mv.Surface:
+    return mv.surface_from_formula(text, domain)
+
+
+def surface_for(key: tuple) -> mv.Surface:
+    """The Surface for ``surface_key``; may raise FormulaError."""
+    return _formula_surface(key[1], key[2]) if key[0] == CUSTOM else mv.get_surface(key[0])
+
+
+def current_surface(setup: dict) -> tuple[mv.Surface, tuple, str | None]:
+    """(surface, its key, error): for a formula that cannot be used, the error message and the
+    last formula that worked, so the page keeps showing something true."""
+    key = surface_key(setup)
+    try:
+        surface = surface_for(key)
+    except mv.FormulaError as exc:
+        fallback = st.session_state.get("good_surface_key", surface_key(default_setup(CUSTOM)))
+        return surface_for(fallback), fallback, str(exc)
+    st.session_state.good_surface_key = key
+    return surface, key, None
+
+
+@st.cache_resource(**CACHE)
+def cached_runs(key: tuple, specs: tuple, start: tuple, steps: int, noise: float,
+                seed: int) -> list[mv.Run]:
+    """Runs for a setup, shared across sessions (results are never modified)."""
+    return mv.simulate_many(surface_for(key), list(specs), start=start, steps=steps,
+                            noise=noise, seed=seed)
+
+
+def _run_inputs(setup: dict, key: tuple) -> tuple:
+    return (key, run_specs(setup), (setup["x0"], setup["y0"]), setup["steps"], setup["noise"],
+            setup["seed"])
+
+
+def runs_for(setup: dict, key: tuple) -> list[mv.Run]:
+    return cached_runs(*_run_inputs(setup, key))
+
+
+FIGURES = {
+    "paths": lambda surface, runs, **options: path_figure(surface, runs, **options),
+    "surface3d": lambda surface, runs, **options: surface3d_figure(surface, runs, **options),
+    "loss": lambda surface, runs, **options: loss_figure(runs, **options),
+}
+
+
+@st.cache_resource(**CACHE)
+def _cached_figure(kind: str, inputs: tuple, options: tuple) -> go.Figure:
+    return FIGURES[kind](surface_for(inputs[0]), cached_runs(*inputs), **dict(options))
+
+
+def figure_for(kind: str, setup: dict, key: tuple, **options) -> go.Figure:
+    """One of ``FIGURES`` for this setup, built once per distinct input (figures are shared,
+    never modified)."""
+    return _cached_figure(kind, _run_inputs(setup, key), tuple(sorted(options.items())))
+
+
+# -- sharing -------------------------------------------------------------------------------------
+def share_link(setup: dict) -> str:
+    """The address of this view, to copy into slides or a chat."""
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(query_from_setup(setup))}"
+
+
+def share_box(setup: dict) -> None:
+    with st.expander("Share this view", icon=":material/link:"):
+        st.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
+        st.code(share_link(setup), language=None, wrap_lines=True)
