@@ -100,6 +100,11 @@ def get_surface(surface_id: str) -> Surface:
     return make_surface(id=surface_id, **_PRESETS[surface_id])
 
 
+def preset_names() -> dict[str, str]:
+    """{id: display name} of the presets, without building them."""
+    return {surface_id: spec["name"] for surface_id, spec in _PRESETS.items()}
+
+
 def list_surfaces() -> list[Surface]:
     """Every preset surface, in display order."""
     return [get_surface(i) for i in SURFACE_IDS]

@@ -105,7 +105,7 @@ def read_widgets(setup: dict) -> dict:
 def surface_controls() -> None:
     """Surface picker; for a custom formula, the formula (with f and ∇f) and its domain."""
     options = [*mv.SURFACE_IDS, CUSTOM]
-    names = {s.id: s.name for s in mv.list_surfaces()} | {CUSTOM: "Custom formula…"}
+    names = mv.presets.preset_names() | {CUSTOM: "Custom formula…"}
     st.selectbox("Surface", options, key="surface", format_func=names.get,
                  on_change=_surface_changed)
     if st.session_state.surface == CUSTOM:
