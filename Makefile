@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test lint bench bench-quick load clean
+.PHONY: run test lint bench bench-quick load screenshots clean
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -35,3 +35,6 @@ bench-quick: $(VENV)/.dev-installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts
+
+screenshots: $(VENV)/.dev-installed
+	CHROMIUM_PATH="$$(PYTHON=$(PY) ./scripts/ensure-chromium.sh)" $(PY) scripts/screenshots.py

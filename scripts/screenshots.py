@@ -1,0 +1,86 @@
+"""Regenerate the README's screenshots in assets/ from the real app (`make screenshots`).
+
+Starts `streamlit run app.py` on a free port, opens each view (all, or those named on the
+command line) in headless Chromium, waits for the charts, and saves a PNG per view.
+Uses $CHROMIUM_PATH, else `chromium` on PATH.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWS = {
+    "playground": "/?surface=ravine&lr=0.038&beta=0.6&steps=200&x0=-2.5&y0=-1.6"
+                  "&opt=sgd,momentum",
+    "playground_rosenbrock": "/?surface=rosenbrock&lr=0.002&beta=0.9&steps=1000&x0=-1.2&y0=1"
+                             "&opt=sgd,momentum,nesterov",
+    "tuning_lab": "/tuning_lab?surface=rosenbrock&lr=0.002&beta=0.9&steps=1000&x0=-1.2&y0=1"
+                  "&opt=sgd,momentum",
+    "why_momentum": "/why_momentum",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the app did not start")
+
+
+def main() -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"], cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        wait_healthy(url)
+        chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1050})
+            for name in sys.argv[1:] or VIEWS:
+                path = VIEWS[name]
+                page.goto(url + path)
+                page.wait_for_selector("[data-testid='stApp'][data-test-script-state="
+                                       "'notRunning']", timeout=60_000)
+                page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+                page.wait_for_timeout(2500)
+                if page.locator("[data-testid='stException']").count():
+                    raise SystemExit(f"{name}: the page shows an exception")
+                out = ROOT / "assets" / f"{name}.png"
+                page.screenshot(path=str(out))
+                print(f"saved {out.relative_to(ROOT)}")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
