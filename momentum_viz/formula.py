@@ -44,7 +44,7 @@ FUNCTIONS = {
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 VARIABLES = {"x": X, "y": Y}
 
-_TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "^2", "³": "^3", "π": "pi"}
+_TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "^2", "³": "^3", "π": " pi "}
 _ALLOWED_OPS = {"+", "-", "*", "/", "**", "^", "(", ")"}
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -71,6 +71,7 @@ def parse_formula(text: str) -> sp.Expr:
         raise FormulaError("the formula must fit on one line")
     for fancy, plain in _TYPOGRAPHY.items():
         text = text.replace(fancy, plain)
+    text = text.strip()  # "π" became " pi ": a leading space would be an indent
     tree = _parse(_normalize_tokens(text))
     _check_size(tree)
     expr = _Builder().build(tree.body)
@@ -186,6 +187,8 @@ class _Builder:
         if not exponent.free_symbols:
             if not _is_plain_number(exponent_node):
                 raise FormulaError("a constant exponent must be a plain number like 2, 0.5 or -1/2")
+            if exponent.has(sp.zoo, sp.oo, -sp.oo, sp.nan):  # x^(1/0): float() would fail
+                raise FormulaError("the formula is undefined (a division by zero or log(0)?)")
             if abs(float(exponent)) > MAX_CONSTANT_EXPONENT:
                 raise FormulaError(f"exponent too large (at most {MAX_CONSTANT_EXPONENT})")
             if not base.free_symbols and not _is_plain_number(base_node):

@@ -41,6 +41,15 @@ class Program:
         self._pinned: set[tuple] = set()
         self._names: dict[sp.Symbol, tuple] = {X: ("in", 0), Y: ("in", 1)}
         for symbol, expr in replacements:
+            if symbol not in uses:  # cse can leave a temporary that nothing reads: skip it
+                continue
+            if expr in self._names:
+                # cse can name a temporary again (x6 = x4): x6 shares x4's register, and the one
+                # use of x4 counted in x6's definition becomes all the uses of x6.
+                operand = self._names[symbol] = self._names[expr]
+                if operand in self._pinned:
+                    self._remaining[operand] += uses[symbol] - 1
+                continue
             self._names[symbol] = self._emit(expr)
             self._pin(self._names[symbol], uses[symbol])
         self.outputs = []

@@ -73,7 +73,7 @@ def run_metrics(run: Run, tol: float = DEFAULT_TOL) -> Metrics:
         steps_to_converge=stc,
         overshoots=overshoots,
         largest_overshoot=largest,
-        final_loss=float(run.loss[-1]),
+        final_loss=float("nan") if run.diverged_at is not None else float(run.loss[-1]),
         path_length=float(np.sum(np.hypot(*np.diff(finite, axis=0).T))),
         diverged_at=run.diverged_at,
         target=target,

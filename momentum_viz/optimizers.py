@@ -18,8 +18,9 @@ Rule = Callable[..., tuple[np.ndarray, np.ndarray]]
 def sgd(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
     """Plain gradient descent, torch.optim.SGD(momentum=0): θ ← θ − lr·g.
 
-    β plays no part; the velocity reported is the gradient itself (momentum with β = 0)."""
-    return lr * g, g
+    β plays no part; the velocity reported is the gradient itself (momentum with β = 0),
+    as a copy: the simulation loop reuses g's buffer for the next gradient."""
+    return lr * g, np.copy(g)
 
 
 def momentum(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ between f and ∇f, so a combined evaluation costs little more than the gradient
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -292,12 +293,18 @@ def _default_start(domain: Domain) -> Point:
 
 
 def _require_finite_somewhere(surface: Surface) -> None:
-    """Refuse formulas whose value or gradient is nowhere finite on the domain, or which
-    cannot be evaluated numerically at all (e.g. integers too large for a float)."""
+    """Refuse formulas whose value or gradient is nowhere finite on the domain, which
+    cannot be evaluated numerically at all (e.g. integers too large for a float), or which
+    evaluate to complex numbers (``(-8)^(1/3)``, or ``(-2)^x`` whose gradient has log(−2))."""
     (x0, x1), (y0, y1) = surface.domain
     gx, gy = np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 41))
     try:
-        f, dx, dy = surface.value_and_grad(gx, gy)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            f, dx, dy = surface.value_and_grad(gx, gy)
+    except np.exceptions.ComplexWarning as exc:
+        raise FormulaError("the formula has complex values (e.g. the root of a negative "
+                           "number)") from exc
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise FormulaError("the formula cannot be evaluated with floating-point numbers") \
             from exc

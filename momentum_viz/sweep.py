@@ -1,8 +1,8 @@
 """(lr, β) sweeps: every cell of the grid is a trajectory of the same batch loop as ``simulate``.
 
 Nothing per step is kept: per cell the loop tracks the last step that was outside tolerance, the
-extremes of the position and the largest loss (NaN propagates through ``np.maximum``), which is
-exactly what the divergence and convergence definitions of ``Run`` need.
+extremes of the position and whether every loss so far was finite (−inf too), which is exactly
+what the divergence and convergence definitions of ``Run`` need.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def sweep(
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     last_outside = np.full(n, -1, dtype=np.int64)
     high, low = theta0.copy(), theta0.copy()
-    peak_loss = np.full(n, -np.inf)
+    finite_loss = np.ones(n, dtype=bool)
     value = None
     with np.errstate(all="ignore"):
         for k, theta, _, g in iterate(
@@ -75,12 +75,12 @@ def sweep(
             value = value or surface.bind_value(theta)
             f = value()
             np.copyto(last_outside, k, where=outside(f, g))
-            np.maximum(peak_loss, f, out=peak_loss)
+            finite_loss &= np.isfinite(f)
             np.maximum(high, theta, out=high)
             np.minimum(low, theta, out=low)
         center, radius = np.array(surface.center)[:, None], surface.escape_radius
         in_box = (high - center <= radius) & (center - low <= radius)
-    diverged = ~(np.all(in_box, axis=0) & np.isfinite(peak_loss))
+    diverged = ~(np.all(in_box, axis=0) & finite_loss)
     converged = ~diverged & (last_outside < steps)
     return Sweep(
         surface=surface, optimizer=optimizer, lrs=lrs, betas=betas, start=start, steps=steps,
