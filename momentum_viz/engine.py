@@ -19,30 +19,36 @@ MAX_STEPS = 100_000
 
 @dataclass(frozen=True)
 class Batch:
-    """Trajectories to run together: one optimizer per contiguous group of columns."""
+    """Trajectories to run together: ``groups`` of consecutive columns share an optimizer."""
 
-    optimizers: tuple[str, ...]
+    groups: tuple[tuple[str, slice], ...]
     lr: np.ndarray
     beta: np.ndarray
 
     @classmethod
     def of(cls, optimizers: Sequence[str], lr, beta) -> Batch:
-        """Broadcast per-trajectory optimizers, learning rates and β into one batch."""
+        """One trajectory per entry of ``optimizers``, with lr and β broadcast to them."""
         n = len(optimizers)
         lr = np.broadcast_to(np.asarray(lr, np.float64), (n,)).copy()
         beta = np.broadcast_to(np.asarray(beta, np.float64), (n,)).copy()
         check_parameters(optimizers, lr, beta)
-        return cls(tuple(optimizers), lr, beta)
+        starts = [i for i in range(n) if i == 0 or optimizers[i] != optimizers[i - 1]]
+        ends = [*starts[1:], n]
+        return cls(tuple((optimizers[a], slice(a, b)) for a, b in zip(starts, ends, strict=True)),
+                   lr, beta)
 
-    def groups(self) -> list[tuple[str, slice]]:
-        """Runs of equal optimizers as (name, columns)."""
-        out: list[tuple[str, slice]] = []
-        start = 0
-        for i in range(1, len(self.optimizers) + 1):
-            if i == len(self.optimizers) or self.optimizers[i] != self.optimizers[start]:
-                out.append((self.optimizers[start], slice(start, i)))
-                start = i
-        return out
+    @classmethod
+    def uniform(cls, optimizer: str, lr: np.ndarray, beta: np.ndarray) -> Batch:
+        """Every trajectory with the same optimizer (a sweep)."""
+        lr, beta = np.asarray(lr, np.float64), np.asarray(beta, np.float64)
+        check_parameters([optimizer], lr, beta)
+        return cls(((optimizer, slice(0, len(lr))),), lr, beta)
+
+    def columns(self, cols: slice) -> Batch:
+        """The sub-batch of columns ``cols`` of a uniform batch (a chunk of a sweep)."""
+        (name, _), = self.groups
+        lr, beta = self.lr[cols], self.beta[cols]
+        return Batch(((name, slice(0, len(lr))),), lr, beta)
 
 
 def check_parameters(optimizers: Sequence[str], lr: np.ndarray, beta: np.ndarray) -> None:
@@ -88,7 +94,7 @@ def iterate(
     theta = start.copy()
     gradient = surface.bind_gradient(theta)
     groups = [(RULES[name], theta[:, c], _compact(batch.lr[c]), _compact(batch.beta[c]), c)
-              for name, c in batch.groups()]
+              for name, c in batch.groups]
     velocities = [np.zeros_like(position) for _, position, *_ in groups]
     for k in range(steps + 1):
         g = gradient()

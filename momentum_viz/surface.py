@@ -58,26 +58,23 @@ class Surface:
 
     def grad(self, x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """(∂f/∂x, ∂f/∂y), element-wise."""
-        _, gx, gy = self.value_and_grad(x, y)
-        return gx, gy
+        return _evaluate(self._grad_kernel, x, y)
 
     def value_and_grad(
         self, x: np.ndarray | float, y: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(f, ∂f/∂x, ∂f/∂y) in one pass sharing subexpressions."""
-        x, y, shape = _inputs(x, y)
-        with np.errstate(all="ignore"):
-            f, gx, gy = self._kernel(x, y)
-        return _shaped(f, shape), _shaped(gx, shape), _shaped(gy, shape)
+        return _evaluate(self._kernel, x, y)
 
     def hessian(
         self, x: np.ndarray | float, y: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(f_xx, f_xy, f_yy), exact, element-wise."""
-        x, y, shape = _inputs(x, y)
-        with np.errstate(all="ignore"):
-            hxx, hxy, hyy = self._hessian_kernel(x, y)
-        return _shaped(hxx, shape), _shaped(hxy, shape), _shaped(hyy, shape)
+        return _evaluate(self._hessian_kernel, x, y)
+
+    @cached_property
+    def _grad_kernel(self) -> Kernel:
+        return _compile(list(self.gradient_exprs))
 
     @cached_property
     def _hessian_kernel(self) -> Kernel:
@@ -260,6 +257,13 @@ def _compile(exprs: list[sp.Expr], single: bool = False) -> Kernel:
             return _shaped(out, shape) if single else [_shaped(v, shape) for v in out]
         return shaped
     return fn
+
+
+def _evaluate(kernel: Kernel, x, y) -> tuple[np.ndarray, ...]:
+    """Every output of ``kernel`` at (x, y) broadcast together, as float64 of that shape."""
+    x, y, shape = _inputs(x, y)
+    with np.errstate(all="ignore"):
+        return tuple(_shaped(value, shape) for value in kernel(x, y))
 
 
 def _inputs(x, y) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:

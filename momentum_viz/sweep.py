@@ -1,12 +1,16 @@
 """(lr, β) sweeps: every cell of the grid is a trajectory of the same batch loop as ``simulate``.
 
-Nothing per step is kept: per cell the loop tracks the last step that was outside tolerance, the
+The grid runs in cache-sized chunks of cells, each through every step (on a few threads; the
+cells are independent, so chunking changes no result). Nothing per step is kept: per cell the
+loop tracks the last step that was outside tolerance, the
 extremes of the position and whether every loss so far was finite (−inf too), which is exactly
 what the divergence and convergence definitions of ``Run`` need.
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +18,12 @@ import numpy as np
 from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
 from momentum_viz.metrics import DEFAULT_TOL, not_converged_test
 from momentum_viz.surface import Point, Surface
+
+CHUNK = 16_384
+"""Cells per chunk: a chunk's ~20 working arrays stay in cache, and each chunk runs every step
+before the next starts (one chunk of a 200×200 grid is ~2.5 rows of β)."""
+WORKERS = min(4, os.cpu_count() or 1)
+"""Chunks run on a few threads: NumPy releases the GIL inside each array operation."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,34 @@ def sweep(
     start = surface.start if start is None else (float(start[0]), float(start[1]))
     shape = (len(betas), len(lrs))
     n = shape[0] * shape[1]
-    batch = Batch.of([optimizer] * n, np.tile(lrs, shape[0]), np.repeat(betas, shape[1]))
+    batch = Batch.uniform(optimizer, np.tile(lrs, shape[0]), np.repeat(betas, shape[1]))
+    noise_seq = gradient_noise(noise, steps, seed)
+    chunks = [slice(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
+
+    def track(cols: slice) -> tuple[np.ndarray, ...]:
+        return _track(surface, batch.columns(cols), start, steps, noise_seq, tol)
+
+    if len(chunks) == 1:
+        parts = [track(chunks[0])]
+    else:
+        with ThreadPoolExecutor(min(WORKERS, len(chunks))) as pool:
+            parts = list(pool.map(track, chunks))
+    final_loss, last_outside, diverged = (np.concatenate(p) for p in zip(*parts, strict=True))
+    converged = ~diverged & (last_outside < steps)
+    return Sweep(
+        surface=surface, optimizer=optimizer, lrs=lrs, betas=betas, start=start, steps=steps,
+        tol=tol,
+        final_loss=np.where(diverged, np.nan, final_loss).reshape(shape),
+        diverged=diverged.reshape(shape),
+        steps_to_converge=np.where(converged, last_outside + 1, -1).reshape(shape),
+    )
+
+
+def _track(surface: Surface, batch: Batch, start: Point, steps: int,
+           noise: np.ndarray | None, tol: float) -> tuple[np.ndarray, ...]:
+    """Run one chunk of the grid; return its final loss, last step outside tolerance and
+    divergence flag per cell."""
+    n = len(batch.lr)
     outside = not_converged_test(surface, tol)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     last_outside = np.full(n, -1, dtype=np.int64)
@@ -69,9 +106,7 @@ def sweep(
     finite_loss = np.ones(n, dtype=bool)
     value = None
     with np.errstate(all="ignore"):
-        for k, theta, _, g in iterate(
-            surface, batch, theta0, steps, gradient_noise(noise, steps, seed)
-        ):
+        for k, theta, _, g in iterate(surface, batch, theta0, steps, noise):
             value = value or surface.bind_value(theta)
             f = value()
             np.copyto(last_outside, k, where=outside(f, g))
@@ -80,12 +115,4 @@ def sweep(
             np.minimum(low, theta, out=low)
         center, radius = np.array(surface.center)[:, None], surface.escape_radius
         in_box = (high - center <= radius) & (center - low <= radius)
-    diverged = ~(np.all(in_box, axis=0) & finite_loss)
-    converged = ~diverged & (last_outside < steps)
-    return Sweep(
-        surface=surface, optimizer=optimizer, lrs=lrs, betas=betas, start=start, steps=steps,
-        tol=tol,
-        final_loss=np.where(diverged, np.nan, f).reshape(shape),
-        diverged=diverged.reshape(shape),
-        steps_to_converge=np.where(converged, last_outside + 1, -1).reshape(shape),
-    )
+    return f.copy(), last_outside, ~(np.all(in_box, axis=0) & finite_loss)
