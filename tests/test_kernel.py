@@ -230,7 +230,11 @@ def test_program_matches_lambdify_on_random_expressions(expr):
     theta = np.random.default_rng(7).uniform(-2, 2, (2, 64))
     with np.errstate(all="ignore"):
         try:
-            want = sp.lambdify((X, Y), exprs, modules="numpy", cse=True)(theta[0], theta[1])
+            reference_fn = sp.lambdify((X, Y), exprs, modules="numpy", cse=True)
+            want = reference_fn(theta[0], theta[1])
+            # the same at points 1e-14 away: where that moves the value by more than the
+            # tolerance (sin of a huge argument, say), operation order alone can too
+            nudged = reference_fn(theta[0] * (1 + 1e-14), theta[1] * (1 + 1e-14))
         except OverflowError:  # a constant part overflows in Python floats: refused too
             assume(False)
         assume(not any(np.iscomplexobj(w) for w in want))
@@ -239,8 +243,12 @@ def test_program_matches_lambdify_on_random_expressions(expr):
         except Unsupported:  # re/im from |complex-looking| parts: surfaces fall back
             assume(False)
         got = program.bind(theta.copy())()
-    for row, reference in zip(got, want, strict=True):
+    for row, reference, near in zip(got, want, nudged, strict=True):
         reference = np.broadcast_to(np.asarray(reference, float), row.shape)
+        near = np.broadcast_to(np.asarray(near, float), row.shape)
         finite = np.isfinite(reference)
         scale = 1 + (np.max(np.abs(reference[finite])) if finite.any() else 0)
-        np.testing.assert_allclose(row, reference, rtol=1e-10, atol=1e-10 * scale)
+        with np.errstate(invalid="ignore"):
+            stable = ~(np.abs(near - reference) > 1e-11 * scale)
+        np.testing.assert_allclose(row[stable], reference[stable], rtol=1e-10,
+                                   atol=1e-10 * scale)
