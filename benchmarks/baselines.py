@@ -54,15 +54,17 @@ def torch_available() -> bool:
 
 
 def torch_loop(
-    start: tuple[float, float], lr: float, beta: float, steps: int, threshold: float
+    start: tuple[float, float], lr: float, beta: float, steps: int, threshold: float,
+    nesterov: bool = False,
 ) -> tuple[list[float], float, int]:
-    """One trajectory with ``torch.optim.SGD(lr, momentum=β)`` (the heavy ball, the engine's
-    "momentum"), float64, gradient by autograd (``loss.backward()``) each step, the loss read
-    back every step for convergence tracking. Returns (θ, final loss, last step outside)."""
+    """One trajectory with ``torch.optim.SGD(lr, momentum=β, nesterov=…)`` (the engine's
+    "momentum" or "nesterov"), float64, gradient by autograd (``loss.backward()``) each step,
+    the loss read back every step for convergence tracking. Returns (θ, final loss, last step
+    outside)."""
     import torch
 
     p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.SGD([p], lr=lr, momentum=beta)
+    opt = torch.optim.SGD([p], lr=lr, momentum=beta, nesterov=nesterov)
     last_outside = -1
     for k in range(steps + 1):
         opt.zero_grad()
