@@ -351,8 +351,8 @@ def gradient_rows(ctx: Context) -> Iterator[Row]:
     base_what = "hand-written NumPy ∇f(x, y) (r = y − x**2; 8 ufunc calls, allocating)"
     agreement = "" if agree else "RESULTS DISAGREE with the hand-written gradient"
     descriptions = {
-        "grad-lambdified": (f"surface.grad(x, y) (public API: lambdified ∇f with cse, allocating) on "
-                            f"{points:.0e} points", GRAD_LAMBDIFIED_DIAGNOSIS),
+        "grad-lambdified": (f"surface.grad(x, y) (public API: lambdified ∇f with cse, "
+                            f"allocating) on {points:.0e} points", GRAD_LAMBDIFIED_DIAGNOSIS),
         "grad-kernel": (f"surface.bind_gradient(θ)() (the loop's allocation-free kernel, "
                         f"{_kernel_ops(surface)['grad']} ufunc calls) on θ of shape "
                         f"(2, {points:.0e}); binding not timed", GRAD_KERNEL_DIAGNOSIS.format(
