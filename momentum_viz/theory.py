@@ -19,6 +19,7 @@ Distill's article writes the complex-root rate as "2√β"; it is √β, as comp
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
 import numpy as np
@@ -149,19 +150,50 @@ def critical_lr(beta: ArrayLike, lam: ArrayLike) -> Real:
     The inverse of critical_beta on its lower branch (lr·λ ≤ 1): for smaller lr the roots are
     real (over-damped), for larger lr complex (ripples). NaN unless 0 ≤ β < 1 and λ > 0.
     """
-    beta, lam = _floats(beta, lam)
-    valid = (beta >= 0) & (beta < 1) & (lam > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(valid, (1 - np.sqrt(beta)) ** 2 / lam, np.nan)[()]
+    return critical_lrs(beta, lam)[0]
 
 
-def stability_limit_lr(beta: ArrayLike, lam_max: ArrayLike) -> Real:
-    """The largest stable momentum step size, 2(1+β)/λmax (stability needs lr·λ < 2(1+β)).
+def stability_limit_lr(
+    beta: ArrayLike, lam_max: ArrayLike, optimizer: str = "momentum"
+) -> Real:
+    """The largest stable step size, 2(1+β)/λmax for momentum (stability needs lr·λ < 2(1+β)).
 
     At equality a root sits at −1; plain gradient descent (β = 0) gives the familiar 2/λmax.
+    From p(−1) = 1 + T + D = 0 for the others: sgd 2/λmax, nesterov 2(1+β)/((1+2β)λmax),
+    ema 2(1+β)/((1−β)λmax).
     """
+    _check(optimizer)
     beta, lam_max = _floats(beta, lam_max)
-    return 2 * (1 + beta) / lam_max
+    limit = 2 * (1 + beta) / lam_max
+    with np.errstate(divide="ignore"):
+        if optimizer == "sgd":
+            return 2 / lam_max
+        if optimizer == "nesterov":
+            return limit / (1 + 2 * beta)
+        return limit / (1 - beta) if optimizer == "ema" else limit
+
+
+def critical_lrs(
+    beta: ArrayLike, lam: ArrayLike, optimizer: str = "momentum"
+) -> tuple[Real, Real]:
+    """The two step sizes at which the roots along λ coincide for this β (critical damping).
+
+    Below the first the roots are real and positive (monotone), between the two complex
+    (ripples), above the second real and negative (oscillating) up to ``stability_limit_lr``.
+    momentum: (1 ∓ √β)²/λ; ema: the same divided by (1−β); nesterov: ((1−β)/(1+β))²/λ and
+    1/λ (where both roots are 0). NaN unless 0 ≤ β < 1 and λ > 0; sgd has no β, so NaN.
+    """
+    _check(optimizer)
+    beta, lam = _floats(beta, lam)
+    valid = (beta >= 0) & (beta < 1) & (lam > 0) & (optimizer != "sgd")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        root = np.sqrt(beta)
+        if optimizer == "nesterov":
+            low, high = ((1 - beta) / (1 + beta)) ** 2 / lam, 1 / lam
+        else:
+            scale = lam * (1 - beta) if optimizer == "ema" else lam
+            low, high = (1 - root) ** 2 / scale, (1 + root) ** 2 / scale
+        return np.where(valid, low, np.nan)[()], np.where(valid, high, np.nan)[()]
 
 
 def optimal(
@@ -246,3 +278,37 @@ def hessian_eigenvalues(surface: HasHessian, point: ArrayLike) -> NDArray[np.flo
     rows = ((hxx, hxy), (hxy, hyy))
     matrix = np.stack([np.stack([np.where(finite, h, 0.0) for h in row], -1) for row in rows], -2)
     return np.where(finite[..., None], np.linalg.eigvalsh(matrix), np.nan)
+
+
+class HasDomain(HasHessian, Protocol):
+    """A surface with exact second derivatives and a domain ((xmin, xmax), (ymin, ymax))."""
+
+    domain: tuple[tuple[float, float], tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """The Hessian's eigenvalues λmin ≤ λmax at ``point``, the λ the rate functions need.
+
+    ``exact``: the Hessian is the same all over the domain, so the surface is this quadratic
+    and the theory holds everywhere; otherwise it is a local approximation around ``point``.
+    """
+
+    point: tuple[float, float]
+    lam_min: float
+    lam_max: float
+    exact: bool
+
+
+def curvature(surface: HasDomain, point: ArrayLike, probes: int = 7) -> Curvature:
+    """The Curvature of ``surface`` at ``point``; exactness is checked on a probes × probes
+    grid over the domain (a quadratic's Hessian is constant, anything else varies)."""
+    x, y = (float(v) for v in np.asarray(point, dtype=np.float64))
+    lam_min, lam_max = (float(v) for v in hessian_eigenvalues(surface, (x, y)))
+    (x0, x1), (y0, y1) = surface.domain
+    grid = np.meshgrid(np.linspace(x0, x1, probes), np.linspace(y0, y1, probes))
+    here = np.array([float(h) for h in surface.hessian(x, y)])
+    there = np.stack(_floats(*surface.hessian(*grid), grid[0]))[:3]
+    scale = float(np.max(np.abs(here))) if np.all(np.isfinite(here)) else 0.0
+    exact = bool(np.allclose(there, here[:, None, None], rtol=1e-9, atol=1e-12 * scale))
+    return Curvature((x, y), lam_min, lam_max, exact)

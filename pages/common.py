@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 from urllib.parse import urlencode
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 import momentum_viz as mv
 from momentum_viz.figures import loss_figure, path_figure, surface3d_figure
@@ -17,6 +19,7 @@ from pages.params import (
     LR_RANGE,
     NOISE_MAX,
     OPTIMIZER_NAMES,
+    PAGE_DEFAULTS,
     SEED_MAX,
     STEPS_RANGE,
     ParamError,
@@ -37,6 +40,12 @@ CACHE = dict(max_entries=64, ttl=3600, show_spinner=False)
 def begin_page(page: str) -> dict:
     """Call first on every page. On a session's first run the setup comes from the URL (with a
     warning per unusable parameter); on the first run of a page the widgets take its values."""
+    if PagesManager.uses_pages_directory:
+        # A fresh server opened at a page's own URL (/tuning_lab) runs that file alone, in
+        # Streamlit's legacy pages/ mode, until app.py has called st.navigation once. Leave
+        # that mode (as st.navigation itself does) and rerun through app.py.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     state = st.session_state
     if "setup" not in state:
         state.setup, state.url_warnings = setup_from_query(st.query_params.to_dict())
@@ -44,7 +53,7 @@ def begin_page(page: str) -> dict:
         push_widgets(state.setup)
         state.page = page
     for warning in state.pop("url_warnings", []):
-        st.warning(warning, icon="⚠️")
+        st.warning(warning, icon=":material/warning:")
     return state.setup
 
 
@@ -64,11 +73,16 @@ def apply_setup(setup: dict) -> None:
     push_widgets(setup)
 
 
+def apply_changes(**changes) -> None:
+    """Change some values of the setup (e.g. lr and β picked on a map): for use in a callback."""
+    apply_setup(st.session_state.setup | changes)
+
+
 def push_widgets(setup: dict) -> None:
     """Give every control the setup's value (widgets read their value from session state)."""
     state = st.session_state
     for name in ("surface", "formula", "xmin", "xmax", "ymin", "ymax", "beta", "steps",
-                 "x0", "y0", "noise", "seed", "compare"):
+                 "x0", "y0", "noise", "seed", "compare", *PAGE_DEFAULTS):
         state[name] = setup[name]
     state.lr = setup["lr"]
     state.lr_log = _log_lr(setup["lr"])
@@ -83,12 +97,15 @@ def read_widgets(setup: dict) -> dict:
     state = st.session_state
     new = dict(setup)
     for name in ("surface", "formula", "xmin", "xmax", "ymin", "ymax", "lr", "beta", "x0",
-                 "y0", "noise", "compare"):
+                 "y0", "noise", "compare", "map_opt", "map_metric", "map_lr_min", "map_lr_max",
+                 "kappa"):
         if name in state:
             new[name] = state[name]
-    for name in ("steps", "seed"):
+    for name in ("steps", "seed", "map_grid", "map_steps", "rotation"):
         if name in state:
             new[name] = int(state[name])
+    if "map_beta" in state:
+        new["map_beta"] = tuple(state.map_beta)
     if "opt" in state:
         new["opt"] = [o for o in mv.OPTIMIZERS if o in state.opt]
     if "sgd_own" in state:
@@ -218,12 +235,30 @@ def current_surface(setup: dict) -> tuple[mv.Surface, tuple, str | None]:
     return surface, key, None
 
 
+def show_formula_error(surface: mv.Surface, error: str | None) -> None:
+    """Say why a typed formula can't be used, and which surface the page still shows."""
+    if error:
+        st.error(f"That formula can't be used: {error}. Still showing: `{surface.formula}`.",
+                 icon=":material/block:")
+
+
 @st.cache_resource(**CACHE)
 def cached_runs(key: tuple, specs: tuple, start: tuple, steps: int, noise: float,
                 seed: int) -> list[mv.Run]:
     """Runs for a setup, shared across sessions (results are never modified)."""
     return mv.simulate_many(surface_for(key), list(specs), start=start, steps=steps,
                             noise=noise, seed=seed)
+
+
+@st.cache_resource(**(CACHE | {"max_entries": 16}))
+def cached_sweep(key: tuple, optimizer: str, lr_span: tuple[float, float],
+                 beta_span: tuple[float, float], size: int, steps: int, start: tuple,
+                 noise: float, seed: int) -> mv.Sweep:
+    """A size × size sweep, lr log-spaced and β evenly spaced over their spans. Fewer entries
+    than the other caches: a 200 × 200 sweep holds about 1.3 MB."""
+    return mv.sweep(surface_for(key), optimizer=optimizer,
+                    lrs=np.logspace(*np.log10(lr_span), size), betas=np.linspace(*beta_span, size),
+                    start=start, steps=steps, noise=noise, seed=seed)
 
 
 def _run_inputs(setup: dict, key: tuple) -> tuple:

@@ -26,6 +26,24 @@ START_WIDTHS = 10.0
 """A start point may lie at most this many domain widths from the domain's centre."""
 DOMAIN_LIMIT = 1e4
 
+# The Tuning lab's map and the "Why momentum works" quadratic.
+MAP_OPTIMIZERS = ("momentum", "nesterov", "ema")
+"""SGD needs no map of its own: it is the β = 0 row of each of these."""
+MAP_METRICS = {"steps": "Steps to converge", "loss": "Final loss"}
+MAP_GRID_RANGE = (10, 200)
+MAP_STEPS_RANGE = (10, 5000)
+LR_FACTORS = (1e-5, 1e-4, 1e-3, 0.01, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+"""The map's lr range, in multiples of plain gradient descent's stability limit 2/λmax."""
+MAP_BETA_RANGE = (0.0, 0.99)
+KAPPAS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+ROTATION_RANGE = (-90, 90)
+PAGE_DEFAULTS = {
+    "map_opt": "momentum", "map_metric": "steps", "map_grid": 100, "map_steps": 500,
+    "map_lr_min": 0.01, "map_lr_max": 4.0, "map_beta": MAP_BETA_RANGE, "kappa": 50.0,
+    "rotation": 0,
+}
+"""Parameters of one page only: left out of the URL while they keep these values."""
+
 
 class ParamError(ValueError):
     """A URL value that cannot be used; the message names the problem for the reader."""
@@ -91,8 +109,34 @@ def _text(limit: int) -> Callable[[str], str]:
     return parse
 
 
+def _member(options: tuple[float, ...]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = _number(options[0], options[-1])(text)
+        if value not in options:
+            raise ParamError(f"must be one of {', '.join(f'{o:g}' for o in options)}")
+        return value
+    return parse
+
+
+def _pair(parse_one: Callable[[str], float]) -> Callable[[str], tuple[float, float]]:
+    """A range "low,high" of two values, each checked by ``parse_one``, with low < high."""
+    def parse(text: str) -> tuple[float, float]:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ParamError("must be two values, low,high")
+        low, high = (parse_one(p.strip()) for p in parts)
+        if not low < high:
+            raise ParamError("needs low < high")
+        return low, high
+    return parse
+
+
 def _fmt(value: float) -> str:
     return f"{value:.10g}"
+
+
+def _fmt_pair(values: tuple[float, float]) -> str:
+    return ",".join(_fmt(v) for v in values)
 
 
 PARAMS: dict[str, Param] = {p.name: p for p in [
@@ -113,6 +157,15 @@ PARAMS: dict[str, Param] = {p.name: p for p in [
     Param("seed", _number(0, SEED_MAX, integer=True), str),
     Param("compare", _flag, lambda v: "1" if v else "0"),
     Param("betas", parse_betas, lambda v: ",".join(_fmt(b) for b in v)),
+    Param("map_opt", _choice(MAP_OPTIMIZERS), str),
+    Param("map_metric", _choice(tuple(MAP_METRICS)), str),
+    Param("map_grid", _number(*MAP_GRID_RANGE, integer=True), str),
+    Param("map_steps", _number(*MAP_STEPS_RANGE, integer=True), str),
+    Param("map_lr_min", _member(LR_FACTORS), _fmt),
+    Param("map_lr_max", _member(LR_FACTORS), _fmt),
+    Param("map_beta", _pair(_number(*MAP_BETA_RANGE)), _fmt_pair),
+    Param("kappa", _member(KAPPAS), _fmt),
+    Param("rotation", _number(*ROTATION_RANGE, integer=True), str),
 ]}
 
 
@@ -131,7 +184,7 @@ def default_setup(surface_id: str = DEFAULT_SURFACE) -> dict:
         "surface": surface_id, "formula": DEFAULT_FORMULA,
         "xmin": -3.0, "xmax": 3.0, "ymin": -3.0, "ymax": 3.0,
         "steps": 200, "opt": ["sgd", "momentum"], "sgd_lr": None, "noise": 0.0, "seed": 0,
-        "compare": False, "betas": list(DEFAULT_BETAS),
+        "compare": False, "betas": list(DEFAULT_BETAS), **PAGE_DEFAULTS,
     }
     setup.update(surface_defaults(surface_id))
     return setup
@@ -156,6 +209,10 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[dict, list[str]]:
         warnings.append("The URL's domain (xmin, xmax, ymin, ymax) needs min < max; "
                         "using the default domain.")
         setup.update({k: default_setup(CUSTOM)[k] for k in ("xmin", "xmax", "ymin", "ymax")})
+    if not setup["map_lr_min"] < setup["map_lr_max"]:
+        warnings.append("The URL's lr range (map_lr_min, map_lr_max) needs min < max; using "
+                        "the default range.")
+        setup.update({k: PAGE_DEFAULTS[k] for k in ("map_lr_min", "map_lr_max")})
     if not start_is_reasonable(setup):
         warnings.append("The URL's start point (x0, y0) is far outside the surface's domain; "
                         "using the surface's default start.")
@@ -172,6 +229,7 @@ def query_from_setup(setup: dict) -> dict[str, str]:
         skip.add("sgd_lr")
     if not setup.get("compare"):
         skip |= {"compare", "betas"}
+    skip |= {name for name, value in PAGE_DEFAULTS.items() if setup.get(name) == value}
     return {name: p.format(setup[name]) for name, p in PARAMS.items()
             if name not in skip and setup.get(name) is not None}
 

@@ -60,9 +60,7 @@ if lesson is not None and LESSONS[lesson].setup() == setup:
     st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
 
 surface, key, error = common.current_surface(setup)
-if error:
-    st.error(f"That formula can't be used: {error}. Still showing: "
-             f"`{surface.formula}`.", icon="🚫")
+common.show_formula_error(surface, error)
 if setup["surface"] == common.CUSTOM:
     st.latex(surface.latex)
     st.latex(surface.grad_latex)

@@ -3,12 +3,29 @@
 from momentum_viz.figures.curves import loss_figure, surface3d_figure
 from momentum_viz.figures.paths import path_figure, surface_background
 from momentum_viz.figures.style import OPTIMIZER_COLORS, run_colors
+from momentum_viz.figures.theory_plots import (
+    components_figure,
+    damping_figure,
+    direction_regime,
+    envelope_figure,
+    phase_figure,
+    rate_map_figure,
+)
+from momentum_viz.figures.tuning import metric_values, tuning_figure
 
 __all__ = [
     "OPTIMIZER_COLORS",
+    "components_figure",
+    "damping_figure",
+    "direction_regime",
+    "envelope_figure",
     "loss_figure",
+    "metric_values",
     "path_figure",
+    "phase_figure",
+    "rate_map_figure",
     "run_colors",
     "surface3d_figure",
     "surface_background",
+    "tuning_figure",
 ]

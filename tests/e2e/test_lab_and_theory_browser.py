@@ -1,0 +1,112 @@
+"""The Tuning lab and "Why momentum works" in a real browser, each opened by its own URL path on a
+freshly started server (as a shared link is): the map is mv.sweep's, a click on a cell sets lr
+and β and the link opens the Playground with them; the theory page's optimal button works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+import pytest
+
+import momentum_viz as mv
+
+from .conftest import (
+    ARTIFACTS_DIR,
+    REPO_ROOT,
+    AppServer,
+    _start_server,
+    _stop,
+    plotly_figure,
+    screenshot,
+    wait_for_app,
+)
+
+PAGES = ["Playground", "Tuning lab", "Why momentum works"]
+
+
+@pytest.fixture
+def fresh_server() -> Iterator[AppServer]:
+    """A server no browser has visited yet: the first request is the page's own URL."""
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    proc, server = _start_server(Path(REPO_ROOT), ARTIFACTS_DIR / "streamlit-server-fresh.log")
+    try:
+        yield server
+    finally:
+        _stop(proc)
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlparse(page.url).query).items()}
+
+
+def check_navigation(page, title: str) -> None:
+    """The app's own navigation ran (not Streamlit's pages/ folder listing)."""
+    assert page.locator("h1").first.inner_text().strip() == title
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert all(name in nav for name in PAGES) and "common" not in nav, nav
+
+
+def no_page_errors(page) -> None:
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")], page.errors_seen
+
+
+@pytest.mark.e2e
+def test_tuning_lab_map_click_and_playground_link(fresh_server, page):
+    page.goto(fresh_server.url + "/tuning_lab?surface=booth&map_grid=40&map_steps=300")
+    wait_for_app(page, timeout=90_000)
+    check_navigation(page, "Tuning lab")
+    figure = plotly_figure(page, 0)
+    cells = [t for t in figure["data"] if t.get("name") == "cells"]
+    lrs = np.unique(np.concatenate([t["x"] for t in cells]).astype(float))
+    betas = np.unique(np.concatenate([t["y"] for t in cells]).astype(float))
+    assert len(lrs) == len(betas) == 40
+    sweep = mv.sweep(mv.get_surface("booth"), optimizer="momentum", lrs=lrs, betas=betas,
+                     start=(-8.0, -7.0), steps=300)
+    steps = next(t for t in figure["data"] if t.get("name") == "steps")
+    shown = np.array(steps["z"], dtype=float)  # NaN arrives as None
+    np.testing.assert_array_equal(
+        shown, np.where(sweep.steps_to_converge >= 0, sweep.steps_to_converge, np.nan))
+    screenshot(page, "tuning_lab")
+
+    box = page.locator(".st-key-lab_map .nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + 0.6 * box["width"], box["y"] + 0.5 * box["height"])
+    page.wait_for_timeout(300)
+    page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + 0.5 * box["height"])
+    page.wait_for_selector("[data-testid='stAlert']", timeout=30_000)
+    wait_for_app(page, timeout=60_000)
+    lr, beta = float(query(page)["lr"]), float(query(page)["beta"])
+    assert any(lr == float(f"{c:.4g}") for c in lrs), lr
+    assert any(beta == round(float(b), 3) for b in betas), beta
+    alert = page.locator("[data-testid='stAlert']").first.inner_text()
+    assert f"Set lr = {lr:g} and β = {beta:g}" in alert
+    screenshot(page, "tuning_lab_after_click")
+
+    page.get_by_text("Open in the Playground").click()
+    page.wait_for_function("() => !location.pathname.includes('tuning_lab')", timeout=30_000)
+    wait_for_app(page, timeout=60_000)
+    check_navigation(page, "Playground")
+    assert float(query(page)["lr"]) == lr and query(page)["surface"] == "booth"
+    assert page.locator(".st-key-lr input").input_value() == f"{lr:g}"
+    no_page_errors(page)
+
+
+@pytest.mark.e2e
+def test_why_momentum_charts_and_optimal_button(fresh_server, page):
+    page.goto(fresh_server.url + "/why_momentum?kappa=100&lr=0.01&beta=0.5")
+    wait_for_app(page, timeout=90_000)
+    check_navigation(page, "Why momentum works")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 6",
+                           timeout=30_000)
+    rate_map = plotly_figure(page, 1)
+    assert any(t.get("name") == "rate" and t["type"] == "heatmap" for t in rate_map["data"])
+    page.get_by_role("button", name="Use optimal parameters").click()
+    page.wait_for_function("() => !location.search.includes('lr=0.01&')", timeout=30_000)
+    wait_for_app(page, timeout=60_000)
+    assert float(query(page)["lr"]) == pytest.approx((2 / 11) ** 2, rel=1e-9)
+    assert float(query(page)["beta"]) == pytest.approx((9 / 11) ** 2, rel=1e-9)
+    assert "rate √β* = 0.818182" in page.locator("[data-testid='stAlert']").first.inner_text()
+    screenshot(page, "why_momentum")
+    no_page_errors(page)

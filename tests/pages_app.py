@@ -1,0 +1,31 @@
+"""Opening the app's pages in Streamlit's AppTest, as a visitor following a link would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_page(page: str | None = None, **query: str) -> AppTest:
+    """The app at ``page`` (e.g. "pages/tuning_lab.py"; None: the default page) with these URL
+    parameters, after its first run."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in query.items():
+        at.query_params[name] = value
+    if page is not None:
+        at.switch_page(page)
+    return at.run()
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def text_of(at: AppTest) -> str:
+    """Every markdown, caption and alert text on the page, joined."""
+    parts = [*at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error]
+    return "\n".join(str(p.value) for p in parts)

@@ -1,0 +1,228 @@
+"""The Tuning lab page through AppTest: the map is mv.sweep's numbers for the shared setup, "Use
+best" hands a cell to the Playground, and one URL carries the setup across the pages."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pytest
+from pages_app import no_exception, open_page, text_of
+from plotly_spec import chart_specs, decode, trace, xy
+
+import momentum_viz as mv
+from pages.params import query_from_setup
+
+LAB = "pages/tuning_lab.py"
+PLAYGROUND = "pages/playground.py"
+WHY = "pages/why_momentum.py"
+
+
+def lab_map(at) -> dict:
+    return chart_specs(at)["lab_map"]
+
+
+def grid(figure: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The lrs and βs of the map's cells, read from its clickable cell centres."""
+    cells = np.concatenate([xy(t) for t in figure["data"] if t.get("name") == "cells"])
+    return np.unique(cells[:, 0]), np.unique(cells[:, 1])
+
+
+def layer(figure: dict, name: str) -> np.ndarray:
+    heatmap = next(t for t in figure["data"] if t.get("name") == name and t["type"] == "heatmap")
+    return decode(heatmap["z"])
+
+
+def test_the_map_is_the_sweep_of_the_shared_setup():
+    at = open_page(LAB, map_grid="30", map_steps="300")
+    no_exception(at)
+    assert not at.warning
+    figure = lab_map(at)
+    lrs, betas = grid(figure)
+    # default range: 0.01× to 4× plain GD's limit 2/λmax = 2/50 at the ravine's minimum
+    np.testing.assert_allclose(lrs, np.logspace(np.log10(4e-4), np.log10(0.16), 30), rtol=1e-12)
+    np.testing.assert_array_equal(betas, np.linspace(0, 0.99, 30))
+    sweep = mv.sweep(mv.get_surface("ravine"), optimizer="momentum", lrs=lrs, betas=betas,
+                     start=(-2.5, -1.6), steps=300)
+    steps = np.where(sweep.steps_to_converge >= 0, sweep.steps_to_converge, np.nan)
+    np.testing.assert_array_equal(layer(figure, "steps"), steps)
+    np.testing.assert_array_equal(np.isfinite(layer(figure, "diverged")), sweep.diverged)
+    never = ~sweep.diverged & (sweep.steps_to_converge < 0)
+    np.testing.assert_array_equal(np.isfinite(layer(figure, "not converged")), never)
+
+    best_lr, best_beta = sweep.best()
+    star = trace(figure, "fastest cell")
+    assert (star["x"][0], star["y"][0]) == (best_lr, best_beta)
+    fastest = int(np.nanmin(steps))
+    assert f"**Fastest cell** (★): {fastest} steps at lr = {best_lr:.4g}" in text_of(at)
+    mine = trace(figure, "your lr, β")
+    assert (mine["x"][0], mine["y"][0]) == (0.038, 0.6)
+    run = mv.simulate(mv.get_surface("ravine"), optimizer="momentum", lr=0.038, beta=0.6,
+                      steps=300)
+    assert f"converged in {run.metrics().steps_to_converge} steps" in text_of(at)
+    assert trace(figure, "stability limit, λmax = 50")
+    assert "The curves are **exact**" in text_of(at)
+    assert "The bottom row, β = 0, is plain SGD." in text_of(at)
+
+
+def test_final_loss_metric_and_lr_range_are_widgets_and_url_parameters():
+    at = open_page(LAB, map_grid="20", map_steps="200")
+    at.radio(key="map_metric").set_value("loss").run()
+    at.select_slider(key="map_lr_min").set_value(0.1).run()
+    at.select_slider(key="map_lr_max").set_value(2.0).run()
+    at.slider(key="map_beta").set_range(0.5, 0.9).run()
+    no_exception(at)
+    assert at.query_params["map_metric"] == "loss"
+    assert (at.query_params["map_lr_min"], at.query_params["map_lr_max"]) == ("0.1", "2")
+    assert at.query_params["map_beta"] == "0.5,0.9"
+    figure = lab_map(at)
+    lrs, betas = grid(figure)
+    assert lrs[0] == pytest.approx(0.1 * 0.04) and lrs[-1] == pytest.approx(2 * 0.04)
+    np.testing.assert_allclose(betas, np.linspace(0.5, 0.9, 20))
+    sweep = mv.sweep(mv.get_surface("ravine"), optimizer="momentum", lrs=lrs, betas=betas,
+                     start=(-2.5, -1.6), steps=200)
+    with np.errstate(invalid="ignore"):
+        expected = np.log10(np.maximum(sweep.final_loss, 1e-16))  # f* = 0 on the ravine
+    np.testing.assert_array_equal(layer(figure, "loss"), expected)
+
+
+@pytest.mark.parametrize("optimizer", ["nesterov", "ema"])
+def test_other_optimizers_and_gradient_noise(optimizer):
+    at = open_page(LAB, map_opt=optimizer, map_grid="12", map_steps="150", noise="0.5",
+                   seed="3", surface="booth", x0="-5", y0="-4")
+    no_exception(at)
+    assert at.selectbox(key="map_opt").value == optimizer
+    figure = lab_map(at)
+    lrs, betas = grid(figure)
+    sweep = mv.sweep(mv.get_surface("booth"), optimizer=optimizer, lrs=lrs, betas=betas,
+                     start=(-5.0, -4.0), steps=150, noise=0.5, seed=3)
+    np.testing.assert_array_equal(np.isfinite(layer(figure, "diverged")), sweep.diverged)
+    np.testing.assert_array_equal(
+        layer(figure, "steps"),
+        np.where(sweep.steps_to_converge >= 0, sweep.steps_to_converge, np.nan))
+    assert "with gradient noise σ = 0.5 (seed 3)" in " ".join(c.value for c in at.caption)
+
+
+def test_use_best_hands_the_cell_to_the_playground():
+    at = open_page(LAB, map_grid="24", map_steps="300", map_opt="nesterov")
+    lrs, betas = grid(lab_map(at))
+    sweep = mv.sweep(mv.get_surface("ravine"), optimizer="nesterov", lrs=lrs, betas=betas,
+                     start=(-2.5, -1.6), steps=300)
+    best_lr, best_beta = sweep.best()
+    at.button(key="use_best").click().run()
+    no_exception(at)
+    lr, beta = float(f"{best_lr:.4g}"), round(best_beta, 3)
+    setup = at.session_state["setup"]
+    assert (setup["lr"], setup["beta"], setup["steps"]) == (lr, beta, 300)
+    assert setup["opt"] == ["sgd", "momentum", "nesterov"] and not setup["compare"]
+    assert at.number_input(key="lr").value == lr and at.slider(key="beta").value == beta
+    assert float(at.query_params["lr"]) == lr and float(at.query_params["beta"]) == beta
+    assert f"Set lr = {lr:g} and β = {beta:g}" in text_of(at)
+    mine = trace(lab_map(at), "your lr, β")
+    assert (mine["x"][0], mine["y"][0]) == (lr, beta)
+
+    at.switch_page(PLAYGROUND).run()
+    no_exception(at)
+    assert at.number_input(key="lr").value == lr and at.slider(key="beta").value == beta
+    assert at.slider(key="steps").value == 300
+    run = mv.simulate(mv.get_surface("ravine"), optimizer="nesterov", lr=lr, beta=beta,
+                      start=(-2.5, -1.6), steps=300)
+    plotted = xy(trace(chart_specs(at)["paths_chart"], f"Nesterov β={beta:g}"))
+    np.testing.assert_array_equal(plotted, run.path)
+
+
+def test_the_playground_link_carries_the_setup():
+    at = open_page(LAB, map_grid="10", map_steps="50", surface="booth", lr="0.02")
+    (link,) = at.get("page_link")
+    assert link.proto.label == "Open in the Playground"
+    query = dict(parse_qsl(link.proto.query_string))
+    assert query == query_from_setup(at.session_state["setup"])
+    assert query["surface"] == "booth" and query["lr"] == "0.02" and query["map_grid"] == "10"
+
+
+def test_a_url_carries_the_setup_across_pages():
+    at = open_page(surface="booth", lr="0.02", beta="0.7", x0="-5", y0="-5", map_opt="nesterov",
+                   map_grid="16", map_steps="200")  # opened on the Playground
+    no_exception(at)
+    shared = {"surface": "booth", "lr": "0.02", "beta": "0.7", "x0": "-5", "y0": "-5",
+              "map_opt": "nesterov", "map_grid": "16", "map_steps": "200"}
+    assert shared.items() <= dict(at.query_params).items()
+
+    at.switch_page(LAB).run()
+    no_exception(at)
+    assert at.selectbox(key="surface").value == "booth"
+    assert at.number_input(key="lr").value == 0.02 and at.slider(key="beta").value == 0.7
+    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (-5, -5)
+    assert at.selectbox(key="map_opt").value == "nesterov"
+    assert at.slider(key="map_grid").value == 16 and at.slider(key="map_steps").value == 200
+    assert shared.items() <= dict(at.query_params).items()
+    lrs, betas = grid(lab_map(at))
+    assert len(lrs) == len(betas) == 16
+    sweep = mv.sweep(mv.get_surface("booth"), optimizer="nesterov", lrs=lrs, betas=betas,
+                     start=(-5.0, -5.0), steps=200)
+    np.testing.assert_array_equal(np.isfinite(layer(lab_map(at), "diverged")), sweep.diverged)
+
+    at.slider(key="map_grid").set_value(20).run()
+    at.switch_page(WHY).run()
+    no_exception(at)
+    assert (shared | {"map_grid": "20"}).items() <= dict(at.query_params).items()
+    at.switch_page(PLAYGROUND).run()
+    no_exception(at)
+    assert at.number_input(key="lr").value == 0.02
+    assert at.query_params["map_grid"] == "20" and at.query_params["surface"] == "booth"
+
+
+def test_surfaces_without_minima_and_local_approximations():
+    at = open_page(LAB, surface="saddle", map_grid="10", map_steps="50")
+    no_exception(at)
+    names = [t.get("name", "") for t in lab_map(at)["data"]]
+    assert not [n for n in names if n.startswith(("stability", "critical"))]
+    assert "This surface has no minimum" in text_of(at)
+
+    at = open_page(LAB, surface="rosenbrock", map_grid="10", map_steps="50",
+                   map_lr_min="0.001")
+    no_exception(at)
+    figure = lab_map(at)
+    assert grid(figure)[0][0] == 1e-5  # 0.001 × 2/λmax ≈ 2e-6, below the Playground's lr range
+    assert "kept within the Playground's lr range 1e-05 to 10" in text_of(at)
+    assert figure["layout"]["legend"]["title"]["text"] == "curves: local approximation"
+    assert "**local approximation**" in text_of(at)
+    lam_max = np.linalg.eigvalsh([[802.0, -400.0], [-400.0, 200.0]])[-1]  # Hessian at (1, 1)
+    limit = trace(figure, "stability limit")
+    lr, beta = decode(limit["x"]), decode(limit["y"])
+    np.testing.assert_allclose(lr * lam_max, 2 * (1 + beta), rtol=1e-9)
+
+
+def test_bad_page_parameters_warn_by_name_and_fall_back():
+    at = open_page(LAB, map_grid="500", map_opt="adam", map_lr_min="3", map_beta="0.5",
+                   map_steps="0", map_metric="speed")
+    no_exception(at)
+    warnings = " ".join(w.value for w in at.warning)
+    for name in ("map_grid", "map_opt", "map_lr_min", "map_beta", "map_steps", "map_metric"):
+        assert f"'{name}'" in warnings
+    assert at.slider(key="map_grid").value == 100
+    assert at.selectbox(key="map_opt").value == "momentum"
+    assert at.select_slider(key="map_lr_min").value == 0.01
+    assert at.slider(key="map_beta").value == (0.0, 0.99)
+
+    at = open_page(LAB, map_lr_min="4", map_lr_max="0.01", map_grid="10", map_steps="20")
+    assert "lr range (map_lr_min, map_lr_max) needs min < max" in text_of(at)
+    assert (at.select_slider(key="map_lr_min").value,
+            at.select_slider(key="map_lr_max").value) == (0.01, 4.0)
+    at.select_slider(key="map_lr_min").set_value(8.0).run()
+    no_exception(at)
+    assert "showing the default range" in text_of(at)
+    assert grid(lab_map(at))[0][0] == pytest.approx(0.01 * 0.04)
+
+
+def test_a_typed_quadratic_gets_exact_curves_and_a_bad_formula_an_error():
+    at = open_page(LAB, surface="custom", formula="x^2 + 10y^2", map_grid="10", map_steps="50")
+    no_exception(at)
+    assert "The curves are **exact**: this surface is a quadratic with λ = 2 and 20." in \
+        text_of(at)
+    lrs, _ = grid(lab_map(at))
+    assert lrs[-1] == pytest.approx(4 * 2 / 20)
+    at.text_input(key="formula").set_value("x^2 + z").run()
+    no_exception(at)
+    assert "unknown name 'z'" in " ".join(e.value for e in at.error)
+    assert grid(lab_map(at))[0][-1] == pytest.approx(4 * 2 / 20)  # still the last good one

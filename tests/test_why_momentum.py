@@ -1,0 +1,129 @@
+"""The "Why momentum works" page through AppTest: its numbers against hand-computed theory, the
+optimal-parameters button, the live run it decomposes, and its URL parameters."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pages_app import no_exception, open_page, text_of
+from plotly_spec import chart_specs, decode, trace, xy
+
+WHY = "pages/why_momentum.py"
+PLAYGROUND = "pages/playground.py"
+
+
+def hand_rate(lr: float, beta: float, lam: float) -> float:
+    """Larger |root| of z² − (1 + β − lr·λ)z + β, by the quadratic formula."""
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    if disc < 0:
+        return math.sqrt(beta)
+    return max(abs((t + math.sqrt(disc)) / 2), abs((t - math.sqrt(disc)) / 2))
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_theory_numbers_for_kappa_100():
+    at = open_page(WHY, kappa="100", rotation="30", lr="0.01", beta="0.5", steps="120")
+    no_exception(at)
+    assert not at.warning
+    shown = metrics(at)
+    # λ = 1 and 100: lr* = (2/(1 + 10))², β* = (9/11)², rate √β* = 9/11
+    assert shown["lr*"] == f"{(2 / 11) ** 2:.4g}" == "0.03306"
+    assert shown["β*"] == f"{(9 / 11) ** 2:.4g}" == "0.6694"
+    assert shown["rate √β*"] == f"{9 / 11:.4g}" == "0.8182"
+    # lr·λ₁ = 0.01: real roots, (1.49 + √0.2201)/2; lr·λ₂ = 1: complex, √0.5
+    rate = max(hand_rate(0.01, 0.5, 1.0), hand_rate(0.01, 0.5, 100.0))
+    assert rate == pytest.approx((1.49 + math.sqrt(1.49**2 - 2)) / 2)
+    assert shown["Your rate max|σ|"] == f"{rate:.4g}" == "0.9796"
+    text = text_of(at)
+    assert f"tenfold smaller distance every **{math.log(10) / -math.log(rate):.1f} steps**" in text
+    # critical β = (1 − √(lr·λ))²: 0.81 for λ = 1, 0 for λ = 100
+    assert "**λ₁ = 1** (lr·λ = 0.01): critical β = **0.81**" in text
+    assert "**λ₂ = 100** (lr·λ = 1): critical β = **0**" in text
+    assert "rate (κ − 1)/(κ + 1) = 0.9802" in text  # plain GD at its best lr: 99/101
+    assert "**λ₁ = 1** (monotone): creeps in without overshooting" in text
+    assert "**λ₂ = 100** (ripples): rings" in text
+
+
+def test_optimal_button_sets_lr_and_beta_everywhere():
+    at = open_page(WHY, kappa="100", lr="0.01", beta="0.5")
+    at.button(key="use_optimal").click().run()
+    no_exception(at)
+    lr, beta = (2 / 11) ** 2, (9 / 11) ** 2
+    setup = at.session_state["setup"]
+    assert setup["lr"] == pytest.approx(lr, rel=1e-12)
+    assert setup["beta"] == pytest.approx(beta, rel=1e-12)
+    assert at.number_input(key="lr").value == pytest.approx(lr, rel=1e-12)
+    assert at.slider(key="beta").value == pytest.approx(beta, rel=1e-12)
+    assert float(at.query_params["lr"]) == pytest.approx(lr, rel=1e-9)
+    assert f"rate √β* = {9 / 11:.6g}" in text_of(at)
+    for name in ("**λ₁ = 1**", "**λ₂ = 100**"):
+        assert f"{name} (critically damped)" in text_of(at)
+    assert metrics(at)["Your rate max|σ|"] == f"{9 / 11:.4g}"
+    figure = chart_specs(at)["why_rate_map"]
+    mine, best = trace(figure, "your lr, β"), trace(figure, "optimal lr*, β*")
+    assert mine["x"][0] == pytest.approx(best["x"][0]) and mine["y"] == pytest.approx(best["y"])
+    at.switch_page(PLAYGROUND).run()
+    assert at.number_input(key="lr").value == pytest.approx(lr, rel=1e-12)
+
+
+def test_the_live_run_is_momentum_on_the_rotated_quadratic():
+    at = open_page(WHY, kappa="20", rotation="-45", lr="0.05", beta="0.7", steps="90")
+    no_exception(at)
+    a = math.radians(-45)
+    c, s = math.cos(a), math.sin(a)
+    path = xy(trace(chart_specs(at)["why_path"], "Momentum β=0.7"))
+    # start: 2 along each eigenvector, (c, s) for λ₁ = 1 and (−s, c) for λ₂ = 20
+    np.testing.assert_allclose(path[0], [2 * c - 2 * s, 2 * s + 2 * c], atol=1e-12)
+    by_hand, velocity = [path[0]], np.zeros(2)
+    for _ in range(90):
+        x, y = by_hand[-1]
+        u, v = c * x + s * y, -s * x + c * y
+        grad = np.array([c * u - s * 20 * v, s * u + c * 20 * v])
+        velocity = 0.7 * velocity + grad
+        by_hand.append(by_hand[-1] - 0.05 * velocity)
+    np.testing.assert_allclose(path, by_hand, atol=1e-9)
+    components = chart_specs(at)["why_components"]
+    fast = decode(trace(components, "λ₂ = 20")["y"])
+    np.testing.assert_allclose(fast, -s * path[:, 0] + c * path[:, 1], atol=1e-12)
+    envelope = trace(chart_specs(at)["why_envelope"], "theory: C·rate^(2k)")
+    rate = max(hand_rate(0.05, 0.7, 1.0), hand_rate(0.05, 0.7, 20.0))
+    curve = decode(envelope["y"])
+    np.testing.assert_allclose(curve[1:] / curve[:-1], rate**2, rtol=1e-9)
+    u, v = c * path[:, 0] + s * path[:, 1], -s * path[:, 0] + c * path[:, 1]
+    loss = (u**2 + 20 * v**2) / 2
+    assert np.all(curve >= loss[: len(curve)] * (1 - 1e-9))
+
+
+def test_ema_equivalence_check_and_effective_step():
+    at = open_page(WHY, lr="0.02", beta="0.9", steps="150")
+    no_exception(at)
+    text = text_of(at)
+    assert "EMA with lr/(1 − β) = 0.2 retraces your momentum run" in text
+    gap = float(text.split("differ by at most **")[1].split("**")[0])
+    assert gap < 1e-12
+    assert "lr/(1 − β) = **0.2** times the gradient: 10× plain gradient descent" in text
+
+
+def test_page_parameters_are_validated_and_shared():
+    at = open_page(WHY, kappa="7", rotation="400")
+    no_exception(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "'kappa'" in warnings and "'rotation'" in warnings
+    assert at.select_slider(key="kappa").value == 50 and at.slider(key="rotation").value == 0
+    assert "kappa" not in at.query_params  # page parameters at their defaults stay out of URLs
+
+    at = open_page(WHY, kappa="200", rotation="15", lr="0.004")
+    no_exception(at)
+    assert (at.query_params["kappa"], at.query_params["rotation"]) == ("200", "15")
+    at.switch_page(PLAYGROUND).run()
+    no_exception(at)
+    assert (at.query_params["kappa"], at.query_params["rotation"]) == ("200", "15")
+    assert at.number_input(key="lr").value == 0.004
+    at.switch_page(WHY).run()
+    assert at.select_slider(key="kappa").value == 200 and at.slider(key="rotation").value == 15
