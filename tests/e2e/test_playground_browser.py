@@ -61,3 +61,43 @@ def test_shared_url_play_and_keyboard(app_server, page):
     assert "beta=0.855" in page.url
     screenshot(page, "playground_after_keyboard")
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
+@pytest.mark.e2e
+def test_click_on_the_map_sets_the_start(app_server, page):
+    page.goto(app_server.url + "/?surface=ravine&lr=0.038&beta=0.6&steps=100&opt=sgd,momentum")
+    wait_for_app(page)
+    area = page.locator(".st-key-paths_chart .nsewdrag").first.bounding_box()
+    # the plot spans [-3, 3]²; three quarters across and a quarter down is (1.5, 1.5)
+    page.mouse.click(area["x"] + 0.75 * area["width"], area["y"] + 0.25 * area["height"])
+    page.wait_for_function("() => location.search.includes('x0=1.5')", timeout=30_000)
+    wait_for_app(page)
+    assert "y0=1.5" in page.url
+    sgd = named(plotly_figure(page, 0), "SGD")
+    assert (sgd["x"][0], sgd["y"][0]) == (1.5, 1.5)
+
+
+@pytest.mark.e2e
+def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
+    page.goto(app_server.url + "/?surface=bowl&lr=0.05&beta=0.8&steps=100&opt=sgd,momentum")
+    wait_for_app(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Animation (HTML)").click()
+    saved = tmp_path / "animation.html"
+    download.value.save_as(saved)
+    assert saved.stat().st_size > 1_000_000, "plotly.js is not embedded"
+
+    offline = page.context.new_page()
+    requested: list[str] = []
+    offline.route("**/*", lambda route: (requested.append(route.request.url), route.abort())
+                  if not route.request.url.startswith("file://") else route.continue_())
+    offline.goto(saved.as_uri())
+    offline.wait_for_selector(".js-plotly-plot .imagelayer image", timeout=30_000)
+    position = "() => Array.from(document.querySelector('.js-plotly-plot').data" \
+               ".find(d => d.name === 'position').x)"
+    before = offline.evaluate(position)
+    offline.get_by_text("Play").first.click()
+    offline.wait_for_timeout(2000)
+    assert offline.evaluate(position) != before
+    assert not requested, f"the page tried to load {requested}"
+    offline.close()
