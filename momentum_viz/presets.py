@@ -49,9 +49,10 @@ _PRESETS: dict[str, dict] = {
         name="Rastrigin",
         formula="20 + x^2 - 10cos(2pi x) + y^2 - 10cos(2pi y)",
         domain=((-5.12, 5.12), (-5.12, 5.12)), start=(-4.3, 4.4), minima=[(0, 0)],
-        lr=0.002, beta=0.9,
+        lr=0.002, beta=0.95,
         description="A bowl covered in bumps: a local minimum near every integer point. "
-                    "Momentum can roll over bumps that trap plain gradient descent.",
+                    "Momentum rolls over bumps that trap plain gradient descent and settles "
+                    "lower, though rarely at the global minimum.",
     ),
     "booth": dict(
         name="Booth",

@@ -37,13 +37,22 @@ def reading(runs: Sequence[Run], tol: float = DEFAULT_TOL) -> str:
     if not runs:
         return "Choose at least one optimizer to run."
     metrics = [r.metrics(tol) for r in runs]
-    surface = runs[0].surface
+    f_min = runs[0].surface.f_min
     order = sorted(range(len(runs)), key=lambda i: _rank(metrics[i]))
-    parts = [_outcome(runs[i], metrics[i], surface.f_min, tol, first=(n == 0))
-             for n, i in enumerate(order)]
-    sentence = "; ".join(_join_same_kind(parts)) + "."
+    groups: dict[tuple, list[str]] = {}
+    for i in order:
+        kind, detail = _outcome(runs[i], metrics[i], f_min, tol)
+        groups.setdefault((kind, detail), []).append(runs[i].label)
+    clauses = []
+    converged = [(names[0], detail) for (kind, detail), names in groups.items()
+                 if kind == "converged"]
+    if converged:
+        clauses.append(", ".join([f"{converged[0][0]} reached the minimum in {converged[0][1]}",
+                                  *(f"{name} in {steps}" for name, steps in converged[1:])]))
+    clauses += [f"{_and(names)} {_plural(detail) if len(names) > 1 else detail}"
+                for (kind, detail), names in groups.items() if kind != "converged"]
     overshoot = _overshoot_clause(runs, metrics)
-    return sentence + (f" {overshoot}" if overshoot else "")
+    return "; ".join(clauses) + "." + (f" {overshoot}" if overshoot else "")
 
 
 def runs_csv(runs: Sequence[Run]) -> str:
@@ -71,22 +80,35 @@ def _rank(m: Metrics) -> tuple:
     return (1, m.final_loss)
 
 
-def _outcome(run: Run, m: Metrics, f_min: float | None, tol: float, first: bool) -> tuple:
-    """(kind, text) for one run; ``first`` spells the sentence out in full."""
-    name = run.label
+def _outcome(run: Run, m: Metrics, f_min: float | None, tol: float) -> tuple[str, str]:
+    """(kind, what happened): runs with the same kind and detail are told together."""
     if m.diverged_at is not None:
-        return ("diverged", f"{name} diverged at step {m.diverged_at:,}")
+        return "diverged", f"diverged at step {m.diverged_at:,}"
     if m.steps_to_converge is not None:
-        steps = f"{m.steps_to_converge:,} step{'s' if m.steps_to_converge != 1 else ''}"
-        return ("converged", f"{name} reached the minimum in {steps}" if first
-                else f"{name} in {steps}")
+        return "converged", _count(m.steps_to_converge, "step")
     local = _local_minimum(run, m, f_min, tol)
     if local:
-        return ("local", f"{name} settled in a local minimum near {local}")
+        return "local", f"settled in a local minimum near {local}"
     if f_min is None:
-        return ("open", f"{name} ended at f = {m.final_loss:.4g} after {run.steps:,} steps")
-    return ("open", f"{name} was still {m.final_loss - f_min:.3g} above the minimum after "
+        return "open", f"ended at f = {m.final_loss:.4g} after {run.steps:,} steps"
+    return "open", (f"was still {m.final_loss - f_min:.3g} above the minimum after "
                     f"{run.steps:,} steps")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n:,} times"
+
+
+def _plural(detail: str) -> str:
+    return "were" + detail[3:] if detail.startswith("was ") else detail
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _local_minimum(run: Run, m: Metrics, f_min: float | None, tol: float) -> str | None:
@@ -105,31 +127,18 @@ def _width(run: Run) -> float:
     return max(x1 - x0, y1 - y0)
 
 
-def _join_same_kind(parts: list[tuple]) -> list[str]:
-    """Keep the sentence order; parts of one kind stay together as a comma list."""
-    texts: list[str] = []
-    previous = None
-    for kind, text in parts:
-        if kind == previous == "converged":
-            texts[-1] += f", {text}"
-        else:
-            texts.append(text)
-        previous = kind
-    return texts
-
-
 def _overshoot_clause(runs: Sequence[Run], metrics: list[Metrics]) -> str:
-    """Overshoots of the runs that use momentum (SGD's zig-zag is described by its own count)."""
+    """Overshoots of the runs that use momentum, and SGD's zig-zag across the minimum."""
     pieces = []
     for run, m in zip(runs, metrics, strict=True):
-        if run.optimizer != "sgd" and m.overshoots and m.diverged_at is None:
-            times = "once" if m.overshoots == 1 else f"{m.overshoots:,} times"
-            pieces.append(f"{run.label} overshot {times}")
-    zigzag = [r.label for r, m in zip(runs, metrics, strict=True)
-              if r.optimizer == "sgd" and m.overshoots and m.diverged_at is None]
-    if zigzag:
-        count = metrics[[r.label for r in runs].index(zigzag[0])].overshoots
-        pieces.append(f"{zigzag[0]} crossed the minimum's axes {count:,} times (zig-zag)")
+        if not m.overshoots or m.diverged_at is not None:
+            continue
+        if run.optimizer == "sgd":
+            zigzag = " (zig-zag)" if m.overshoots >= 3 else ""
+            pieces.append(f"{run.label} crossed the minimum's axes {_times(m.overshoots)}"
+                          + zigzag)
+        else:
+            pieces.append(f"{run.label} overshot {_times(m.overshoots)}")
     return ("; ".join(pieces) + ".") if pieces else ""
 
 
