@@ -26,7 +26,7 @@ VIEWS = {
                   "&opt=sgd,momentum",
     "playground_rosenbrock": "/?surface=rosenbrock&lr=0.002&beta=0.9&steps=1000&x0=-1.2&y0=1"
                              "&opt=sgd,momentum,nesterov",
-    "tuning_lab": "/tuning_lab?surface=rosenbrock&lr=0.002&beta=0.9&steps=1000&x0=-1.2&y0=1"
+    "tuning_lab": "/tuning_lab?surface=ravine&lr=0.038&beta=0.6&steps=200&x0=-2.5&y0=-1.6"
                   "&opt=sgd,momentum",
     "why_momentum": "/why_momentum",
 }
