@@ -92,6 +92,10 @@ class Check:
     def at_least(cls, figure: Figure, limit: float) -> Check:
         return cls(f"≥ {fmt_number(limit)} {figure.unit}", figure.median >= limit)
 
+    @classmethod
+    def at_most(cls, figure: Figure, limit: float) -> Check:
+        return cls(f"≤ {fmt_number(limit)} {figure.unit}", figure.median <= limit)
+
 
 @dataclass(frozen=True)
 class ProfileSpec:

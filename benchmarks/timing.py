@@ -101,8 +101,9 @@ def fmt_seconds(seconds: float) -> str:
     """A duration with a unit that keeps three significant figures: 412 µs, 38.2 ms, 1.25 s."""
     if seconds != seconds or seconds == float("inf"):
         return str(seconds)
+    rounded = float(f"{seconds:.3g}")  # the unit of what is shown: 0.9996 s is "1 s"
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale or unit == "ns":
+        if rounded >= scale or unit == "ns":
             value = seconds / scale
             return f"{value:.3g} {unit}" if value < 1000 else f"{value:.0f} {unit}"
     raise AssertionError("unreachable")

@@ -21,6 +21,8 @@ from benchmarks.timing import Timing, measure  # noqa: E402
 ENGINE_ROWS = {"sweep", "sweep-steps-per-s", "sweep-vs-torch", "simulate-many",
                "formula-compile", "grad-lambdified", "grad-kernel", "lab-sweep-100",
                "lab-sweep-200"}
+PAGE_ROWS = {"playground-compute", "playground-json-size", "lab-map-end-to-end"}
+BROWSER_ROWS = {"browser-first-chart", "browser-beta-slider", "server-memory"}
 
 
 def table_rows(text: str) -> dict[str, str]:
@@ -40,7 +42,7 @@ def test_quick_mode_prints_every_row_and_writes_nothing(tmp_path, monkeypatch, c
     out = capsys.readouterr().out
     rows = table_rows(out)
     names = cli.row_names()
-    assert set(names) >= ENGINE_ROWS
+    assert set(names) >= ENGINE_ROWS | PAGE_ROWS | BROWSER_ROWS
     assert set(rows) == set(names)
     for line in rows.values():
         assert "ERROR" not in line, line
@@ -81,6 +83,12 @@ def test_timing_reports_the_spread():
     wide = Timing((1.0, 1.1, 3.0))
     assert wide.wide and "WIDE" in Figure.time(wide).text()
     assert Timing((1.0,)).scaled(3).samples == (3.0,)
+
+
+def test_at_most_checks_a_figure_in_its_unit():
+    size = Figure(1.2, 1.2, 1.2, "MB")
+    assert Check.at_most(size, 1.5).passed and Check.at_most(size, 1.5).label == "≤ 1.5 MB"
+    assert not Check.at_most(size, 1.0).passed
 
 
 def test_seed_loop_is_the_engines_ema():

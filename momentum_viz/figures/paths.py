@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import plotly.graph_objects as go
@@ -51,17 +52,27 @@ class HeightScale:
     def __call__(self, values: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):
             values = np.where(np.isfinite(values), values, np.nan)
-            return np.log10(values - self.lo + self.floor) if self.log else values
+            # a path can go below the lowest grid value (a minimum between grid points):
+            # drawn at the bottom rather than lost as log10 of a negative number
+            return np.log10(np.maximum(values - self.lo, 0) + self.floor) if self.log \
+                else values
 
     def value_at(self, height: float) -> float:
         """f at a plotted height (for tick labels)."""
         return 10**height - self.floor + self.lo if self.log else height
 
 
-def surface_background(surface: Surface, bounds=None, pixels: int = 480):
+def surface_background(surface: Surface, bounds=None, pixels: int = 480) -> tuple[dict, dict]:
     """The surface under the paths: a banded image of f (log-spaced bands when f spans orders
-    of magnitude) as a layout image, and an invisible trace that carries its colour bar."""
-    (x0, x1), (y0, y1) = bounds or surface.domain
+    of magnitude) as a layout image, and an invisible scatter trace that carries its colour bar,
+    both as plain dicts. Remembered per surface and view, since lr, β and steps don't change
+    it (a picture is ~0.1 MB; a few dozen are kept)."""
+    return _background(surface, bounds or surface.domain, pixels)
+
+
+@lru_cache(maxsize=32)
+def _background(surface: Surface, bounds, pixels: int) -> tuple[dict, dict]:
+    (x0, x1), (y0, y1) = bounds
     width = pixels
     height = max(2, round(pixels * (y1 - y0) / (x1 - x0)))
     xs = np.linspace(x0, x1, width)
@@ -75,10 +86,11 @@ def surface_background(surface: Surface, bounds=None, pixels: int = 480):
     finite = heights[np.isfinite(heights)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     ticks = np.linspace(lo, hi, 6)
-    colorbar = go.Scatter(
-        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip", name="f",
+    colorbar = dict(
+        type="scatter", x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+        name="f",
         marker=dict(colorscale=SURFACE_SCALE, cmin=lo, cmax=hi, color=[lo], showscale=True,
-                    colorbar=dict(title=dict(text="f"), tickvals=ticks, thickness=14,
+                    colorbar=dict(title=dict(text="f"), tickvals=ticks.tolist(), thickness=14,
                                   ticktext=[f"{scale.value_at(t):.4g}" for t in ticks])))
     return image, colorbar
 
@@ -125,7 +137,7 @@ def path_figure(
     colors = run_colors(runs)
     frame_steps = _frame_steps(max(r.steps for r in runs), max_frames) if runs else []
     image, colorbar = surface_background(surface, bounds)
-    fig = AnimatedFigure(colorbar)
+    fig = AnimatedFigure(go.Scatter(colorbar))
     fig.add_layout_image(image)
     if click_grid:
         fig.add_trace(_click_grid(bounds, click_grid))
@@ -217,10 +229,12 @@ def _moving_traces(runs, colors, arrows_for, coords) -> list[go.Scatter]:
     return traces
 
 
-def _click_grid(bounds, n: int) -> go.Scatter:
+def _click_grid(bounds, n: int) -> go.Scattergl:
+    """Invisible points to click on. WebGL: as SVG, ~1700 markers would cost the browser more
+    than everything else on the chart together at every redraw."""
     (x0, x1), (y0, y1) = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    return go.Scatter(
+    return go.Scattergl(
         x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to start here",
         showlegend=False, marker=dict(size=10, opacity=0, color="#000000"),
         hovertemplate="start here: (%{x:.3g}, %{y:.3g})<extra></extra>")
@@ -260,7 +274,9 @@ def _view_bounds(surface: Surface, runs: Sequence[Run]):
 def _layout(fig: go.Figure, bounds) -> None:
     (x0, x1), (y0, y1) = bounds
     fig.update_layout(
-        font=FONT, height=700, margin=dict(l=10, r=10, t=30, b=10),
+        # margins the legend, colour bar and slider need anyway: set, they aren't found by a
+        # second layout pass in the browser
+        font=FONT, height=700, margin=dict(l=70, r=130, t=110, b=95),
         plot_bgcolor="#ffffff", uirevision="paths",
         xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False,
                    zeroline=False),

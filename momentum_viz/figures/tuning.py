@@ -99,8 +99,9 @@ def _metric_heatmap(sweep: Sweep, metric: str) -> go.Heatmap:
                       colorbar=dict(thickness=14, **colorbar))
 
 
-def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[go.Scatter]:
-    """Invisible points at cell centres, one trace per kind of cell, each with its hover."""
+def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[go.Scattergl]:
+    """Invisible points at cell centres, one trace per kind of cell, each with its hover. WebGL:
+    as SVG, up to 10 000 markers would make every redraw of the map slow."""
     rows = np.unique(np.linspace(0, len(sweep.betas) - 1, min(per_side, len(sweep.betas)))
                      .round().astype(int))
     cols = np.unique(np.linspace(0, len(sweep.lrs) - 1, min(per_side, len(sweep.lrs)))
@@ -120,7 +121,7 @@ def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[go.Sc
     for mask, hover in kinds:
         keep = mask[r, c]
         rr, cc = r[keep], c[keep]
-        traces.append(go.Scatter(
+        traces.append(go.Scattergl(
             x=sweep.lrs[cc], y=sweep.betas[rr], mode="markers", showlegend=False,
             name="cells", customdata=np.column_stack([sweep.steps_to_converge[rr, cc],
                                                       gap[rr, cc]]),

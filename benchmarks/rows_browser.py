@@ -1,0 +1,433 @@
+"""Browser rows: the Playground in headless Chromium against ``streamlit run app.py``, and the
+server's memory with many sessions open.
+
+The server and the browser are started as the e2e tests start them (``tests/e2e/conftest.py``:
+a free port, the same Chromium flags and viewport, ``wait_for_app`` for a settled page). Every
+page gets a fresh browser context (cold browser cache) and a probe script that timestamps the
+websocket traffic, long tasks (> 50 ms of main-thread work) and key presses, so a timing can be
+split into server, transfer and drawing. The Playground's workload is ``rows_page``'s (three
+runs on the default view); every URL and every β step is new to the server, so each is a cold
+compute there too.
+"""
+
+from __future__ import annotations
+
+import collections
+import statistics
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from benchmarks.core import Check, Context, Figure, ProfileSpec, Ratio, Row, bench
+from benchmarks.report import ROOT
+from benchmarks.rows_page import BETA_STEP, ColdPlayground, playground_query, playground_setup
+from benchmarks.timing import Timing, fmt_seconds
+from tests.e2e import conftest as e2e
+
+ORDER = 30
+FIRST_CHART_TARGET_S = 3.0
+SLIDER_TARGET_S = 0.300
+PATHS_CHART = ".st-key-paths_chart .js-plotly-plot"
+BETA_SLIDER = ".st-key-beta input[type='range']"
+PAGE_TIMEOUT_MS = 60_000
+SCRATCH_NOTE = "Measured once (2026-11-25, this machine, load 1–3)."
+SERVER_PROFILE = ("The cProfile below is the server's part alone (one cold compute, as "
+                  "`playground-compute`); the browser's part is the breakdown above.")
+
+TINY_APP = '''\
+"""The browser rows' baseline: the smallest Streamlit page with one Plotly chart."""
+import plotly.graph_objects as go
+import streamlit as st
+
+st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 3, 2])), key="tiny_chart")
+'''
+
+PROBE_JS = """
+(() => {
+  const bench = {recv: [], sent: [], long: [], key: null};
+  window.__bench = bench;
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("open", () => { bench.open = performance.now(); });
+      this.addEventListener("message", (e) => {
+        bench.recv.push([performance.now(), e.data.byteLength ?? e.data.size ?? e.data.length]);
+      });
+    }
+    send(data) { bench.sent.push(performance.now()); return super.send(data); }
+  };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) bench.long.push([e.startTime, e.duration]);
+  }).observe({type: "longtask", buffered: true});
+  addEventListener("keydown", () => { bench.key = performance.now(); }, true);
+})();
+"""
+
+CHART_DRAWN_JS = """([chart, image]) => {
+  const gd = document.querySelector(chart);
+  const drawn = gd && gd.querySelector(".main-svg")
+    && (!image || gd.querySelector(".imagelayer image"));
+  return drawn ? performance.now() : false;
+}"""
+
+LOAD_TIMELINE_JS = """(drawn) => {
+  const b = window.__bench;
+  const nav = performance.getEntriesByType("navigation")[0];
+  const chunk = performance.getEntriesByType("resource")
+    .find((r) => /PlotlyChart\\.[^/]*\\.js$/.test(r.name));
+  const before = b.recv.filter(([t]) => t <= drawn);
+  const figure = before.reduce((a, m) => (m[1] > a[1] ? m : a), [NaN, 0]);
+  return {
+    chart: drawn, dom: nav.domContentLoadedEventEnd, socket: b.open ?? NaN,
+    figure: figure[0], figure_kb: figure[1] / 1e3,
+    chunk_start: chunk ? chunk.startTime : NaN, chunk_end: chunk ? chunk.responseEnd : NaN,
+    busy: b.long.filter(([t]) => t < drawn).reduce((s, [, d]) => s + d, 0),
+  };
+}"""
+
+MARK_CHART_JS = """(chart) => {
+  document.querySelector(chart).__benchMark = true;
+  const b = window.__bench;
+  b.recv.length = 0; b.sent.length = 0; b.long.length = 0;
+}"""
+
+CHART_UPDATED_JS = """([chart, name]) => {
+  const gd = document.querySelector(chart);
+  const shown = gd && Array.isArray(gd.data)
+    && gd.data.some((t) => (t.name || "").startsWith(name));
+  return shown ? performance.now() : false;
+}"""
+
+CHANGE_TIMELINE_JS = """([chart, shown]) => {
+  const b = window.__bench;
+  const sent = b.sent.find((t) => t >= b.key) ?? NaN;
+  const figure = b.recv.filter(([t]) => t <= shown).reduce((a, m) => (m[1] > a[1] ? m : a),
+                                                         [NaN, 0]);
+  return {
+    total: shown - b.key, send: sent - b.key, server: figure[0] - sent,
+    draw: shown - figure[0], figure_kb: figure[1] / 1e3,
+    remounted: !document.querySelector(chart).__benchMark,
+  };
+}"""
+
+FIRST_CHART_DIAGNOSIS = """\
+Where the time goes (medians, from navigation start; a new browser context per repeat, so
+nothing is cached in the browser; a URL the server has not computed yet): the page shell (the
+HTML and Streamlit's ~480 kB main bundle, executed) is ready at {dom}, the websocket open at
+{socket}, and the paths figure ({figure_kb:.0f} kB) has arrived by {figure}. Only then does the
+browser fetch Streamlit's PlotlyChart chunk (4.7 MB: plotly.js, loaded with the first chart) —
+{chunk_start} to {chunk_end} —, compile and run it, and draw: the chart is complete at {chart}.
+The main thread spent {busy} of that in long tasks (> 50 ms each): the browser's CPU, not the
+network or the server, sets the time. The trivial page (one 3-point chart, same server, same
+browser, loaded in turn with ours) draws its chart at {tiny_chart} (shell {tiny_dom}, plotly
+chunk fetched by {tiny_chunk_end}): that much is Streamlit and plotly.js loading in this
+headless browser on this machine, so the 3 s target leaves nothing for the page itself here.
+Ours adds {extra}: the server's first run of the session up to the figure ({server} from the
+websocket's opening to the figure's arrival), a larger page (sidebar widgets, lessons,
+the metrics table; the first st.markdown loads Streamlit's 1.5 MB syntax-highlighter chunk),
+and two charts to draw, the paths chart from scratch as on every β change (see
+`browser-beta-slider`). Main-thread CPU of one load, by script (self time; `(program)` is the
+browser's own work: parsing, style, layout): {cpu}.
+
+What would help: the paths figure's drawing, as for `browser-beta-slider`. {scratch} Copies of
+the app side by side, loads interleaved, median of 4 (spreads of ±1.5 s): 8.8 s now, 7.6 s
+without the click grid, 6.1 s with the margins preset, 6.4 s with both — about 2 s from the
+drawing, the rest stays. Replacing the share box's `st.code` by a caption changed nothing
+measurable (6.3 vs 6.0 s): markdown loads the highlighter anyway. {server_profile}"""
+
+SLIDER_DIAGNOSIS = """\
+Where the time goes (medians of {n} changes, from the key press): the slider sends the new
+value after {send}; the paths figure ({figure_kb:.0f} kB) arrives {server} later (the server's
+rerun up to the chart: `playground-compute`'s cold work, Streamlit's script run, the transfer);
+from its arrival to the updated chart takes {draw}. That last part is drawing from scratch:
+after {remounts} of {n} changes the chart was a new element (Streamlit 1.67 derives a plotly
+chart's element id from its spec, `key_as_main_identity=False`, so a changed figure remounts the
+component and plotly.js runs `newPlot`, not `react`). Main-thread CPU of one change, by script
+(self time): {cpu}; plotly.js functions by inclusive time: {plotly}.
+
+What would help. {scratch} `Plotly.newPlot` of this paths figure in plotly.js 4.1.1 (the plotly
+package's bundle, same browser, interleaved, median of 9): as now 536–591 ms; without the
+41 × 41 click grid (1681 invisible markers, each an SVG path styled one by one:
+`singlePointStyle`) 245 ms; with a transparent 41 × 41 heatmap as the click layer instead
+256 ms (a heatmap click reports the cell's x and y; Streamlit's point selection of it is not
+verified); with the margins preset to what plotly's auto-margin reaches (the colour bar, the
+legend, the step slider and the axis labels push the margins, and plotly then draws everything
+a second time: `doAutoMargin`, `drawMarginPushers`) 340 ms; both 118–161 ms. In the app (copies
+served side by side, presses interleaved, 20 each, load 2–3): now 1.11 s (drawing 737 ms);
+without the click grid 676 ms (335 ms); with `margin=dict(l=70, r=130, t=110, b=95)` — what
+auto-margin reaches in the app's column, so the look is unchanged — 695 ms (381 ms); both
+647 ms (280 ms). The rest is the server: `playground-compute` plus Streamlit's run, ~300 ms
+here; 300 ms in all needs that row's fixes too (server ≲ 100 ms) and a figure drawn in
+≲ 150 ms. {server_profile}"""
+
+
+@contextmanager
+def _harness() -> Iterator[None]:
+    """The e2e helpers stop with ``pytest.fail``, a BaseException: turn it into an error, so
+    the runner reports these rows as ERROR and goes on with the others."""
+    try:
+        yield
+    except pytest.fail.Exception as exc:
+        raise RuntimeError(str(exc)) from None
+
+
+@contextmanager
+def _server(app_dir: Path, log: Path) -> Iterator[e2e.AppServer]:
+    """``streamlit run app.py`` in ``app_dir`` on a free port, stopped by its pid afterwards."""
+    proc, server = e2e._start_server(app_dir, log)
+    try:
+        yield server
+    finally:
+        e2e._stop(proc)
+
+
+@contextmanager
+def _chromium() -> Iterator[Browser]:
+    """Headless Chromium with the e2e tests' flags (``$CHROMIUM_PATH`` or ``chromium``)."""
+    path = e2e._chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(headless=True, args=e2e.CHROMIUM_ARGS,
+                                             **({"executable_path": path} if path else {}))
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _open(browser: Browser, url: str) -> tuple[BrowserContext, Page]:
+    """A fresh context (cold cache) with the probe installed, navigating to ``url``."""
+    context = browser.new_context(viewport=e2e.VIEWPORT, device_scale_factor=1)
+    context.add_init_script(PROBE_JS)
+    page = context.new_page()
+    page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+    return context, page
+
+
+def _drawn(page: Page, chart: str, image: bool) -> float:
+    """Wait until ``chart`` is drawn (with its layout image if ``image``): when, in ms from
+    navigation start."""
+    return page.wait_for_function(CHART_DRAWN_JS, arg=[chart, image], polling="raf",
+                                  timeout=PAGE_TIMEOUT_MS).json_value()
+
+
+def _first_chart(browser: Browser, url: str, chart: str, image: bool) -> dict[str, float]:
+    """Open ``url`` and wait until ``chart`` is drawn; the load's timeline in ms from
+    navigation start. The run must then finish cleanly."""
+    context, page = _open(browser, url)
+    try:
+        timeline = page.evaluate(LOAD_TIMELINE_JS, _drawn(page, chart, image))
+        e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+    finally:
+        context.close()
+    return timeline
+
+
+def _beta_changes(page: Page, presses: int) -> list[dict[str, float]]:
+    """Press ArrowRight on the focused β slider ``presses`` times; for each, the timeline in ms
+    from the key press until the paths chart shows the momentum run at the new β."""
+    slider = page.locator(BETA_SLIDER)
+    changes = []
+    for _ in range(presses):
+        page.evaluate(MARK_CHART_JS, PATHS_CHART)
+        name = f"Momentum β={round(float(slider.input_value()) + BETA_STEP, 3):g}"
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        shown = page.wait_for_function(CHART_UPDATED_JS, arg=[PATHS_CHART, name],
+                                       polling="raf", timeout=PAGE_TIMEOUT_MS).json_value()
+        changes.append(page.evaluate(CHANGE_TIMELINE_JS, [PATHS_CHART, shown]))
+        e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+    return changes
+
+
+def _cpu_profile(page: Page, action: Callable[[], object]) -> dict[str, collections.Counter]:
+    """Chromium's sampling CPU profile of ``action``: main-thread self time by script, and the
+    inclusive time of plotly.js's named functions (minified names are left out), in ms."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Profiler.enable")
+    cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+    cdp.send("Profiler.start")
+    action()
+    profile = cdp.send("Profiler.stop")["profile"]
+    cdp.detach()
+    nodes = {node["id"]: node for node in profile["nodes"]}
+    parent = {child: node["id"] for node in profile["nodes"] for child in node.get("children", ())}
+    scripts: collections.Counter = collections.Counter()
+    plotly: collections.Counter = collections.Counter()
+    for node_id, delta in zip(profile["samples"], profile["timeDeltas"], strict=True):
+        frame = nodes[node_id]["callFrame"]
+        scripts[frame["url"].rsplit("/", 1)[-1] or frame["functionName"]] += delta / 1e3
+        seen = set()
+        while node_id is not None:
+            frame = nodes[node_id]["callFrame"]
+            name = frame["functionName"].rpartition(".")[2]
+            if "PlotlyChart" in frame["url"] and len(name) > 4 and name != "exports" \
+                    and name not in seen:
+                plotly[name] += delta / 1e3
+                seen.add(name)
+            node_id = parent.get(node_id)
+    del scripts["(idle)"]
+    return {"scripts": scripts, "plotly": plotly}
+
+
+def _top(counter: collections.Counter | None, n: int) -> str:
+    if counter is None:
+        return "(not profiled in quick mode)"
+    return ", ".join(f"{name} {ms:.0f} ms" for name, ms in counter.most_common(n))
+
+
+def _medians(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+
+
+def _ms(value: float) -> str:
+    return fmt_seconds(value / 1e3)
+
+
+def _seconds(samples: list[dict[str, float]], key: str) -> Timing:
+    return Timing(tuple(s[key] / 1e3 for s in samples))
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of process ``pid`` in MB."""
+    fields = dict(line.split(":", 1) for line in
+                  Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return tuple(int(fields[key].split()[0]) * 1024 / 1e6 for key in ("VmRSS", "VmHWM"))
+
+
+def _memory(browser: Browser, server: e2e.AppServer, url: str, sessions: int) \
+        -> tuple[Row, BrowserContext, Page]:
+    """The server's RSS after one session and after ``sessions`` sessions have each loaded
+    ``url`` and stay open (the same URL: runs and figures are shared through
+    st.cache_resource). The first session's context and page are handed back, still open."""
+    idle, _ = _rss_mb(server.pid)
+    first, page = _open(browser, url)
+    extra = []
+    try:
+        e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+        one, _ = _rss_mb(server.pid)
+        for _ in range(sessions - 1):
+            context, other = _open(browser, url)
+            extra.append(context)
+            e2e.wait_for_app(other, timeout=PAGE_TIMEOUT_MS)
+        many, peak = _rss_mb(server.pid)
+    except BaseException:
+        first.close()
+        raise
+    finally:
+        for context in extra:
+            context.close()
+    each = (many - one) / max(sessions - 1, 1)
+    row = Row(
+        name="server-memory",
+        what=f"streamlit server RSS with {sessions} sessions open on the Playground (same URL)",
+        ours=Figure(many, many, many, "MB"), baseline=Figure(one, one, one, "MB"),
+        baseline_what="one session open", ratio=Ratio(many / one, many / one, many / one,
+                                                      "one session's"),
+        note=(f"no target: reported; one sample each, on a fresh server; +{each:.2g} MB per "
+              f"further session; idle server before any session {idle:.0f} MB; peak (VmHWM) "
+              f"{peak:.0f} MB"),
+    )
+    return row, first, page
+
+
+@bench("browser-first-chart", "browser-beta-slider", "server-memory")
+def browser_rows(ctx: Context) -> Iterator[Row]:
+    """The browser rows, on one server for our app and one for the trivial baseline page, in
+    one Chromium. The memory is measured first, on the fresh server; its first session then
+    serves the slider row; the page loads come last."""
+    steps = ctx.pick(1000, 100)
+    beta = playground_setup(steps)["beta"]
+    with _harness(), tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
+        tiny_dir = Path(tmp, "tiny")
+        tiny_dir.mkdir()
+        (tiny_dir / "app.py").write_text(TINY_APP, encoding="utf-8")
+        (tiny_dir / ".streamlit").symlink_to(ROOT / ".streamlit")
+        with _server(ROOT, Path(tmp, "app.log")) as app, \
+                _server(tiny_dir, Path(tmp, "tiny.log")) as tiny, _chromium() as browser:
+
+            def url(beta: float) -> str:
+                return app.url + playground_query(playground_setup(steps, beta))
+
+            memory, context, page = _memory(browser, app, url(beta + 0.1), ctx.pick(20, 2))
+            try:
+                changes = _beta_changes(page, ctx.pick(20, 2))
+                change_cpu = None if ctx.quick else _cpu_profile(
+                    page, lambda: _beta_changes(page, 1))
+            finally:
+                context.close()
+            ours, baseline = [], []
+            for i in range(ctx.pick(5, 1)):
+                ours.append(_first_chart(browser, url(beta + i * 0.01), PATHS_CHART, image=True))
+                baseline.append(_first_chart(browser, tiny.url, ".js-plotly-plot", image=False))
+            load_cpu = None if ctx.quick else _cpu_profile_of_load(browser, url(beta + 0.09))
+    yield _first_chart_row(ours, baseline, load_cpu, steps)
+    yield _slider_row(changes, change_cpu, steps)
+    yield memory
+
+
+def _cpu_profile_of_load(browser: Browser, url: str) -> dict[str, collections.Counter]:
+    """The CPU profile of one page load, from navigation until the paths chart is drawn."""
+    context = browser.new_context(viewport=e2e.VIEWPORT, device_scale_factor=1)
+    page = context.new_page()
+
+    def load() -> None:
+        page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        _drawn(page, PATHS_CHART, image=True)
+
+    try:
+        return _cpu_profile(page, load)
+    finally:
+        context.close()
+
+
+def _first_chart_row(ours: list[dict], baseline: list[dict], cpu: dict | None,
+                     steps: int) -> Row:
+    ours_t, base_t = _seconds(ours, "chart"), _seconds(baseline, "chart")
+    m, b = _medians(ours), _medians(baseline)
+    times = {k: _ms(v) for k, v in m.items() if k != "figure_kb"}
+    diagnosis = FIRST_CHART_DIAGNOSIS.format(
+        **times, figure_kb=m["figure_kb"], tiny_chart=_ms(b["chart"]), tiny_dom=_ms(b["dom"]),
+        tiny_chunk_end=_ms(b["chunk_end"]), extra=_ms(m["chart"] - b["chart"]),
+        server=_ms(m["figure"] - m["socket"]),
+        cpu=_top(cpu and cpu["scripts"], 6), scratch=SCRATCH_NOTE,
+        server_profile=SERVER_PROFILE)
+    return Row(
+        name="browser-first-chart",
+        what=(f"headless Chromium, new context: open the Playground URL (SGD, momentum, Nesterov "
+              f"× {steps} steps, a β not yet computed) → the paths chart drawn with its surface "
+              f"picture"),
+        ours=Figure.time(ours_t), baseline=Figure.time(base_t),
+        baseline_what="a trivial Streamlit page with one 3-point plotly chart, same run",
+        ratio=Ratio.time_ratio(ours_t, base_t),
+        checks=(Check.at_most_time(ours_t, FIRST_CHART_TARGET_S),),
+        note=(f"medians from navigation: shell {times['dom']}, figure received "
+              f"{times['figure']}, plotly.js chunk fetched {times['chunk_start']}–"
+              f"{times['chunk_end']}, chart {times['chart']}; long tasks {times['busy']}"),
+        profile=ProfileSpec(ColdPlayground(steps, 0.3), 1, diagnosis, unit="rerun"),
+    )
+
+
+def _slider_row(changes: list[dict], cpu: dict | None, steps: int) -> Row:
+    total = _seconds(changes, "total")
+    m = _medians(changes)
+    remounts = sum(bool(c["remounted"]) for c in changes)
+    parts = {k: _ms(m[k]) for k in ("send", "server", "draw")}
+    diagnosis = SLIDER_DIAGNOSIS.format(
+        **parts, n=len(changes), figure_kb=m["figure_kb"], remounts=remounts,
+        cpu=_top(cpu and cpu["scripts"], 6), plotly=_top(cpu and cpu["plotly"], 8),
+        scratch=SCRATCH_NOTE, server_profile=SERVER_PROFILE)
+    return Row(
+        name="browser-beta-slider",
+        what=(f"headless Chromium: β slider focused, ArrowRight → the paths chart shows the new "
+              f"β (SGD, momentum, Nesterov × {steps} steps), median of {len(changes)}"),
+        ours=Figure.time(total), checks=(Check.at_most_time(total, SLIDER_TARGET_S),),
+        note=(f"medians: key → value sent {parts['send']}, → figure received "
+              f"{parts['server']}, → chart drawn {parts['draw']}; chart remounted "
+              f"{remounts}/{len(changes)}"),
+        profile=ProfileSpec(ColdPlayground(steps, 0.2), 1, diagnosis, unit="rerun"),
+    )
