@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from momentum_viz.optimizers import RULES
+from momentum_viz.optimizers import OPTIMIZERS, settings, update
 from momentum_viz.surface import Surface
 
 MAX_STEPS = 100_000
@@ -19,43 +19,49 @@ MAX_STEPS = 100_000
 
 @dataclass(frozen=True)
 class Batch:
-    """Trajectories to run together: ``groups`` of consecutive columns share an optimizer."""
+    """Trajectories to run together: per trajectory, the settings of ``optimizers.update``
+    (lr, β, dampening, Nesterov), each a 0-d array when all trajectories share it."""
 
-    groups: tuple[tuple[str, slice], ...]
     lr: np.ndarray
     beta: np.ndarray
+    dampening: np.ndarray
+    nesterov: np.ndarray
 
     @classmethod
     def of(cls, optimizers: Sequence[str], lr, beta) -> Batch:
-        """One trajectory per entry of ``optimizers``, with lr and β broadcast to them."""
+        """One trajectory per entry of ``optimizers`` (a few runs side by side), with lr and β
+        broadcast to them."""
         n = len(optimizers)
-        lr = np.broadcast_to(np.asarray(lr, np.float64), (n,)).copy()
-        beta = np.broadcast_to(np.asarray(beta, np.float64), (n,)).copy()
+        lr = np.broadcast_to(np.asarray(lr, np.float64), (n,))
+        beta = np.broadcast_to(np.asarray(beta, np.float64), (n,))
         check_parameters(optimizers, lr, beta)
-        starts = [i for i in range(n) if i == 0 or optimizers[i] != optimizers[i - 1]]
-        ends = [*starts[1:], n]
-        return cls(tuple((optimizers[a], slice(a, b)) for a, b in zip(starts, ends, strict=True)),
-                   lr, beta)
+        columns = zip(*(settings(o, b) for o, b in zip(optimizers, beta, strict=True)),
+                      strict=True)
+        beta, dampening, nesterov = (np.array(c) for c in columns)
+        return cls(_compact(lr), _compact(beta.astype(np.float64)),
+                   _compact(dampening.astype(np.float64)), _compact(nesterov))
 
     @classmethod
     def uniform(cls, optimizer: str, lr: np.ndarray, beta: np.ndarray) -> Batch:
-        """Every trajectory with the same optimizer (a sweep)."""
+        """Many trajectories of one optimizer (a sweep), built without a loop over them."""
         lr, beta = np.asarray(lr, np.float64), np.asarray(beta, np.float64)
         check_parameters([optimizer], lr, beta)
-        return cls(((optimizer, slice(0, len(lr))),), lr, beta)
+        beta, dampening, nesterov = settings(optimizer, beta)
+        return cls(_compact(lr), _compact(np.asarray(beta, np.float64)),
+                   _compact(np.asarray(dampening, np.float64)), np.asarray(nesterov))
 
     def columns(self, cols: slice) -> Batch:
-        """The sub-batch of columns ``cols`` of a uniform batch (a chunk of a sweep)."""
-        (name, _), = self.groups
-        lr, beta = self.lr[cols], self.beta[cols]
-        return Batch(((name, slice(0, len(lr))),), lr, beta)
+        """The trajectories ``cols`` (a chunk of a sweep)."""
+        return Batch(*(a if a.ndim == 0 else a[cols]
+                       for a in (self.lr, self.beta, self.dampening, self.nesterov)))
 
 
 def check_parameters(optimizers: Sequence[str], lr: np.ndarray, beta: np.ndarray) -> None:
     """Raise ValueError for an unknown optimizer, lr outside (0, ∞) or β outside [0, 1)."""
-    unknown = sorted(set(optimizers) - set(RULES))
+    unknown = sorted(set(optimizers) - set(OPTIMIZERS))
     if unknown:
-        raise ValueError(f"unknown optimizer {unknown[0]!r}; choose from {', '.join(RULES)}")
+        raise ValueError(f"unknown optimizer {unknown[0]!r}; choose from "
+                         f"{', '.join(OPTIMIZERS)}")
     if not np.all(np.isfinite(lr) & (lr > 0)):
         raise ValueError("the learning rate must be a positive finite number")
     if not np.all((beta >= 0) & (beta < 1)):
@@ -93,22 +99,20 @@ def iterate(
     """
     theta = start.copy()
     gradient = surface.bind_gradient(theta)
-    groups = [(RULES[name], theta[:, c], _compact(batch.lr[c]), _compact(batch.beta[c]), c)
-              for name, c in batch.groups]
-    velocities = [np.zeros_like(position) for _, position, *_ in groups]
+    v = np.zeros_like(theta)
     for k in range(steps + 1):
         g = gradient()
-        v = velocities[0] if len(groups) == 1 else np.concatenate(velocities, axis=1)
         yield k, theta, v, g
         if k == steps:
             return
         if noise is not None:
             g = g + noise[k]
-        for i, (rule, position, lr, beta, cols) in enumerate(groups):
-            step, velocities[i] = rule(g[:, cols], velocities[i], lr, beta)
-            position -= step
+        step, v = update(g, v, batch.lr, batch.beta, batch.dampening, batch.nesterov)
+        theta -= step
 
 
 def _compact(values: np.ndarray) -> np.ndarray:
-    """A 0-d array when all values are equal: the same arithmetic, less broadcasting overhead."""
-    return np.array(values[0]) if np.all(values == values[0]) else values
+    """A 0-d array when all values are equal: the same arithmetic, less work (and ``update``
+    skips a dampening of 0 or a Nesterov flag of False)."""
+    values = np.asarray(values)
+    return np.array(values.flat[0]) if np.all(values == values.flat[0]) else values

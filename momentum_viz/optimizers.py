@@ -1,9 +1,11 @@
-"""The update rules: tiny pure functions on arrays of any shape.
+"""The update rule: one tiny pure function on arrays of any shape, and the four optimizers as
+settings of it.
 
-Each rule maps (g, v, lr, β) to (step, v'), and the caller moves θ ← θ − step. Here g is the
-gradient at θ, v the velocity (v₀ = 0), and lr, β broadcast against g, so one call updates a
-single run or a whole (lr, β) grid at once. The arithmetic is written in the order of the
-reference implementations so that trajectories agree to the last bit (without fused multiply-add).
+``update`` maps (g, v, lr, β, dampening, nesterov) to (step, v'), and the caller moves
+θ ← θ − step. Here g is the gradient at θ and v the velocity (v₀ = 0); every parameter
+broadcasts against g, so one call updates a single run, several different optimizers side by
+side, or a whole (lr, β) grid. The arithmetic is written in the order of the reference
+implementations so that trajectories agree to the last bit (without fused multiply-add).
 """
 
 from __future__ import annotations
@@ -15,34 +17,56 @@ import numpy as np
 Rule = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 
+def update(g: np.ndarray, v: np.ndarray, lr, beta, dampening=0.0,
+           nesterov=False) -> tuple[np.ndarray, np.ndarray]:
+    """The momentum family as torch.optim.SGD writes it (optax's ``trace`` is the same idea):
+
+        v ← βv + (1 − dampening)·g;   step = lr·(g + βv) with Nesterov, lr·v without.
+
+    ``dampening`` and ``nesterov`` may be per-element arrays (different optimizers in one
+    batch); a scalar 0 or False skips their work."""
+    pushed = g if np.ndim(dampening) == 0 and dampening == 0 else (1 - dampening) * g
+    v = beta * v + pushed
+    if np.ndim(nesterov) == 0:
+        ahead = g + beta * v if nesterov else v
+    else:
+        ahead = np.where(nesterov, g + beta * v, v)
+    return lr * ahead, v
+
+
+def settings(optimizer: str, beta):
+    """(β, dampening, nesterov) of ``update`` for an optimizer at momentum coefficient β."""
+    if optimizer == "sgd":
+        return 0.0, 0.0, False
+    if optimizer == "ema":
+        return beta, beta, False
+    return beta, 0.0, optimizer == "nesterov"
+
+
 def sgd(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
     """Plain gradient descent, torch.optim.SGD(momentum=0): θ ← θ − lr·g.
 
-    β plays no part; the velocity reported is the gradient itself (momentum with β = 0),
-    as a copy: the simulation loop reuses g's buffer for the next gradient."""
-    return lr * g, np.copy(g)
+    β plays no part; the velocity is the gradient itself (momentum with β = 0)."""
+    return update(g, v, lr, *settings("sgd", beta))
 
 
 def momentum(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
     """Polyak's heavy ball, torch.optim.SGD(momentum=β) and Distill's z/w form:
     v ← βv + g;  θ ← θ − lr·v. Under a constant gradient the step tends to lr·g/(1−β)."""
-    v = beta * v + g
-    return lr * v, v
+    return update(g, v, lr, *settings("momentum", beta))
 
 
 def nesterov(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
     """Nesterov momentum as torch.optim.SGD(momentum=β, nesterov=True):
     v ← βv + g;  θ ← θ − lr·(g + βv)."""
-    v = beta * v + g
-    return lr * (g + beta * v), v
+    return update(g, v, lr, *settings("nesterov", beta))
 
 
 def ema(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
     """The exponential-moving-average form of the seed text: v ← βv + (1−β)g;  θ ← θ − lr·v.
 
     v is (1−β) times the heavy ball's velocity, so ema with lr is momentum with lr·(1−β)."""
-    v = beta * v + (1 - beta) * g
-    return lr * v, v
+    return update(g, v, lr, *settings("ema", beta))
 
 
 RULES: dict[str, Rule] = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "ema": ema}

@@ -76,7 +76,8 @@ def sweep(
     chunks = [slice(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
 
     def track(cols: slice) -> tuple[np.ndarray, ...]:
-        return _track(surface, batch.columns(cols), start, steps, noise_seq, tol)
+        return _track(surface, batch.columns(cols), cols.stop - cols.start, start, steps,
+                      noise_seq, tol)
 
     if len(chunks) == 1:
         parts = [track(chunks[0])]
@@ -94,11 +95,10 @@ def sweep(
     )
 
 
-def _track(surface: Surface, batch: Batch, start: Point, steps: int,
+def _track(surface: Surface, batch: Batch, n: int, start: Point, steps: int,
            noise: np.ndarray | None, tol: float) -> tuple[np.ndarray, ...]:
-    """Run one chunk of the grid; return its final loss, last step outside tolerance and
+    """Run one chunk of n cells; return its final loss, last step outside tolerance and
     divergence flag per cell."""
-    n = len(batch.lr)
     outside = not_converged_test(surface, tol)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     last_outside = np.full(n, -1, dtype=np.int64)
