@@ -1,7 +1,7 @@
 """(lr, β) sweeps: every cell of the grid is a trajectory of the same batch loop as ``simulate``.
 
-The grid runs in cache-sized chunks of cells, each through every step (on a few threads; the
-cells are independent, so chunking changes no result). Nothing per step is kept: per cell the
+The grid runs in cache-sized chunks of cells, each through every step (the cells are
+independent, so chunking changes no result). Nothing per step is kept: per cell the
 loop tracks the last step that was outside tolerance, the
 extremes of the position and whether every loss so far was finite (−inf too), which is exactly
 what the divergence and convergence definitions of ``Run`` need.
@@ -9,8 +9,6 @@ what the divergence and convergence definitions of ``Run`` need.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,11 +17,10 @@ from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
 from momentum_viz.metrics import DEFAULT_TOL, not_converged_test
 from momentum_viz.surface import Point, Surface
 
-CHUNK = 16_384
-"""Cells per chunk: a chunk's ~20 working arrays stay in cache, and each chunk runs every step
-before the next starts (one chunk of a 200×200 grid is ~2.5 rows of β)."""
-WORKERS = min(4, os.cpu_count() or 1)
-"""Chunks run on a few threads: NumPy releases the GIL inside each array operation."""
+CHUNK = 10_000
+"""Cells per chunk: a chunk's ~20 working arrays (~3 MB) stay in cache, and each chunk runs
+every step before the next starts. On the benchmark machine this is ~1.3× faster than one
+40 000-cell batch; running chunks on two threads gained nothing there, so they run in turn."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +76,7 @@ def sweep(
         return _track(surface, batch.columns(cols), cols.stop - cols.start, start, steps,
                       noise_seq, tol)
 
-    if len(chunks) == 1:
-        parts = [track(chunks[0])]
-    else:
-        with ThreadPoolExecutor(min(WORKERS, len(chunks))) as pool:
-            parts = list(pool.map(track, chunks))
+    parts = [track(cols) for cols in chunks]
     final_loss, last_outside, diverged = (np.concatenate(p) for p in zip(*parts, strict=True))
     converged = ~diverged & (last_outside < steps)
     return Sweep(
