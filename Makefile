@@ -27,6 +27,11 @@ test: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check . && \
 	$(PY) -m pytest
 
+# Many visitors at once against a real server (RELIABILITY.md): 20 sessions, a few minutes.
+# Not part of `make test`; writes test-artifacts/load/report.json, fails on any error.
+load: $(VENV)/.dev-installed
+	$(PY) scripts/load_test.py
+
 bench: $(VENV)/.dev-installed
 	$(PY) -m benchmarks
 

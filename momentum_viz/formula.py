@@ -10,9 +10,12 @@ length, node count, depth, literal size and constant exponents make every refusa
 from __future__ import annotations
 
 import ast
+import cmath
 import io
 import math
 import tokenize
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import sympy as sp
 
@@ -23,6 +26,8 @@ MAX_NODES = 160
 MAX_DEPTH = 32
 MAX_LITERAL = 1e12
 MAX_CONSTANT_EXPONENT = 100
+MAX_EXACT = 2**1024
+"""Exact numbers (sympy integers and fractions) must stay within the range of a float."""
 
 FUNCTIONS = {
     "sin": sp.sin,
@@ -43,6 +48,8 @@ FUNCTIONS = {
 }
 CONSTANTS = {"pi": sp.pi, "e": sp.E}
 VARIABLES = {"x": X, "y": Y}
+UNDEFINED = (*(type(v) for v in (sp.zoo, sp.oo, -sp.oo, sp.nan)), sp.AccumBounds)
+"""What sympy makes of 1/0, log(0), atan(1/0), …: no value a float can take (or several)."""
 
 _TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "^2", "³": "^3", "π": " pi "}
 _ALLOWED_OPS = {"+", "-", "*", "/", "**", "^", "(", ")"}
@@ -74,9 +81,22 @@ def parse_formula(text: str) -> sp.Expr:
     text = text.strip()  # "π" became " pi ": a leading space would be an indent
     tree = _parse(_normalize_tokens(text))
     _check_size(tree)
-    expr = _Builder().build(tree.body)
+    with numbers_in_range():
+        expr = _Builder().build(tree.body)
     _check_value(expr)
     return expr
+
+
+@contextmanager
+def numbers_in_range() -> Iterator[None]:
+    """Refuse formulas whose constants sympy cannot evaluate: it works out constant parts exactly
+    with mpmath, which gives up on astronomically large numbers (``sinh(abs(sinh(10^12)))``)
+    with a MemoryError or OverflowError rather than an answer."""
+    try:
+        yield
+    except (MemoryError, OverflowError) as exc:
+        raise FormulaError("a number in the formula is out of range: use smaller constants") \
+            from exc
 
 
 def _normalize_tokens(text: str) -> str:
@@ -157,11 +177,11 @@ class _Builder:
             operand = self.build(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            return self._power(node.left, node.right)
+            return _checked(self._power(node.left, node.right))
         if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return _BINARY[type(node.op)](self.build(node.left), self.build(node.right))
+            return _checked(_BINARY[type(node.op)](self.build(node.left), self.build(node.right)))
         if isinstance(node, ast.Call):
-            return self._call(node)
+            return _checked(self._call(node))
         raise FormulaError(f"'{_snippet(node)}' is not allowed in a formula")
 
     @staticmethod
@@ -187,8 +207,6 @@ class _Builder:
         if not exponent.free_symbols:
             if not _is_plain_number(exponent_node):
                 raise FormulaError("a constant exponent must be a plain number like 2, 0.5 or -1/2")
-            if exponent.has(sp.zoo, sp.oo, -sp.oo, sp.nan):  # x^(1/0): float() would fail
-                raise FormulaError("the formula is undefined (a division by zero or log(0)?)")
             if abs(float(exponent)) > MAX_CONSTANT_EXPONENT:
                 raise FormulaError(f"exponent too large (at most {MAX_CONSTANT_EXPONENT})")
             if not base.free_symbols and not _is_plain_number(base_node):
@@ -204,7 +222,12 @@ class _Builder:
             raise FormulaError(f"unknown function '{name}': use one of {allowed}")
         if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
             raise FormulaError(f"{name}() takes exactly one argument, e.g. {name}(x)")
-        return FUNCTIONS[name](self.build(node.args[0]))
+        argument = self.build(node.args[0])
+        # sympy evaluates functions of constants exactly, and sin(exp(exp(100))) needs π to
+        # 10⁴³ digits: such an argument is infinite as a float anyway.
+        if not argument.free_symbols and not cmath.isfinite(complex(argument.evalf())):
+            raise FormulaError("a number in the formula is too large (at most about 1e308)")
+        return FUNCTIONS[name](argument)
 
 
 def _is_plain_number(node: ast.AST) -> bool:
@@ -220,9 +243,23 @@ def _is_plain_number(node: ast.AST) -> bool:
     return False
 
 
+def _checked(expr: sp.Expr) -> sp.Expr:
+    """``expr``, built by one operation, unless it is undefined or one of the things sympy's
+    constant folding builds from small pieces: exponents multiplied past the cap ((x^100)^100 is
+    x^10000) and exact numbers past a float's range, which grow with every power ((10^12·x)^100
+    has a 1200-digit coefficient, its square 2400 digits; sympy cannot even print 4300). Checked
+    after every operation, so nothing is computed from such a value (sympy raises on some)."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, UNDEFINED):
+            raise FormulaError("the formula is undefined (a division by zero or log(0)?)")
+        if node.is_Pow and node.exp.is_Number and abs(node.exp) > MAX_CONSTANT_EXPONENT:
+            raise FormulaError(f"exponent too large (at most {MAX_CONSTANT_EXPONENT})")
+        if node.is_Rational and max(abs(node.p), node.q) > MAX_EXACT:
+            raise FormulaError("a number in the formula is too large (at most about 1e308)")
+    return expr
+
+
 def _check_value(expr: sp.Expr) -> None:
-    if expr.has(sp.zoo, sp.oo, -sp.oo, sp.nan):
-        raise FormulaError("the formula is undefined (a division by zero or log(0)?)")
     if expr.has(sp.I):
         raise FormulaError("the formula has complex values (e.g. the root of a negative number)")
     if not expr.free_symbols <= {X, Y}:

@@ -15,8 +15,9 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from momentum_viz.formula import FormulaError, X, Y, parse_formula
+from momentum_viz.formula import UNDEFINED, FormulaError, X, Y, numbers_in_range, parse_formula
 from momentum_viz.kernel import Program, Unsupported
+from momentum_viz.time_limit import OutOfTime, within
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
 Point = tuple[float, float]
@@ -25,6 +26,13 @@ Kernel = Callable[[np.ndarray, np.ndarray], list]
 DEFAULT_DOMAIN: Domain = ((-3.0, 3.0), (-3.0, 3.0))
 ESCAPE_WIDTHS = 100.0
 """A run has diverged once it is this many domain widths away from the domain's centre."""
+FORMULA_SECONDS = 0.5
+"""CPU time a typed formula gets to be differentiated and compiled. Short formulas can make
+sympy work for minutes (``cosh(x^((x+y+1)^100))`` expands a 5000-term multinomial while it
+decides whether the argument is real), and no cap on the text predicts which. CPU time, not
+wall time: on a busy server every session shares one interpreter lock, and a simple formula
+must not be refused for waiting its turn (``FORMULA_WAIT`` bounds the wait)."""
+FORMULA_WAIT = 10 * FORMULA_SECONDS
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,9 +87,7 @@ class Surface:
     @cached_property
     def _hessian_kernel(self) -> Kernel:
         gx, gy = self.gradient_exprs
-        second = [sp.diff(gx, X), sp.diff(gx, Y), sp.diff(gy, Y)]
-        # |x| has Hessian 2·δ(x): zero everywhere a number can land, so drop the delta.
-        return _compile([e.replace(sp.DiracDelta, lambda *_: sp.S.Zero) for e in second])
+        return _compile([derivative(gx, X), derivative(gx, Y), derivative(gy, Y)])
 
     def bind_gradient(self, theta: np.ndarray) -> Callable[[], np.ndarray]:
         """An evaluator of ∇f at ``theta`` (2, n) for the simulation loop, which updates
@@ -116,7 +122,7 @@ class Surface:
     # -- description --------------------------------------------------------------------------
     @cached_property
     def gradient_exprs(self) -> tuple[sp.Expr, sp.Expr]:
-        return sp.diff(self.expr, X), sp.diff(self.expr, Y)
+        return derivative(self.expr, X), derivative(self.expr, Y)
 
     @property
     def latex(self) -> str:
@@ -173,7 +179,7 @@ def make_surface(
     they are searched for numerically over the domain."""
     expr = parse_formula(formula)
     domain = _check_domain(domain)
-    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
+    gx, gy = derivative(expr, X), derivative(expr, Y)
     surface = Surface(
         id=id, name=name, formula=formula, expr=expr, domain=domain,
         start=start if start is not None else _default_start(domain),
@@ -191,11 +197,22 @@ def make_surface(
 
 
 def surface_from_formula(text: str, domain: Domain | None = None) -> Surface:
-    """A Surface for a formula typed by a user, e.g. ``x^2 + 10y^2``; raises FormulaError."""
-    return make_surface(
-        text, id="custom", name="Custom formula", domain=domain or DEFAULT_DOMAIN,
-        description="A formula you typed; its minima were searched for numerically.",
-    )
+    """A Surface for a formula typed by a user, e.g. ``x^2 + 10y^2``; raises FormulaError,
+    also when it takes more than ``FORMULA_SECONDS`` of CPU time to prepare."""
+    def build() -> Surface:
+        with numbers_in_range():
+            surface = make_surface(
+                text, id="custom", name="Custom formula", domain=domain or DEFAULT_DOMAIN,
+                description="A formula you typed; its minima were searched for numerically.",
+            )
+            _ = surface._hessian_kernel, surface._programs  # all the compiling, within the limit
+        return surface
+
+    try:
+        return within(FORMULA_SECONDS, FORMULA_WAIT, build)
+    except OutOfTime:
+        raise FormulaError("the formula is too complex: differentiating it took too long; "
+                           "simplify it") from None
 
 
 # -- minima ---------------------------------------------------------------------------------------
@@ -216,8 +233,8 @@ def refine_minima(surface: Surface, guesses: Sequence[Point], iterations: int = 
             x, y = x - dx, y - dy
         _, gx, gy = surface.value_and_grad(x, y)
         hxx, hxy, hyy = surface.hessian(x, y)
+        psd = (hxx >= -1e-9) & (hyy >= -1e-9) & (hxx * hyy - hxy * hxy >= -1e-9)
     (x0, x1), (y0, y1) = surface.domain
-    psd = (hxx >= -1e-9) & (hyy >= -1e-9) & (hxx * hyy - hxy * hxy >= -1e-9)
     keep = (np.hypot(gx, gy) <= 1e-6) & psd & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
     points: list[Point] = []
     for px, py in zip(x[keep], y[keep], strict=True):
@@ -245,6 +262,34 @@ def find_minima(surface: Surface, resolution: int = 121, most: int = 8) -> tuple
     order = np.argsort(inner[rows, cols])[: 4 * most]
     guesses = list(zip(xs[cols[order] + 1], ys[rows[order] + 1], strict=True))
     return refine_minima(surface, guesses)[:most]
+
+
+# -- derivatives ----------------------------------------------------------------------------------
+class _RealAbs(sp.Function):
+    """|g| while differentiating: for real g, d|g| = sign(g)·dg. sympy's own rule, for a g it
+    cannot prove real (log(x), x^y), is written in re, im and unevaluated derivatives, which
+    NumPy cannot compute; the surface is only used where its values are real anyway."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.sign(self.args[0])
+
+
+class _RealSign(sp.Function):
+    """sign(g) while differentiating: its derivative 2·δ(g)·dg is zero wherever a float lands
+    (and sympy leaves it unevaluated for a g it cannot prove real)."""
+
+    def fdiff(self, argindex: int = 1) -> sp.Expr:
+        return sp.S.Zero
+
+
+def derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr:
+    """∂expr/∂var for real x and y, in functions NumPy can evaluate; FormulaError where it is
+    undefined (0^x is fine, its slope 0^x·log(0) is not)."""
+    real = expr.replace(sp.Abs, _RealAbs).replace(sp.sign, _RealSign)
+    result = sp.diff(real, var).replace(_RealAbs, sp.Abs).replace(_RealSign, sp.sign)
+    if result.has(*UNDEFINED):
+        raise FormulaError("the formula's slope is undefined (a power of 0, or log(0)?)")
+    return result
 
 
 # -- helpers --------------------------------------------------------------------------------------

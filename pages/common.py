@@ -16,11 +16,13 @@ from momentum_viz.figures import loss_figure, path_figure, surface3d_figure
 from pages.params import (
     BETA_RANGE,
     CUSTOM,
+    DOMAIN_LIMIT,
     LR_RANGE,
     NOISE_MAX,
     OPTIMIZER_NAMES,
     PAGE_DEFAULTS,
     SEED_MAX,
+    START_WIDTHS,
     STEPS_RANGE,
     ParamError,
     default_setup,
@@ -29,6 +31,7 @@ from pages.params import (
     query_from_setup,
     run_specs,
     setup_from_query,
+    start_is_reasonable,
     surface_defaults,
 )
 
@@ -131,10 +134,12 @@ def surface_controls() -> None:
                            "(1-x)^2 + 100(y-x^2)^2, exp(-x^2-y^2), abs(x)+abs(y), log(1+x^2).")
         with st.expander("Domain"):
             left, right = st.columns(2)
-            left.number_input("x min", key="xmin", step=0.5, format="%.4g")
-            right.number_input("x max", key="xmax", step=0.5, format="%.4g")
-            left.number_input("y min", key="ymin", step=0.5, format="%.4g")
-            right.number_input("y max", key="ymax", step=0.5, format="%.4g")
+            bounds = dict(step=0.5, format="%.4g", min_value=-DOMAIN_LIMIT,
+                          max_value=DOMAIN_LIMIT)
+            left.number_input("x min", key="xmin", **bounds)
+            right.number_input("x max", key="xmax", **bounds)
+            left.number_input("y min", key="ymin", **bounds)
+            right.number_input("y max", key="ymax", **bounds)
 
 
 def learning_rate_controls(label: str = "Learning rate") -> None:
@@ -157,9 +162,9 @@ def steps_control() -> None:
 def start_controls() -> None:
     left, right = st.columns(2)
     left.number_input("Start x₀", key="x0", step=0.1, format="%.4g",
-                      min_value=-1e6, max_value=1e6)
+                      min_value=-1e6, max_value=1e6, on_change=_start_changed)
     right.number_input("Start y₀", key="y0", step=0.1, format="%.4g",
-                       min_value=-1e6, max_value=1e6)
+                       min_value=-1e6, max_value=1e6, on_change=_start_changed)
 
 
 def optimizer_controls() -> None:
@@ -189,6 +194,52 @@ def _surface_changed() -> None:
     for name, value in surface_defaults(state.surface).items():
         state[name] = value
     state.lr_log = _log_lr(state.lr)
+
+
+def start_from_click() -> None:
+    """The paths chart's ``on_select``: start the runs from the clicked point.
+
+    Chart callbacks live here, not in a page: Streamlit keeps the metadata of every chart a
+    session has drawn (a chart's id changes with its figure), callback included, and a page's
+    own function would keep that run's whole namespace alive with it (figures, runs, the
+    surface): about 0.6 MB a rerun, for as long as the session lasts."""
+    points = st.session_state.paths_chart.selection.get("points", [])
+    if points:
+        st.session_state.x0 = round(float(points[0]["x"]), 4)
+        st.session_state.y0 = round(float(points[0]["y"]), 4)
+
+
+def use_cell(lr: float, beta: float) -> None:
+    """Take a Tuning lab cell to the shared setup: its lr and β, and the map's optimizer and
+    steps, so the Playground replays this cell's run."""
+    setup = st.session_state.setup
+    lr = min(max(float(f"{lr:.4g}"), LR_RANGE[0]), LR_RANGE[1])
+    beta = min(max(round(beta, 3), BETA_RANGE[0]), BETA_RANGE[1])
+    opt = [o for o in mv.OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
+    apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False)
+    st.session_state.lab_used = (lr, beta)
+
+
+def use_clicked_cell() -> None:
+    """The Tuning lab map's ``on_select`` (here for the reason given in ``start_from_click``)."""
+    points = st.session_state.lab_map.selection.get("points", [])
+    if points:
+        use_cell(float(points[0]["x"]), float(points[0]["y"]))
+
+
+def _start_changed() -> None:
+    """A start typed too far from the surface goes back to its default, with a warning that
+    names it, as for a URL (``start_is_reasonable``)."""
+    state = st.session_state
+    setup = state.setup | {name: state[name] for name in ("surface", "xmin", "xmax", "ymin",
+                                                          "ymax", "x0", "y0") if name in state}
+    if not start_is_reasonable(setup):
+        default = surface_defaults(setup["surface"])
+        state.x0, state.y0 = default["x0"], default["y0"]
+        state.setdefault("url_warnings", []).append(  # shown by begin_page, as a URL's are
+            f"The start (x0, y0) = ({setup['x0']:g}, {setup['y0']:g}) is more than "
+            f"{START_WIDTHS:g} domain widths from the surface; back to its default start "
+            f"({state.x0:g}, {state.y0:g}).")
 
 
 def _lr_from_log() -> None:

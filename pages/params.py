@@ -4,7 +4,6 @@ can be tested on its own; ``pages/common.py`` wires it to the widgets."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +63,9 @@ def _number(low: float, high: float, *, integer: bool = False) -> Callable[[str]
             value = int(text) if integer else float(text)
         except ValueError:
             raise ParamError("is not a number") from None
-        if not math.isfinite(value) or not low <= value <= high:
+        # NaN and ±inf fail the comparison; math.isfinite would raise OverflowError on a
+        # 400-digit integer
+        if not low <= value <= high:
             raise ParamError(f"must be between {low:g} and {high:g}")
         return value
     return parse

@@ -30,13 +30,6 @@ def _apply_lesson(index: int) -> None:
     st.session_state.lesson = index
 
 
-def _set_start_from_click() -> None:
-    points = st.session_state.paths_chart.selection.get("points", [])
-    if points:
-        st.session_state.x0 = round(float(points[0]["x"]), 4)
-        st.session_state.y0 = round(float(points[0]["y"]), 4)
-
-
 st.markdown("**Lessons** — one click sets everything:")
 for row in range(0, len(LESSONS), 3):
     for column, i in zip(st.columns(3), range(row, row + 3), strict=True):
@@ -75,7 +68,7 @@ with chart_column:
                                      on_change="rerun")
     if paths_tab.open:
         figure = common.figure_for("paths", setup, key, click_grid=CLICK_GRID)
-        st.plotly_chart(figure, key="paths_chart", on_select=_set_start_from_click,
+        st.plotly_chart(figure, key="paths_chart", on_select=common.start_from_click,
                         selection_mode="points", config={"displaylogo": False})
         st.caption("Click anywhere on the map to start from there. Arrows: the downhill "
                    "direction −∇f (dotted) and the momentum run's velocity, scaled together.")

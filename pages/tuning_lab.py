@@ -11,7 +11,6 @@ import momentum_viz as mv
 from momentum_viz.figures import tuning_figure
 from pages import common
 from pages.params import (
-    BETA_RANGE,
     LR_FACTORS,
     LR_RANGE,
     MAP_BETA_RANGE,
@@ -78,23 +77,6 @@ def _point(p) -> str:
     return f"({p[0]:.4g}, {p[1]:.4g})"
 
 
-def _use(lr: float, beta: float) -> None:
-    """Take a cell to the shared setup: its lr and β, and the map's optimizer and steps, so the
-    Playground replays this cell's run."""
-    setup = st.session_state.setup
-    lr = min(max(float(f"{lr:.4g}"), LR_RANGE[0]), LR_RANGE[1])
-    beta = min(max(round(beta, 3), BETA_RANGE[0]), BETA_RANGE[1])
-    opt = [o for o in mv.OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
-    common.apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False)
-    st.session_state.lab_used = (lr, beta)
-
-
-def _use_clicked() -> None:
-    points = st.session_state.lab_map.selection.get("points", [])
-    if points:
-        _use(float(points[0]["x"]), float(points[0]["y"]))
-
-
 setup = common.begin_page("tuning_lab")
 st.title("Tuning lab")
 
@@ -144,9 +126,9 @@ with best_column:
         row, col = np.searchsorted(sweep.betas, best[1]), np.searchsorted(sweep.lrs, best[0])
         st.markdown(f"**Fastest cell** (★): {sweep.steps_to_converge[row, col]:,} steps at "
                     f"lr = {best[0]:.4g}, β = {best[1]:.3f}")
-        st.button("Use best", key="use_best", icon=":material/star:", on_click=_use, args=best,
-                  help="Sets lr and β, and the Playground's optimizers and steps to the map's, "
-                       "so it replays this cell.")
+        st.button("Use best", key="use_best", icon=":material/star:", on_click=common.use_cell,
+                  args=best, help="Sets lr and β, and the Playground's optimizers and steps to "
+                                  "the map's, so it replays this cell.")
 with mine_column:
     mine = common.cached_runs(key, (mv.RunSpec(optimizer, setup["lr"], setup["beta"]),), start,
                               steps, setup["noise"], setup["seed"])[0].metrics()
@@ -163,7 +145,7 @@ with link_column:
 
 figure = tuning_figure(sweep, metric=setup["map_metric"], curvature=curvature,
                        current=(setup["lr"], setup["beta"]))
-st.plotly_chart(figure, key="lab_map", on_select=_use_clicked, selection_mode="points",
+st.plotly_chart(figure, key="lab_map", on_select=common.use_clicked_cell, selection_mode="points",
                 config={"displaylogo": False})
 sgd_row = " The bottom row, β = 0, is plain SGD." if sweep.betas[0] == 0 else ""
 clipped = "" if span == (factors[0] * scale, factors[1] * scale) else \

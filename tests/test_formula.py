@@ -79,6 +79,17 @@ TOO_BIG = [
     "+".join(["x"] * 20000),
     "x" * 1_000_000,
     "sin(" * 40 + "x" + ")" * 40,
+    "(" * 10000 + "x" + ")" * 10000,
+    # found by tests/test_formula_fuzz.py: exact numbers past 4300 digits (sympy cannot print
+    # them), exponents multiplied past the cap, constants mpmath cannot evaluate
+    "(x*999999999999^100)^4",
+    "y^sin(((3x)^99)^100 - x)",
+    "999999999999^25*999999999999^25*999999999999^25*999999999999^25*x",
+    "((x^100)^100)^100",
+    "x^60 * x^50",
+    "sinh(abs(sinh(1e12)))*x",
+    "tanh(sinh(abs(exp(178234507235)))*x)",
+    "sin(exp(exp(100)))*x",
 ]
 NONSENSE = [
     "z",
@@ -105,6 +116,7 @@ NONSENSE = [
     "True",
     "x $ y",
     "x ∑ y",
+    "atan(1/0)^x",  # an AccumulationBounds, on which sympy raises ValueError
 ]
 HOSTILE = INJECTIONS + TOO_BIG + NONSENSE
 
@@ -293,6 +305,11 @@ VALID = [
     ("  x^2  ", lambda x, y: x**2, lambda x, y: 2 * x, zero),
     (".5x + 1e-1y", lambda x, y: 0.5 * x + 0.1 * y, lambda x, y: 0.5 + zero(x, y),
      lambda x, y: 0.1 + zero(x, y)),
+    # |g| of a g sympy cannot prove real: d|g| = sign(g)·dg (sympy's own rule printed re, im
+    # and unevaluated derivatives that NumPy cannot compute; found by the fuzzer)
+    ("abs(log(x)) + abs(x^y)", lambda x, y: np.abs(np.log(x)) + x**y,
+     lambda x, y: np.sign(np.log(x)) / x + y * x ** (y - 1),
+     lambda x, y: x**y * np.log(x)),
 ]
 
 
@@ -405,6 +422,7 @@ def test_constants_and_one_variable_formulas_have_the_full_shape(rng):
         "exp(exp(exp(100)))^x + y^2",
         "sqrt(-1 - x^2)",
         "log(-1 - x^2 - y^2)",
+        "0^x + y^2",  # its slope 0^x·log(0) is undefined (sympy's printer raised KeyError)
     ],
 )
 def test_formulas_without_real_finite_values_are_refused(text):
@@ -412,6 +430,23 @@ def test_formulas_without_real_finite_values_are_refused(text):
     with pytest.raises(mv.FormulaError):
         mv.surface_from_formula(text)
     assert time.perf_counter() - start < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [  # short formulas on which sympy works for minutes (found by the fuzzer): stopped
+        "cosh(x^((x+y+1)^100))",
+        "cosh(x^((x+y+x^2+y^2+1)^30))",
+        "cosh(exp(sqrt(x)*(x+y+x^2+y^2+1)^30))",
+        "+".join(f"cosh(x^((x+y)^{n}))" for n in range(94, 100)),
+    ],
+)
+def test_formulas_sympy_cannot_finish_are_stopped_within_a_second(text):
+    mv.surface_from_formula("x^2 + y^2")  # sympy's lazy imports: not part of the timing
+    start = time.process_time()
+    with pytest.raises(mv.FormulaError, match="too complex"):
+        mv.surface_from_formula(text)
+    assert time.process_time() - start < 1.0
 
 
 def test_complex_values_are_refused_with_a_message():

@@ -198,8 +198,10 @@ def deepest_cell(mask: np.ndarray) -> tuple[int, int]:
 # -- a run along the eigen-directions ----------------------------------------------------------
 def eigen_coordinates(run: Run, basis: np.ndarray) -> np.ndarray:
     """(steps+1, 2) the run's offset from the minimum along each eigenvector (``basis``
-    columns, slow then fast)."""
-    return (run.path - np.asarray(run.surface.minima[0])) @ basis
+    columns, slow then fast); a diverged run's only up to its last finite position (the NaN
+    rows after it would vanish from a chart without a trace)."""
+    path = run.path[np.all(np.isfinite(run.path), axis=1)]
+    return (path - np.asarray(run.surface.minima[0])) @ basis
 
 
 def direction_regime(lr: float, beta: float, lam: float) -> str:
