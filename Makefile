@@ -32,11 +32,12 @@ test: $(VENV)/.dev-installed
 load: $(VENV)/.dev-installed
 	$(PY) scripts/load_test.py
 
+# The browser rows need Chromium, found (or installed) as for `make test`.
 bench: $(VENV)/.dev-installed
-	$(PY) -m benchmarks
+	CHROMIUM_PATH="$$(PYTHON=$(PY) ./scripts/ensure-chromium.sh)" $(PY) -m benchmarks
 
 bench-quick: $(VENV)/.dev-installed
-	$(PY) -m benchmarks --quick
+	CHROMIUM_PATH="$$(PYTHON=$(PY) ./scripts/ensure-chromium.sh)" $(PY) -m benchmarks --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis test-artifacts

@@ -34,60 +34,47 @@ SCRATCH_NOTE = ("Measured once (2026-11-25, this machine, load 1–4) on a scrat
                 "engine, every variant checked bit-for-bit against the engine's results.")
 
 SWEEP_DIAGNOSIS = """\
-Where the time goes. Each step of the sweep is a fixed sequence of whole-batch NumPy calls on
-arrays of n = {n} trajectories (float64: {row_kb:.0f} kB per row, {theta_kb:.0f} kB per (2, n)
-array), issued from Python: the compiled ∇f program ({grad_ops} ufunc calls) and the compiled f
-program ({value_ops}) — `kernel.evaluate`, two calls a step —, the update rule
-(`optimizers.{optimizer}`: β·v, +g, lr·v, three *allocating* calls on (2, n)), θ −= step
-(`engine.iterate`), and the tracking in `sweep` itself (f > f*+tol, a masked copy, the finiteness
-of f, max and min of θ). Python overhead is negligible: ~{calls} calls a step at ~1 µs against
-{pass_us:.0f} µs of arithmetic for each pass over n elements. That is about {passes} passes over n
-elements a step, {element_ops:.2g} element operations for the run. One NumPy ufunc pass costs
-{ns_per_element:.2f} ns per element on this machine even when it runs alone and in cache (measured
-just now: np.multiply on {n} float64), so the floor of this loop structure is
-{floor:.2f} s on one core: the {target:g} s target cannot be met by it. In the loop the calls
-run slower than that floor because the ~20 live arrays (~7 MB) overflow the caches: compare the
-own time per call in the profile below with {pass_us:.0f} µs per pass.
+Where the time goes. The sweep runs its n = {n} trajectories in chunks of `sweep.CHUNK`
+(10 000: a chunk's ~20 working arrays, ~3 MB, stay in cache), each chunk every step before the
+next. Each step is a fixed sequence of whole-chunk NumPy calls issued from Python: the compiled
+∇f program ({grad_ops} ufunc calls) and the compiled f program ({value_ops}) —
+`kernel.evaluate`, two calls a step —, the update rule (`optimizers.update`: β·v, +g, lr·v,
+three allocating calls on (2, chunk)), θ −= step (`engine.iterate`), and the tracking in
+`sweep._track` (the tolerance test, a masked copy, the finiteness of f, max and min of θ).
+Python overhead is small: ~{calls} calls a step at ~1 µs per call and chunk. That is about
+{passes} passes over the n elements a step, {element_ops:.2g} element operations for the run.
+One NumPy ufunc pass costs {ns_per_element:.2f} ns per element on this machine even when it
+runs alone and in cache (measured just now: np.multiply on {n} float64), so the floor of this
+loop structure is {floor:.2f} s on one core: the {target:g} s target cannot be met by it.
 
-{scratch} Per step inside a timed replica of the loop (µs for the whole batch; best of 3):
-∇f program 240, f program 166, tracking 276, rule 301, θ −= step 47 — per pass over n that is
-24, 24, 35, 50 and 24 µs: the (2, n) rule operands (v, g, the step, lr, β: ~2.5 MB) come from
-memory every step. The same loop in chunks of 10 000 trajectories: 183, 132, 178, 141, 35 —
-all near the in-cache rate.
-
-What would help, all exact (the same bits as now), measured the same way. Cache blocking
-(all steps of one chunk of 10–20 k trajectories, then the next): 1.6–1.9×
-(0.52 → 0.29–0.33 s). In-place update rules (`np.multiply(beta, v, out=v)` …, no (2, n)
-temporaries): 0–10 % alone (the rule's share drops 141 → 123 µs/step in chunks), and it takes
-the allocator out of the loop — in isolation an allocating rule call took ~280 page faults and
-5× longer whenever glibc handed its 640 kB blocks back to the OS. Two chunks on the two cores
-(NumPy releases the GIL inside ufunc loops): 2.0–2.3× the engine (best 0.22 s, median
-0.26–0.27 s) with the other core partly busy (load 1–2). One program for f and ∇f (shared
-subexpressions) or fewer ops (Rosenbrock needs 12 for f and ∇f, the programs use {both_ops}):
-≤ 1.15×. Building the sweep's single group directly instead of `Batch.groups()` scanning
-40 000 names in Python: 8–22 ms. 0.15 s needs both cores idle, or faster per-element
-arithmetic than this machine has."""
+{scratch} Chunking (now in the engine) was 1.3–1.9× faster than one {n}-wide batch, whose
+(2, n) operands came from memory every step. In-place update rules
+(`np.multiply(beta, v, out=v)` …, no (2, n) temporaries) gained 0–10 %. Two chunks on the two
+cores (NumPy releases the GIL inside ufunc loops) measured 2.0–2.3× the unchunked batch in a
+replica, hardly more than chunking alone, and in the engine no faster than chunks in turn (the
+other core is rarely idle on these shared machines), so the sweep stays single-threaded.
+One program for f and ∇f (shared subexpressions) or fewer ops (Rosenbrock needs 12 for f and
+∇f, the programs use {both_ops}): ≤ 1.15×. 0.15 s needs both cores idle, or faster
+per-element arithmetic than this machine has."""
 
 SIMULATE_DIAGNOSIS = """\
 Where the time goes. simulate_many of 3 runs is pure per-call overhead: every array has 3 (or
-6) elements, so each NumPy call costs its fixed ~1–1.5 µs. Per step the loop issues: the ∇f
-program ({grad_ops} ufunc calls, `kernel.evaluate`), one rule call per optimizer group (sgd: lr·g
-and a copy of g; momentum: 3 ufuncs; nesterov: 5), each on a column slice `g[:, cols]` with 0-d
-lr/β arrays, θ −= step once per group, `np.concatenate` of the per-group velocities (~4 µs), and
-the recording copies `positions[k], velocities[k] = θ, v` — about 30 NumPy calls and ~10 Python
-function calls, ≈ 40 µs a step, so 1000 steps cost ~40 ms whatever the arithmetic.
+6) elements, so each NumPy call costs its fixed ~1–1.5 µs whatever the arithmetic. The three
+optimizers are one batch with per-column (β, dampening, Nesterov) settings, so per step the
+loop issues: the ∇f program ({grad_ops} ufunc calls, `kernel.evaluate`), one `optimizers.update`
+call (the dampening product, β·v, +g, the Nesterov look-ahead β·v and g + β·v, `np.where` on
+the Nesterov flags, lr·(…): 8 ufunc calls), θ −= step, and the recording copies
+`positions[k], velocities[k] = θ, v` — about 22 NumPy calls and a few Python function calls
+(the generator, the rule), ≈ 30 µs a step, so 1000 steps cost ~30 ms. Before one rule served
+the whole family (one rule call per optimizer group, column slices and a concatenate) it was
+~46 ms.
 
-What would help. {scratch} One group for all optimizers with one generalized rule,
-v ← β·v + c·g, step = lr·(a·g + b·v) with per-column (β, a, b, c) = sgd (0, 0, 1, 1),
-momentum (β, 0, 1, 1), nesterov (β, 1, β, 1), ema (β, 0, 1, 1−β), written in place: 8 ufunc
-calls a step instead of ~20, no slicing, no concatenate, trajectories identical to the bit
-(positions and velocities of all 1001 steps compared): loop and recording 45 → 26 ms (1.75×).
-Below 20 ms needs fewer NumPy calls per step than that. For batches of a few runs, Python
-floats per run executing the same compiled program (+ − × ÷ are the same IEEE operations, so the
-same bits — checked on all 1001 positions and velocities; transcendental ufuncs would need care):
-20 ms interpreting the instruction list, 3.3 ms as straight-line Python generated from it (which
-would break the kernel's rule that nothing is evaluated from text, though the text would come
-from the sympy tree, not the user)."""
+What would help. {scratch} Below 20 ms needs fewer NumPy calls per step than that. For batches
+of a few runs, Python floats per run executing the same compiled program (+ − × ÷ are the same
+IEEE operations, so the same bits — checked on all 1001 positions and velocities; transcendental
+ufuncs would need care): 20 ms interpreting the instruction list, 3.3 ms as straight-line Python
+generated from it (which would break the kernel's rule that nothing is evaluated from text,
+though the text would come from the sympy tree, not the user)."""
 
 GRAD_LAMBDIFIED_DIAGNOSIS = """\
 Where the time goes. `surface.grad` calls `value_and_grad`, i.e. the lambdified [f, ∂f/∂x,

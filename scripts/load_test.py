@@ -427,9 +427,18 @@ async def main(args: argparse.Namespace) -> dict:
         report["heavy"] = await heavy_request(url(0), errors, args.baseline, args.sweeps)
         print("heavy:", report["heavy"], flush=True)
         report["rss_mb_end"] = round(sum(s.rss_mb() for s in servers), 1)
+    errors += log_problems(REPORT.parent / f"server-{i}.log" for i in range(args.replicas))
     report["machine"]["load_average_after"] = os.getloadavg()
     report["errors"] = errors
     return report
+
+
+def log_problems(logs: Iterator[Path]) -> list[str]:
+    """Tracebacks and warnings (a RuntimeWarning from NumPy, a deprecation) in the servers'
+    logs: visitors never see them, so the log is where they would hide."""
+    return [f"{log.name}: {line.strip()}" for log in logs
+            for line in log.read_text(errors="replace").splitlines()
+            if "Traceback" in line or "Warning" in line or "Error" in line]
 
 
 def parse_args() -> argparse.Namespace:
