@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -41,9 +42,13 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
         if converged is not None:
             fig.add_trace(_marker(converged, gap[converged], "circle", color, name,
                                   f"converged at step {converged}", run.steps, index))
-    if log:
-        fig.add_hline(y=tol, line=dict(color="#555555", dash="dash", width=1),
-                      annotation_text=f"tolerance {tol:g}", annotation_position="bottom left")
+    if log and tol > 0:
+        fig.add_hline(y=tol, line=dict(color="#555555", dash="dash", width=1))
+        # on a log axis an annotation takes log10 of the value (add_hline would put its label
+        # at 10^tol, i.e. at 1)
+        fig.add_annotation(x=0, xref="x domain", y=math.log10(tol), text=f"tolerance {tol:g}",
+                           showarrow=False, xanchor="left", yanchor="top",
+                           font=dict(color="#555555"))
     fig.update_layout(
         font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
         xaxis=dict(title="step", gridcolor="#e5e5e5"),
