@@ -48,7 +48,7 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
         # at 10^tol, i.e. at 1)
         fig.add_annotation(x=0, xref="x domain", y=math.log10(tol), text=f"tolerance {tol:g}",
                            showarrow=False, xanchor="left", yanchor="top",
-                           font=dict(color="#555555"))
+                           font=dict(color="#555555"), bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(
         font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
         xaxis=dict(title="step", gridcolor="#e5e5e5"),
