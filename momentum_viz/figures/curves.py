@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,10 +43,10 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
                                   f"converged at step {converged}", run.steps, index))
     if log and tol > 0:
         fig.add_hline(y=tol, line=dict(color="#555555", dash="dash", width=1))
-        # on a log axis an annotation takes log10 of the value (add_hline would put its label
-        # at 10^tol, i.e. at 1)
-        fig.add_annotation(x=0, xref="x domain", y=math.log10(tol), text=f"tolerance {tol:g}",
-                           showarrow=False, xanchor="left", yanchor="top",
+        # named in the bottom-left corner, where falling curves rarely are (a label on the line
+        # would cover the "converged at step k" labels that sit on it)
+        fig.add_annotation(x=0, xref="x domain", y=0, yref="y domain", showarrow=False,
+                           text=f"- - - tolerance {tol:g}", xanchor="left", yanchor="bottom",
                            font=dict(color="#555555"), bgcolor="rgba(255,255,255,0.8)")
     fig.update_layout(
         font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
