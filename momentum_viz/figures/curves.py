@@ -24,48 +24,50 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
     gaps = [r.loss - f_min if f_min is not None else r.loss for r in runs]
     finite = np.concatenate([g[np.isfinite(g)] for g in gaps]) if runs else np.array([])
     log = f_min is not None and finite.size > 0 and bool(np.all(finite > 0))
-    fig = go.Figure()
+    data: list[dict] = []
     for index, (run, gap, color) in enumerate(zip(runs, gaps, colors, strict=True)):
         name = run_name(run, with_lr)
         steps = np.arange(run.steps + 1)
         ok = np.isfinite(gap)
-        fig.add_trace(go.Scatter(
-            x=steps[ok], y=gap[ok], mode="lines", name=name, legendgroup=name,
+        data.append(dict(
+            type="scatter", x=steps[ok], y=gap[ok], mode="lines", name=name, legendgroup=name,
             line=dict(color=color, width=2.5),
             hovertemplate=f"{run.label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
         if run.diverged_at is not None and ok.any():
             last = int(np.flatnonzero(ok)[-1])
-            fig.add_trace(_marker(last, gap[last], "x", color, name,
-                                  f"diverged at step {run.diverged_at}", run.steps, index))
+            data.append(_marker(last, gap[last], "x", color, name,
+                                f"diverged at step {run.diverged_at}", run.steps, index))
         converged = run.metrics(tol).steps_to_converge
         if converged is not None:
-            fig.add_trace(_marker(converged, gap[converged], "circle", color, name,
-                                  f"converged at step {converged}", run.steps, index))
-    if log and tol > 0:
-        fig.add_hline(y=tol, line=dict(color="#555555", dash="dash", width=1))
-        # named in the bottom-left corner, where falling curves rarely are (a label on the line
-        # would cover the "converged at step k" labels that sit on it)
-        fig.add_annotation(x=0, xref="x domain", y=0, yref="y domain", showarrow=False,
-                           text=f"- - - tolerance {tol:g}", xanchor="left", yanchor="bottom",
-                           font=dict(color="#555555"), bgcolor="rgba(255,255,255,0.8)")
-    fig.update_layout(
+            data.append(_marker(converged, gap[converged], "circle", color, name,
+                                f"converged at step {converged}", run.steps, index))
+    tolerance = log and tol > 0
+    # One constructor call from dicts: plotly validates that ~5× faster than add_trace and
+    # update_layout. The tolerance is named in the bottom-left corner, where falling curves
+    # rarely are (a label on its line would cover the "converged at step k" labels there).
+    return go.Figure(data=data, layout=dict(
+        shapes=[dict(type="line", xref="x domain", x0=0, x1=1, y0=tol, y1=tol,
+                     line=dict(color="#555555", dash="dash", width=1))] if tolerance else [],
+        annotations=[dict(x=0, xref="x domain", y=0, yref="y domain", showarrow=False,
+                          text=f"- - - tolerance {tol:g}", xanchor="left", yanchor="bottom",
+                          font=dict(color="#555555"), bgcolor="rgba(255,255,255,0.8)")]
+        if tolerance else [],
         font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
         xaxis=dict(title="step", gridcolor="#e5e5e5"),
         yaxis=dict(title="f − f*  (log scale)" if log else "f", type="log" if log else "linear",
                    gridcolor="#e5e5e5", exponentformat="power"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
-    )
-    return fig
+    ))
 
 
 def _marker(step: int, value: float, symbol: str, color: str, group: str, text: str,
-            steps: int, index: int) -> go.Scatter:
+            steps: int, index: int) -> dict:
     """A labelled point. Labels alternate above and below so neighbours don't collide, and
     lean left near the right edge so they stay inside."""
     side = ("top" if index % 2 == 0 else "bottom") + (" left" if step > 0.6 * steps
                                                       else " right")
-    return go.Scatter(
-        x=[step], y=[value], mode="markers+text", text=[text], textposition=side,
+    return dict(
+        type="scatter", x=[step], y=[value], mode="markers+text", text=[text], textposition=side,
         textfont=dict(color=color), legendgroup=group, showlegend=False,
         marker=dict(symbol=symbol, size=12, color=color, line=dict(width=1, color="#000000")),
         hovertemplate=f"{text}<extra></extra>")
@@ -79,21 +81,19 @@ def surface3d_figure(surface: Surface, runs: Sequence[Run], *, resolution: int =
     xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
     z = surface.f(*np.meshgrid(xs, ys))
     height = HeightScale.of(z)
-    fig = go.Figure(go.Surface(x=xs, y=ys, z=height(z), colorscale=SURFACE_SCALE,
-                               showscale=False, opacity=0.92, name="f(x, y)",
-                               hoverinfo="skip"))
+    data = [dict(type="surface", x=xs, y=ys, z=height(z), colorscale=SURFACE_SCALE,
+                 showscale=False, opacity=0.92, name="f(x, y)", hoverinfo="skip")]
     for run, color in zip(runs, run_colors(runs), strict=True):
         rows = np.flatnonzero(np.all(np.isfinite(run.path), axis=1) & np.isfinite(run.loss))
         rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), max_points)).astype(int)]
-        fig.add_trace(go.Scatter3d(
-            x=run.path[rows, 0], y=run.path[rows, 1], z=height(run.loss[rows]),
+        data.append(dict(
+            type="scatter3d", x=run.path[rows, 0], y=run.path[rows, 1], z=height(run.loss[rows]),
             mode="lines+markers", name=run_name(run), line=dict(color=color, width=6),
             marker=dict(size=2.5, color=color)))
-    fig.update_layout(
+    return go.Figure(data=data, layout=dict(
         font=FONT, height=620, margin=dict(l=0, r=0, t=30, b=0),
         scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
                    zaxis=dict(title="log₁₀(f − min + δ)" if height.log else "f"),
                    camera=dict(eye=dict(x=1.4, y=-1.5, z=1.1))),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
-    )
-    return fig
+    ))

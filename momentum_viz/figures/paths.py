@@ -137,55 +137,59 @@ def path_figure(
     colors = run_colors(runs)
     frame_steps = _frame_steps(max(r.steps for r in runs), max_frames) if runs else []
     image, colorbar = surface_background(surface, bounds)
-    fig = AnimatedFigure(go.Scatter(colorbar))
-    fig.add_layout_image(image)
+    data = [colorbar]
     if click_grid:
-        fig.add_trace(_click_grid(bounds, click_grid))
+        data.append(_click_grid(bounds, click_grid))
     if surface.minima:
         mx, my = np.array(surface.minima).T
-        fig.add_trace(go.Scatter(
-            x=mx, y=my, mode="markers", name="minima",
+        data.append(dict(
+            type="scatter", x=mx, y=my, mode="markers", name="minima",
             marker=dict(symbol="star", size=15, color="#F0E442", line=dict(width=1.2,
                         color="#000000")),
             hovertemplate="minimum (%{x:.4g}, %{y:.4g})<extra></extra>"))
     if runs:
         sx, sy = runs[0].start
-        fig.add_trace(go.Scatter(
-            x=[sx], y=[sy], mode="markers", name="start",
+        data.append(dict(
+            type="scatter", x=[sx], y=[sy], mode="markers", name="start",
             marker=dict(symbol="circle-open", size=16, color="#000000", line=dict(width=2.5)),
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
     for run, color in zip(runs, colors, strict=True):
-        fig.add_traces(_path_traces(run, color, with_lr))
+        data += _path_traces(run, color, with_lr)
     if arrows_for is None:
         arrows_for = next((i for i, r in enumerate(runs) if r.optimizer != "sgd"), None)
-    moving_start = len(fig.data)
-    fig.add_traces(_moving_traces(runs, colors, arrows_for,
-                                  _moving_coords(runs, arrows_for, 0, bounds)))
-    moving = list(range(moving_start, len(fig.data)))
+    moving_start = len(data)
+    lasts = [_last_finite(r) for r in runs]
+    data += _moving_traces(runs, colors, arrows_for,
+                           _moving_coords(runs, lasts, arrows_for, 0, bounds))
+    moving = list(range(moving_start, len(data)))
     # Frames carry only the coordinates that move.
     frames = [dict(name=str(k), traces=moving,
                    data=[dict(type="scatter", x=x, y=y)
-                         for x, y in _moving_coords(runs, arrows_for, k, bounds)])
+                         for x, y in _moving_coords(runs, lasts, arrows_for, k, bounds)])
               for k in frame_steps]
+    # One constructor call: plotly validates a figure built from dicts ~5× faster than one
+    # assembled with add_trace and update_layout.
+    fig = AnimatedFigure(data=data, layout=_layout(bounds) | {"images": [image]})
     fig.set_animation(frames, _controls(frame_steps))
-    _layout(fig, bounds)
     return fig
 
 
-def _path_traces(run: Run, color: str, with_lr: bool) -> list[go.Scatter]:
+def _path_traces(run: Run, color: str, with_lr: bool) -> list[dict]:
     last = _last_finite(run)
     path, loss = run.path[: last + 1], run.loss[: last + 1]
     steps = np.arange(last + 1)
     name = run_name(run, with_lr)
-    traces = [go.Scatter(
-        x=path[:, 0], y=path[:, 1], mode="lines+markers" if last <= 600 else "lines",
+    traces = [dict(
+        type="scatter", x=path[:, 0], y=path[:, 1],
+        mode="lines+markers" if last <= 600 else "lines",
         name=name, legendgroup=name, line=dict(color=color, width=2.5),
         marker=dict(size=4, color=color), customdata=np.column_stack([steps, loss]),
         hovertemplate=f"{run.label}<br>step %{{customdata[0]}}<br>(%{{x:.4g}}, %{{y:.4g}})"
                       "<br>f = %{customdata[1]:.4g}<extra></extra>")]
     if run.diverged_at is not None:
-        traces.append(go.Scatter(
-            x=path[-1:, 0], y=path[-1:, 1], mode="markers+text", legendgroup=name,
+        traces.append(dict(
+            type="scatter", x=path[-1:, 0], y=path[-1:, 1], mode="markers+text",
+            legendgroup=name,
             showlegend=False, text=[f"diverged at step {run.diverged_at}"],
             textposition="top center", textfont=dict(color=color),
             marker=dict(symbol="x", size=14, color=color, line=dict(width=1)),
@@ -193,16 +197,17 @@ def _path_traces(run: Run, color: str, with_lr: bool) -> list[go.Scatter]:
     return traces
 
 
-def _moving_coords(runs, arrows_for, k, bounds) -> list[tuple[list, list]]:
-    """(x, y) at step k of the balls, then of the two arrows of run ``arrows_for``."""
-    at = [min(k, _last_finite(r)) for r in runs]
+def _moving_coords(runs, lasts, arrows_for, k, bounds) -> list[tuple[list, list]]:
+    """(x, y) at step k of the balls, then of the two arrows of run ``arrows_for`` (``lasts``:
+    each run's last drawable step)."""
+    at = [min(k, last) for last in lasts]
     coords = [([r.path[i, 0] for r, i in zip(runs, at, strict=True)],
                [r.path[i, 1] for r, i in zip(runs, at, strict=True)])]
     if arrows_for is None:
         return coords
     run, i = runs[arrows_for], at[arrows_for]
     downhill = -run.grad[i]
-    velocity = -run.velocity[min(i + 1, _last_finite(run))]  # the velocity of the next move
+    velocity = -run.velocity[min(i + 1, lasts[arrows_for])]  # the velocity of the next move
     longest = max(np.hypot(*downhill), np.hypot(*velocity))
     width = bounds[0][1] - bounds[0][0]
     scale = ARROW_FRACTION * width / longest if np.isfinite(longest) and longest > 0 else 0.0
@@ -212,30 +217,31 @@ def _moving_coords(runs, arrows_for, k, bounds) -> list[tuple[list, list]]:
     return coords
 
 
-def _moving_traces(runs, colors, arrows_for, coords) -> list[go.Scatter]:
+def _moving_traces(runs, colors, arrows_for, coords) -> list[dict]:
     """The styled balls and arrows, placed at ``coords``."""
     (bx, by), *arrows = coords
-    traces = [go.Scatter(
-        x=bx, y=by, mode="markers", name="position", showlegend=False, hoverinfo="skip",
+    traces = [dict(
+        type="scatter", x=bx, y=by, mode="markers", name="position", showlegend=False,
+        hoverinfo="skip",
         marker=dict(size=15, color=colors, line=dict(width=2, color="#ffffff")))]
     if arrows:
         styles = [("#000000", "−∇f (downhill)", "dot"),
                   (colors[arrows_for], f"velocity of {runs[arrows_for].label}", "solid")]
         for (x, y), (color, name, dash) in zip(arrows, styles, strict=True):
-            traces.append(go.Scatter(
-                x=x, y=y, mode="lines+markers", name=name, hoverinfo="skip",
+            traces.append(dict(
+                type="scatter", x=x, y=y, mode="lines+markers", name=name, hoverinfo="skip",
                 line=dict(color=color, width=3, dash=dash),
                 marker=dict(symbol="arrow", angleref="previous", size=[0, 14], color=color)))
     return traces
 
 
-def _click_grid(bounds, n: int) -> go.Scattergl:
+def _click_grid(bounds, n: int) -> dict:
     """Invisible points to click on. WebGL: as SVG, ~1700 markers would cost the browser more
     than everything else on the chart together at every redraw."""
     (x0, x1), (y0, y1) = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    return go.Scattergl(
-        x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to start here",
+    return dict(
+        type="scattergl", x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to start here",
         showlegend=False, marker=dict(size=10, opacity=0, color="#000000"),
         hovertemplate="start here: (%{x:.3g}, %{y:.3g})<extra></extra>")
 
@@ -271,9 +277,9 @@ def _view_bounds(surface: Surface, runs: Sequence[Run]):
     return (x0, x1), (y0, y1)
 
 
-def _layout(fig: go.Figure, bounds) -> None:
+def _layout(bounds) -> dict:
     (x0, x1), (y0, y1) = bounds
-    fig.update_layout(
+    return dict(
         # margins the legend, colour bar and slider need anyway: set, they aren't found by a
         # second layout pass in the browser
         font=FONT, height=700, margin=dict(l=70, r=130, t=110, b=95),
