@@ -47,29 +47,23 @@ SCRATCH_NOTE = ("Measured once (2026-11-25, this machine, load 1–4), on scratc
 
 COMPUTE_DIAGNOSIS = """\
 Where the time goes (medians of this run, each part timed on its own, interleaved with the
-whole): the engine's `simulate_many` {simulate} — by itself near or over the whole budget (see
-`simulate-many`: ~30 NumPy calls of ~1.5 µs per step on arrays of 3) —, the paths figure
-{paths} (of which the surface picture {picture}: f on 480 × 480 points, banded, PNG-encoded),
-the loss figure {loss}, and what `st.plotly_chart` does to both on every rerun
-(`figure.to_dict()` and `plotly.io.to_json`, {serialize}, {kb:.0f} kB). Inside the figure
-builders most of the time is plotly's graph-object machinery, not our arithmetic: in a
-profile grouped by package (measured once on this machine), plotly's validators and property
-setters with the copy.deepcopy and class creation they call take ~65 % of `path_figure` and
-~95 % of `loss_figure`; `fig.add_hline` alone ~6 ms, `update_layout` of the paths figure ~15
-ms. Our own work in `path_figure` besides the picture is mostly the 150 animation frames
-(`_moving_coords`, ~10 ms).
+whole): the engine's `simulate_many` {simulate} — about half the budget by itself (see
+`simulate-many`: ~22 NumPy calls of ~1–1.5 µs per step on arrays of 3) —, the paths figure
+{paths} (the surface picture, f on 480 × 480 points banded and PNG-encoded, is remembered per
+surface and view: {picture}), the loss figure {loss}, and what `st.plotly_chart` does to both
+on every rerun (`figure.to_dict()` and `plotly.io.to_json`, {serialize}, {kb:.0f} kB). Both
+figures are built from plain dicts in one `go.Figure(data, layout)` call, which plotly
+validates ~5× faster than the same figure assembled with `add_trace`, `add_hline` and
+`update_layout` (loss figure 25 → 6 ms, paths figure 42 → 16 ms, measured in one run); what
+remains in them is mostly plotly's validation of the traces' arrays and our 150 animation
+frames.
 
-What would help. {scratch} The surface picture does not depend on lr, β, the steps or the
-optimizers: cached by (surface key, view bounds), it leaves every slider change
-(`path_figure` 105 → 67 ms). Figures built as plain dicts and wrapped the way `AnimatedFigure`
-already wraps its frames (a Figure whose `to_dict` returns the dict, base64-packed with plotly's
-`convert_to_base64` as `to_dict` does; Streamlit re-validates dicts, not figures): the loss
-figure's traces and layout built that way take 2.4 ms against 37 ms for `loss_figure` (same
-JSON, 36 kB); the paths figure would keep ~15 ms of its own work. Smallest step: a plain layout
-shape for the tolerance line instead of `add_hline`, 35 → 30 ms. All of it leaves
-`simulate_many` (45 ms; 26 ms with the generalized in-place rule measured for `simulate-many`)
-plus ~20 ms of figures and ~15 ms of JSON: ~60–80 ms. 50 ms needs the engine row's target met
-as well."""
+What would help. {scratch} Figures handed over as dicts the way `AnimatedFigure` already
+hands over its frames (a Figure whose `to_dict` returns the dict; Streamlit re-validates
+dicts, not figures) would skip the remaining validation: a prototype of the loss figure
+built that way took 2.4 ms (same JSON). Below 50 ms also needs
+`simulate_many` under ~15 ms: fewer NumPy calls per step than the update rule, the gradient
+program and the recording need (see `simulate-many`)."""
 
 LAB_DIAGNOSIS = """\
 Where the time goes: the sweep ({size}×{size} runs of {steps} steps), the map figure and its
