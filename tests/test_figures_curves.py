@@ -1,0 +1,167 @@
+"""loss_figure (axis type, traces, converged/diverged markers, tolerance) and surface3d_figure."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from plotly_spec import decode, trace
+
+import momentum_viz as mv
+from momentum_viz.figures import loss_figure, surface3d_figure
+
+CAMEL_F_MIN = -1.031628453  # the six-hump camel's global minimum value (literature)
+
+
+def spec(fig) -> dict:
+    return json.loads(fig.to_json())
+
+
+def markers(figure: dict, prefix: str) -> list[dict]:
+    return [t for t in figure["data"] if str((t.get("text") or [""])[0]).startswith(prefix)]
+
+
+def y_title(figure: dict) -> str:
+    return figure["layout"]["yaxis"]["title"]["text"]
+
+
+@pytest.fixture(scope="module")
+def diverging_bowl() -> mv.Run:
+    """sgd with lr 1.5 on x² + y² doubles |θ| each step: from (1, 0.5) it leaves the escape
+    square at θ_10 = (1024, 512), where f = 1024² + 512²."""
+    run = mv.simulate(mv.get_surface("bowl"), optimizer="sgd", lr=1.5, start=(1.0, 0.5),
+                      steps=30)
+    assert run.diverged_at == 10
+    return run
+
+
+def test_log_axis_of_the_gap_to_a_known_minimum():
+    camel = mv.get_surface("six_hump_camel")
+    assert camel.f_min == pytest.approx(CAMEL_F_MIN, abs=1e-9)
+    runs = mv.simulate_many(camel, [mv.RunSpec("momentum", 0.01, 0.8), mv.RunSpec("sgd", 0.01)],
+                            steps=150)  # both settle in a local minimum above f*
+    figure = spec(loss_figure(runs))
+    assert figure["layout"]["yaxis"]["type"] == "log" and "f*" in y_title(figure)
+    for run in runs:
+        line = trace(figure, run.label)
+        np.testing.assert_array_equal(decode(line["x"]), np.arange(151))
+        np.testing.assert_allclose(decode(line["y"]), run.loss - CAMEL_F_MIN, rtol=1e-8)
+        assert np.all(decode(line["y"]) > 0)
+    assert len([t for t in figure["data"] if t["mode"] == "lines"]) == 2
+
+
+def test_linear_axis_without_a_known_minimum():
+    saddle = mv.get_surface("saddle")
+    run = mv.simulate(saddle, optimizer="momentum", lr=0.05, beta=0.8, steps=20)
+    figure = spec(loss_figure([run]))
+    assert figure["layout"]["yaxis"]["type"] == "linear" and y_title(figure) == "f"
+    np.testing.assert_array_equal(decode(trace(figure, run.label)["y"]), run.loss)
+    assert not figure["layout"].get("shapes")  # no tolerance line without a minimum
+
+
+def test_linear_axis_when_a_gap_is_not_positive():
+    bowl = mv.get_surface("bowl")
+    run = mv.simulate(bowl, optimizer="momentum", lr=0.05, beta=0.8, start=(0.0, 0.0), steps=5)
+    figure = spec(loss_figure([run]))
+    assert figure["layout"]["yaxis"]["type"] == "linear"
+    np.testing.assert_array_equal(decode(trace(figure, run.label)["y"]), np.zeros(6))
+
+
+def test_a_linear_axis_plots_what_its_title_says():
+    """A run that reaches the six-hump camel's global minimum exactly has a gap of 0, so the
+    axis is linear: the plotted values must be the quantity named in the axis title."""
+    camel = mv.get_surface("six_hump_camel")
+    run = mv.simulate(camel, optimizer="momentum", lr=0.01, beta=0.8, start=(0.5, -0.2),
+                      steps=300)
+    assert run.loss[-1] - camel.f_min == 0
+    figure = spec(loss_figure([run]))
+    assert figure["layout"]["yaxis"]["type"] == "linear"
+    title, plotted = y_title(figure), decode(trace(figure, run.label)["y"])
+    if "f*" in title:
+        np.testing.assert_allclose(plotted, run.loss - CAMEL_F_MIN, rtol=1e-8, atol=1e-8)
+    else:
+        assert title == "f"
+        np.testing.assert_allclose(plotted, run.loss, rtol=1e-12)  # f itself, about −1.03
+
+
+@pytest.mark.parametrize("tol", [1e-6, 1e-3])
+def test_converged_marker_at_the_first_step_that_stays_within_tolerance(tol):
+    ravine = mv.get_surface("ravine")
+    run = mv.simulate(ravine, optimizer="momentum", lr=0.038, beta=0.6, steps=200)
+    gap = run.loss - 0.0  # the ravine's minimum is f(0, 0) = 0
+    k = int(np.flatnonzero(gap > tol)[-1]) + 1
+    assert 0 < k < 200
+    figure = spec(loss_figure([run], tol=tol))
+    (marker,) = markers(figure, "converged at step")
+    assert marker["text"] == [f"converged at step {k}"]
+    assert marker["x"] == [k] and marker["y"] == [pytest.approx(gap[k], rel=1e-12)]
+    assert gap[k] <= tol < gap[k - 1]
+
+
+def test_diverged_marker_at_the_last_finite_step(diverging_bowl):
+    figure = spec(loss_figure([diverging_bowl]))
+    line = trace(figure, "SGD")
+    assert line["name"] == "SGD (diverged at step 10)"
+    np.testing.assert_array_equal(decode(line["x"]), np.arange(11))  # NaN rows are not drawn
+    (marker,) = markers(figure, "diverged at step")
+    assert marker["text"] == ["diverged at step 10"]
+    assert marker["x"] == [10] and marker["y"] == [1024.0**2 + 512.0**2]
+    assert not markers(figure, "converged")
+
+
+@pytest.mark.parametrize("tol", [1e-6, 1e-3])
+def test_tolerance_line_and_its_label(tol):
+    ravine = mv.get_surface("ravine")
+    run = mv.simulate(ravine, optimizer="momentum", lr=0.038, beta=0.6, steps=200)
+    layout = spec(loss_figure([run], tol=tol))["layout"]
+    assert layout["yaxis"]["type"] == "log"
+    (line,) = layout["shapes"]  # shapes take data values on a log axis
+    assert line["type"] == "line" and line["line"]["dash"] == "dash"
+    assert line["y0"] == line["y1"] == tol
+    assert line["xref"] == "x domain" and (line["x0"], line["x1"]) == (0, 1)
+    (label,) = [a for a in layout["annotations"] if f"tolerance {tol:g}" in a["text"]]
+    if label.get("yref", "y") == "y":  # annotations take log10 of the value on a log axis
+        assert label["y"] == pytest.approx(math.log10(tol))
+    else:
+        assert label["yref"] == "y domain" and 0 <= label["y"] <= 1
+
+
+def test_surface3d_draws_the_surface_and_each_path_on_it(diverging_bowl):
+    bowl = mv.get_surface("bowl")
+    converging = mv.simulate(bowl, optimizer="momentum", lr=0.05, beta=0.8, steps=80)
+    runs = [converging, diverging_bowl]
+    figure = spec(surface3d_figure(bowl, runs, resolution=40))
+    (surface,) = [t for t in figure["data"] if t["type"] == "surface"]
+    xs = np.linspace(-3, 3, 40)
+    np.testing.assert_allclose(decode(surface["x"]), xs)
+    np.testing.assert_allclose(decode(surface["y"]), xs)
+    assert figure["layout"]["scene"]["zaxis"]["title"]["text"] == "f"  # f spans < 1 decade
+    np.testing.assert_allclose(decode(surface["z"]), xs[None, :] ** 2 + xs[:, None] ** 2,
+                               rtol=1e-12)
+    paths = [t for t in figure["data"] if t["type"] == "scatter3d"]
+    assert [t["name"] for t in paths] == ["Momentum β=0.8", "SGD (diverged at step 10)"]
+    for path, run, rows in zip(paths, runs, (81, 11), strict=True):
+        np.testing.assert_array_equal(decode(path["x"]), run.path[:rows, 0])
+        np.testing.assert_array_equal(decode(path["y"]), run.path[:rows, 1])
+        np.testing.assert_allclose(decode(path["z"]), run.loss[:rows], rtol=1e-12)
+    for t in figure["data"]:
+        for axis in ("x", "y", "z"):
+            assert np.all(np.isfinite(decode(t[axis]))), (t.get("name"), axis)
+
+
+def test_surface3d_log_heights_keep_the_order_of_f_and_long_paths_are_thinned():
+    ravine = mv.get_surface("ravine")  # f from 0 to 450: heights are log-scaled
+    run = mv.simulate(ravine, optimizer="sgd", lr=0.01, steps=1000)
+    figure = spec(surface3d_figure(ravine, [run], max_points=100))
+    assert figure["layout"]["scene"]["zaxis"]["title"]["text"].startswith("log")
+    (path,) = [t for t in figure["data"] if t["type"] == "scatter3d"]
+    x, z = decode(path["x"]), decode(path["z"])
+    assert len(x) == 100 and x[0] == run.path[0, 0] and x[-1] == run.path[-1, 0]
+    rows = [int(np.flatnonzero(run.path[:, 0] == value)[0]) for value in x]
+    assert rows == sorted(rows)
+    assert np.all(np.isfinite(z))
+    # a higher loss is never drawn lower (values below the grid's lowest sit at the bottom)
+    by_loss = z[np.argsort(run.loss[rows])]
+    assert np.all(np.diff(by_loss) >= 0) and by_loss[-1] > by_loss[0]
