@@ -139,6 +139,16 @@ def test_diverged_run_is_marked_on_the_loss_chart_and_map():
     assert "SGD diverged at step" in " ".join(m.value for m in at.markdown)
 
 
+def test_a_start_where_f_is_undefined_shows_a_divergence_at_step_0():
+    """log(x² + y²) is −∞ at the origin (a click on the map's centre can start there)."""
+    at = open_app(surface="custom", formula="log(x^2 + y^2)", x0="0", y0="0")
+    no_exception(at)
+    paths = chart_specs(at)["paths_chart"]
+    labels = [t.get("text", [""])[0] for t in paths["data"] if t.get("mode") == "markers+text"]
+    assert labels and all(label == "diverged at step 0" for label in labels)
+    assert "diverged at step 0" in " ".join(m.value for m in at.markdown)
+
+
 def test_sgd_own_learning_rate_and_beta_comparison():
     at = open_app(sgd_lr="0.01")
     no_exception(at)

@@ -16,9 +16,9 @@ from momentum_viz.surface import Surface
 
 def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool = False) \
         -> go.Figure:
-    """f − f* against step on a log scale (f itself, linear, when there is no known minimum or
-    a value falls below it). Diverged runs end with ✕ "diverged at step k"; the step where a
-    run converged is marked ●."""
+    """f − f* against step on a log scale; linear when a value reaches or falls below f*, and
+    f itself when there is no known minimum. Diverged runs end with ✕ "diverged at step k";
+    the step where a run converged is marked ●."""
     colors = run_colors(runs)
     f_min = runs[0].surface.f_min if runs else None
     gaps = [r.loss - f_min if f_min is not None else r.loss for r in runs]
@@ -54,7 +54,8 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
         if tolerance else [],
         font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
         xaxis=dict(title="step", gridcolor="#e5e5e5"),
-        yaxis=dict(title="f − f*  (log scale)" if log else "f", type="log" if log else "linear",
+        yaxis=dict(title="f − f*  (log scale)" if log else "f − f*" if f_min is not None else "f",
+                   type="log" if log else "linear",
                    gridcolor="#e5e5e5", exponentformat="power"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
     ))

@@ -208,6 +208,8 @@ def _moving_coords(runs, lasts, arrows_for, k, bounds) -> list[tuple[list, list]
     run, i = runs[arrows_for], at[arrows_for]
     downhill = -run.grad[i]
     velocity = -run.velocity[min(i + 1, lasts[arrows_for])]  # the velocity of the next move
+    # no arrow where the slope is undefined (a run that diverged at once)
+    downhill, velocity = (np.where(np.isfinite(v), v, 0.0) for v in (downhill, velocity))
     longest = max(np.hypot(*downhill), np.hypot(*velocity))
     width = bounds[0][1] - bounds[0][0]
     scale = ARROW_FRACTION * width / longest if np.isfinite(longest) and longest > 0 else 0.0
@@ -247,11 +249,12 @@ def _click_grid(bounds, n: int) -> dict:
 
 
 def _last_finite(run: Run) -> int:
-    """Index of the last row that can be drawn: before divergence, or all of it."""
+    """Index of the last position that can be drawn: before divergence, or all of it. The start
+    always can (a run may diverge at step 0 because f is undefined there, as log(x² + y²) at
+    the origin: its position is still a point on the map)."""
     if run.diverged_at is None:
         return run.steps
-    ok = np.all(np.isfinite(run.path[: run.diverged_at + 1]), axis=1) \
-        & np.isfinite(run.loss[: run.diverged_at + 1])
+    ok = np.all(np.isfinite(run.path[: run.diverged_at + 1]), axis=1)
     return int(np.flatnonzero(ok)[-1])
 
 
