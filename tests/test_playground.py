@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from pages_app import no_exception, open_page
 from plotly_spec import chart_specs, decode, trace, xy
-from streamlit.testing.v1 import AppTest
 
 import momentum_viz as mv
 from pages.lessons import LESSONS
-
-TIMEOUT = 60
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def open_app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in query.items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def no_exception(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def engine_path(surface_id, optimizer, lr, beta, start, steps):
@@ -34,7 +18,7 @@ def engine_path(surface_id, optimizer, lr, beta, start, steps):
 
 
 def test_default_view_renders_paths_loss_and_reading():
-    at = open_app()
+    at = open_page()
     no_exception(at)
     specs = chart_specs(at)
     assert {"paths_chart", "loss_chart"} <= set(specs)
@@ -50,7 +34,7 @@ def test_default_view_renders_paths_loss_and_reading():
 
 
 def test_changing_beta_changes_the_momentum_trace():
-    at = open_app()
+    at = open_page()
     before = xy(trace(chart_specs(at)["paths_chart"], "Momentum"))
     at.slider(key="beta").set_value(0.85).run()
     no_exception(at)
@@ -64,7 +48,7 @@ def test_changing_beta_changes_the_momentum_trace():
 
 
 def test_shared_url_restores_widgets_and_path():
-    at = open_app(surface="rosenbrock", lr="0.0005", beta="0.85", steps="300", x0="-1.2",
+    at = open_page(surface="rosenbrock", lr="0.0005", beta="0.85", steps="300", x0="-1.2",
                   y0="1", opt="sgd,momentum")
     no_exception(at)
     assert not at.warning
@@ -79,7 +63,7 @@ def test_shared_url_restores_widgets_and_path():
 
 
 def test_garbage_url_values_warn_by_name_and_fall_back():
-    at = open_app(lr="abc", beta="7", steps="-3", surface="nope", opt="adam", x0="1e400",
+    at = open_page(lr="abc", beta="7", steps="-3", surface="nope", opt="adam", x0="1e400",
                   junk="<script>alert(1)</script>")
     no_exception(at)
     warnings = " ".join(w.value for w in at.warning)
@@ -94,7 +78,7 @@ def test_garbage_url_values_warn_by_name_and_fall_back():
 
 
 def test_bad_formula_shows_the_message_and_keeps_the_last_good_surface():
-    at = open_app(surface="custom", formula="x^2 + 3y^2")
+    at = open_page(surface="custom", formula="x^2 + 3y^2")
     no_exception(at)
     good = xy(trace(chart_specs(at)["paths_chart"], "SGD"))
     at.text_input(key="formula").set_value("x^2 + z").run()
@@ -107,7 +91,7 @@ def test_bad_formula_shows_the_message_and_keeps_the_last_good_surface():
 
 @pytest.mark.parametrize("index", range(len(LESSONS)))
 def test_each_lesson_button_sets_its_parameters(index):
-    at = open_app()
+    at = open_page()
     at.button(key=f"lesson_{index}").click().run()
     no_exception(at)
     lesson = LESSONS[index]
@@ -126,7 +110,7 @@ def test_each_lesson_button_sets_its_parameters(index):
 
 
 def test_diverged_run_is_marked_on_the_loss_chart_and_map():
-    at = open_app(surface="ravine", lr="0.042", beta="0.9", steps="200")
+    at = open_page(surface="ravine", lr="0.042", beta="0.9", steps="200")
     no_exception(at)
     run = mv.simulate(mv.get_surface("ravine"), optimizer="sgd", lr=0.042, steps=200)
     k = run.diverged_at
@@ -141,7 +125,7 @@ def test_diverged_run_is_marked_on_the_loss_chart_and_map():
 
 def test_a_start_where_f_is_undefined_shows_a_divergence_at_step_0():
     """log(x² + y²) is −∞ at the origin (a click on the map's centre can start there)."""
-    at = open_app(surface="custom", formula="log(x^2 + y^2)", x0="0", y0="0")
+    at = open_page(surface="custom", formula="log(x^2 + y^2)", x0="0", y0="0")
     no_exception(at)
     paths = chart_specs(at)["paths_chart"]
     labels = [t.get("text", [""])[0] for t in paths["data"] if t.get("mode") == "markers+text"]
@@ -150,12 +134,12 @@ def test_a_start_where_f_is_undefined_shows_a_divergence_at_step_0():
 
 
 def test_sgd_own_learning_rate_and_beta_comparison():
-    at = open_app(sgd_lr="0.01")
+    at = open_page(sgd_lr="0.01")
     no_exception(at)
     assert at.checkbox(key="sgd_own").value
     sgd = xy(trace(chart_specs(at)["paths_chart"], "SGD"))
     assert np.array_equal(sgd, engine_path("ravine", "sgd", 0.01, 0.0, (-2.5, -1.6), 200))
-    at = open_app(compare="1", betas="0,0.5,0.9")
+    at = open_page(compare="1", betas="0,0.5,0.9")
     no_exception(at)
     names = [t.get("name", "") for t in chart_specs(at)["paths_chart"]["data"]]
     for beta in ("0", "0.5", "0.9"):
