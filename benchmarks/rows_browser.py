@@ -154,8 +154,10 @@ What would help. {scratch} `Plotly.newPlot` of this paths figure in plotly.js 4.
 package's bundle, same browser, interleaved, median of 9): as now 536–591 ms; without the
 41 × 41 click grid (1681 invisible markers, each an SVG path styled one by one:
 `singlePointStyle`) 245 ms; with a transparent 41 × 41 heatmap as the click layer instead
-256 ms (a heatmap click reports the cell's x and y; Streamlit's point selection of it is not
-verified); with the margins preset to what plotly's auto-margin reaches (the colour bar, the
+256 ms (but tried in the app, a click on a heatmap selects nothing: Streamlit's point
+selection needs a trace plotly can select, so the grid is WebGL markers, drawn fast but with a
+WebGL context made at every remount, `getContext` above); with the margins preset to what
+plotly's auto-margin reaches (the colour bar, the
 legend, the step slider and the axis labels push the margins, and plotly then draws everything
 a second time: `doAutoMargin`, `drawMarginPushers`) 340 ms; both 118–161 ms. In the app (copies
 served side by side, presses interleaved, 20 each, load 2–3): now 1.11 s (drawing 737 ms);
