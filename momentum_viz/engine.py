@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from momentum_viz.optimizers import OPTIMIZERS, settings, update
 from momentum_viz.surface import Surface
@@ -28,7 +29,7 @@ class Batch:
     nesterov: np.ndarray
 
     @classmethod
-    def of(cls, optimizers: Sequence[str], lr, beta) -> Batch:
+    def of(cls, optimizers: Sequence[str], lr: ArrayLike, beta: ArrayLike) -> Batch:
         """One trajectory per entry of ``optimizers`` (a few runs side by side), with lr and β
         broadcast to them."""
         n = len(optimizers)
@@ -69,6 +70,7 @@ def check_parameters(optimizers: Sequence[str], lr: np.ndarray, beta: np.ndarray
 
 
 def check_steps(steps: int) -> int:
+    """``steps`` as an int, or ValueError: a whole number from 0 to MAX_STEPS."""
     if isinstance(steps, bool) or int(steps) != steps or not 0 <= steps <= MAX_STEPS:
         raise ValueError(f"steps must be a whole number from 0 to {MAX_STEPS}")
     return int(steps)

@@ -13,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-Rule = Callable[..., tuple[np.ndarray, np.ndarray]]
+Step = tuple[np.ndarray, np.ndarray]
+"""What a rule returns: the step (θ ← θ − step) and the new velocity."""
+Rule = Callable[..., Step]
 
 
-def update(g: np.ndarray, v: np.ndarray, lr, beta, dampening=0.0,
-           nesterov=False) -> tuple[np.ndarray, np.ndarray]:
+def update(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike,
+           dampening: ArrayLike = 0.0,
+           nesterov: ArrayLike = False) -> Step:
     """The momentum family as torch.optim.SGD writes it (optax's ``trace`` is the same idea):
 
         v ← βv + (1 − dampening)·g;   step = lr·(g + βv) with Nesterov, lr·v without.
@@ -34,7 +38,7 @@ def update(g: np.ndarray, v: np.ndarray, lr, beta, dampening=0.0,
     return lr * ahead, v
 
 
-def settings(optimizer: str, beta):
+def settings(optimizer: str, beta: ArrayLike) -> tuple[ArrayLike, ArrayLike, bool]:
     """(β, dampening, nesterov) of ``update`` for an optimizer at momentum coefficient β."""
     if optimizer == "sgd":
         return 0.0, 0.0, False
@@ -43,26 +47,26 @@ def settings(optimizer: str, beta):
     return beta, 0.0, optimizer == "nesterov"
 
 
-def sgd(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
+def sgd(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """Plain gradient descent, torch.optim.SGD(momentum=0): θ ← θ − lr·g.
 
     β plays no part; the velocity is the gradient itself (momentum with β = 0)."""
     return update(g, v, lr, *settings("sgd", beta))
 
 
-def momentum(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
+def momentum(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """Polyak's heavy ball, torch.optim.SGD(momentum=β) and Distill's z/w form:
     v ← βv + g;  θ ← θ − lr·v. Under a constant gradient the step tends to lr·g/(1−β)."""
     return update(g, v, lr, *settings("momentum", beta))
 
 
-def nesterov(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
+def nesterov(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """Nesterov momentum as torch.optim.SGD(momentum=β, nesterov=True):
     v ← βv + g;  θ ← θ − lr·(g + βv)."""
     return update(g, v, lr, *settings("nesterov", beta))
 
 
-def ema(g: np.ndarray, v: np.ndarray, lr, beta) -> tuple[np.ndarray, np.ndarray]:
+def ema(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """The exponential-moving-average form of the seed text: v ← βv + (1−β)g;  θ ← θ − lr·v.
 
     v is (1−β) times the heavy ball's velocity, so ema with lr is momentum with lr·(1−β)."""

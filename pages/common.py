@@ -151,15 +151,18 @@ def learning_rate_controls(label: str = "Learning rate") -> None:
 
 
 def beta_control() -> None:
+    """The momentum coefficient β, 0 to 0.999."""
     st.slider("Momentum β", BETA_RANGE[0], BETA_RANGE[1], step=0.001, key="beta",
               format="%.3f", help="0 is plain gradient descent; near 1 the ball barely slows.")
 
 
 def steps_control() -> None:
+    """How many steps every run takes."""
     st.slider("Steps", STEPS_RANGE[0], STEPS_RANGE[1], step=1, key="steps")
 
 
 def start_controls() -> None:
+    """The start point (x₀, y₀); one too far from the surface goes back to its default."""
     left, right = st.columns(2)
     left.number_input("Start x₀", key="x0", step=0.1, format="%.4g",
                       min_value=-1e6, max_value=1e6, on_change=_start_changed)
@@ -183,6 +186,7 @@ def optimizer_controls() -> None:
 
 
 def noise_controls() -> None:
+    """Gradient noise σ and its seed: the same noise for every run."""
     left, right = st.columns(2)
     left.number_input("Gradient noise σ", key="noise", min_value=0.0, max_value=NOISE_MAX,
                       step=0.1, format="%.4g")
@@ -318,6 +322,7 @@ def _run_inputs(setup: dict, key: tuple) -> tuple:
 
 
 def runs_for(setup: dict, key: tuple) -> list[mv.Run]:
+    """The runs the setup asks for, from the bounded cache."""
     return cached_runs(*_run_inputs(setup, key))
 
 
@@ -347,6 +352,7 @@ def share_link(setup: dict) -> str:
 
 
 def share_box(setup: dict) -> None:
+    """The link that reproduces this view, with a copy button."""
     with st.expander("Share this view", icon=":material/link:"):
         st.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
         st.code(share_link(setup), language=None, wrap_lines=True)

@@ -236,12 +236,14 @@ def query_from_setup(setup: dict) -> dict[str, str]:
 
 
 def domain_of(setup: dict) -> mv.surface.Domain:
+    """The domain of the setup's surface (a typed formula's is the setup's own)."""
     if setup["surface"] == CUSTOM:
         return (setup["xmin"], setup["xmax"]), (setup["ymin"], setup["ymax"])
     return mv.get_surface(setup["surface"]).domain
 
 
 def start_is_reasonable(setup: dict) -> bool:
+    """Whether the start is within START_WIDTHS domain widths of the domain's centre."""
     (x0, x1), (y0, y1) = domain_of(setup)
     reach = START_WIDTHS * max(x1 - x0, y1 - y0)
     return abs(setup["x0"] - (x0 + x1) / 2) <= reach and abs(setup["y0"] - (y0 + y1) / 2) <= reach

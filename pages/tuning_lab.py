@@ -25,6 +25,7 @@ from pages.params import (
 
 
 def map_controls() -> None:
+    """The map's optimizer, colouring, grid size, steps and (lr, β) ranges."""
     st.selectbox("Optimizer", MAP_OPTIMIZERS, key="map_opt", format_func=OPTIMIZER_NAMES.get,
                  help="Plain SGD is the β = 0 row of every map.")
     st.radio("Colour by", list(MAP_METRICS), key="map_metric", format_func=MAP_METRICS.get,
@@ -60,6 +61,7 @@ def lr_span(scale: float, factors: tuple[float, float]) -> tuple[float, float]:
 
 
 def theory_note(surface: mv.Surface, curvature: mv.theory.Curvature | None) -> str:
+    """What the drawn theory curves are: exact, a local approximation, or absent, and why."""
     if not surface.minima:
         return "This surface has no minimum, so no quadratic to compare with: no theory curves."
     if curvature is None:

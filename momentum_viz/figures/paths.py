@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from momentum_viz.figures.raster import banded_image, png_data_uri
 from momentum_viz.figures.style import FONT, SURFACE_SCALE, run_colors, run_name
 from momentum_viz.simulate import Run
-from momentum_viz.surface import Surface
+from momentum_viz.surface import Domain, Surface
 
 MAX_FRAMES = 150
 SLIDER_STOPS = 50
@@ -62,7 +62,8 @@ class HeightScale:
         return 10**height - self.floor + self.lo if self.log else height
 
 
-def surface_background(surface: Surface, bounds=None, pixels: int = 480) -> tuple[dict, dict]:
+def surface_background(surface: Surface, bounds: Domain | None = None,
+                       pixels: int = 480) -> tuple[dict, dict]:
     """The surface under the paths: a banded image of f (log-spaced bands when f spans orders
     of magnitude) as a layout image, and an invisible scatter trace that carries its colour bar,
     both as plain dicts. Remembered per surface and view, since lr, β and steps don't change
