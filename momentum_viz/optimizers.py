@@ -28,10 +28,11 @@ def update(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike,
         v ← βv + (1 − dampening)·g;   step = lr·(g + βv) with Nesterov, lr·v without.
 
     ``dampening`` and ``nesterov`` may be per-element arrays (different optimizers in one
-    batch); a scalar 0 or False skips their work."""
-    pushed = g if np.ndim(dampening) == 0 and dampening == 0 else (1 - dampening) * g
+    batch); a Python 0 or False skips their work (any other form of them computes the same
+    numbers, only slower)."""
+    pushed = g if isinstance(dampening, int | float) and dampening == 0 else (1 - dampening) * g
     v = beta * v + pushed
-    if np.ndim(nesterov) == 0:
+    if isinstance(nesterov, bool):
         ahead = g + beta * v if nesterov else v
     else:
         ahead = np.where(nesterov, g + beta * v, v)
