@@ -59,22 +59,25 @@ per-element arithmetic than this machine has."""
 
 SIMULATE_DIAGNOSIS = """\
 Where the time goes. simulate_many of 3 runs is pure per-call overhead: every array has 3 (or
-6) elements, so each NumPy call costs its fixed ~1–1.5 µs whatever the arithmetic. The three
-optimizers are one batch with per-column (β, dampening, Nesterov) settings, so per step the
-loop issues: the ∇f program ({grad_ops} ufunc calls, `kernel.evaluate`), one `optimizers.update`
-call (the dampening product, β·v, +g, the Nesterov look-ahead β·v and g + β·v, `np.where` on
-the Nesterov flags, lr·(…): 8 ufunc calls), θ −= step, and the recording copies
-`positions[k], velocities[k] = θ, v` — about 22 NumPy calls and a few Python function calls
-(the generator, the rule), ≈ 30 µs a step, so 1000 steps cost ~30 ms. Before one rule served
-the whole family (one rule call per optimizer group, column slices and a concatenate) it was
-~46 ms.
+6) elements, so each NumPy call costs its fixed ~1 µs (~2 µs when it must broadcast) whatever
+the arithmetic. The three optimizers are one batch with per-column (β, dampening, Nesterov)
+settings, prepared once per run (`Batch.arguments`: spread to the state's shape, shared flags
+as Python scalars). Per step the loop issues the ∇f program ({grad_ops} ufunc calls,
+`kernel.evaluate`, ~9 µs), one `optimizers.update` call (β·v, +g, the Nesterov look-ahead
+β·v and g + β·v, `np.where` on the Nesterov flags, lr·(…): 6 calls, ~8 µs), θ −= step and the
+generator (~2.5 µs) and the recording copies `positions[k], velocities[k] = θ, v` (~1.5 µs):
+≈ 21 µs a step, so 1000 steps cost ~21 ms before the final f/∇f of every point and the Runs.
+(One rule call per optimizer group with column slices and a concatenate was ~46 ms; the
+unified rule ~30 ms; its arguments prepared once 25 ms.)
 
-What would help. {scratch} Below 20 ms needs fewer NumPy calls per step than that. For batches
-of a few runs, Python floats per run executing the same compiled program (+ − × ÷ are the same
-IEEE operations, so the same bits — checked on all 1001 positions and velocities; transcendental
-ufuncs would need care): 20 ms interpreting the instruction list, 3.3 ms as straight-line Python
-generated from it (which would break the kernel's rule that nothing is evaluated from text,
-though the text would come from the sympy tree, not the user)."""
+What would help. {scratch} Below 20 ms needs fewer NumPy calls per step than the update rule,
+the gradient program and the recording need: `np.copyto(…, where=…)` instead of `np.where`
+saves ~1 µs a step. For batches of a few runs, Python floats per run executing the same
+compiled program (+ − × ÷ are the same IEEE operations, so the same bits — checked on all 1001
+positions and velocities; transcendental ufuncs would need care): 20 ms interpreting the
+instruction list, 3.3 ms as straight-line Python generated from it (which would break the
+kernel's rule that nothing is evaluated from text, though the text would come from the sympy
+tree, not the user), and a second loop beside the batch-shaped one."""
 
 GRAD_LAMBDIFIED_DIAGNOSIS = """\
 Where the time goes. `surface.grad` calls `value_and_grad`, i.e. the lambdified [f, ∂f/∂x,
