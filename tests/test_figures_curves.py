@@ -111,6 +111,20 @@ def test_diverged_marker_at_the_last_finite_step(diverging_bowl):
     assert not markers(figure, "converged")
 
 
+def test_divergence_labels_sit_below_their_markers_one_line_apart(diverging_bowl):
+    """Divergences are the chart's highest points: labels above them would be cut off, and
+    runs that diverge tend to do so close together."""
+    bowl = mv.get_surface("bowl")
+    faster = mv.simulate(bowl, optimizer="momentum", lr=1.5, beta=0.2, start=(1.0, 0.5),
+                         steps=30)
+    assert faster.diverged_at is not None
+    figure = spec(loss_figure([diverging_bowl, faster]))
+    first, second = markers(figure, "diverged at step")
+    assert first["textposition"].startswith("bottom")
+    assert second["textposition"].startswith("bottom")
+    assert "texttemplate" not in first and second["texttemplate"] == "<br>%{text}"
+
+
 @pytest.mark.parametrize("tol", [1e-6, 1e-3])
 def test_tolerance_line_and_its_label(tol):
     ravine = mv.get_surface("ravine")

@@ -25,6 +25,7 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
     finite = np.concatenate([g[np.isfinite(g)] for g in gaps]) if runs else np.array([])
     log = f_min is not None and finite.size > 0 and bool(np.all(finite > 0))
     data: list[dict] = []
+    diverged = 0
     for index, (run, gap, color) in enumerate(zip(runs, gaps, colors, strict=True)):
         name = run_name(run, with_lr)
         steps = np.arange(run.steps + 1)
@@ -36,7 +37,8 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
         if run.diverged_at is not None and ok.any():
             last = int(np.flatnonzero(ok)[-1])
             data.append(_marker(last, gap[last], "x", color, name,
-                                f"diverged at step {run.diverged_at}", run.steps, index))
+                                f"diverged at step {run.diverged_at}", run.steps, diverged))
+            diverged += 1
         converged = run.metrics(tol).steps_to_converge
         if converged is not None:
             data.append(_marker(converged, gap[converged], "circle", color, name,
@@ -63,11 +65,14 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
 
 def _marker(step: int, value: float, symbol: str, color: str, group: str, text: str,
             steps: int, index: int) -> dict:
-    """A labelled point. Labels alternate above and below so neighbours don't collide, and
-    lean left near the right edge so they stay inside."""
-    side = ("top" if index % 2 == 0 else "bottom") + (" left" if step > 0.6 * steps
-                                                      else " right")
-    return dict(
+    """A labelled point; ``index`` counts the labels of its kind. Labels lean left near the
+    right edge so they stay inside. A divergence is the chart's highest point, so its label
+    goes below (above, the plot's edge would cut it), the k-th one k lines lower, since runs
+    that diverge tend to do so close together; other labels alternate above and below."""
+    vertical = "bottom" if symbol == "x" or index % 2 else "top"
+    side = vertical + (" left" if step > 0.6 * steps else " right")
+    below = dict(texttemplate="<br>" * index + "%{text}") if symbol == "x" and index else {}
+    return below | dict(
         type="scatter", x=[step], y=[value], mode="markers+text", text=[text], textposition=side,
         textfont=dict(color=color), legendgroup=group, showlegend=False,
         marker=dict(symbol=symbol, size=12, color=color, line=dict(width=1, color="#000000")),
