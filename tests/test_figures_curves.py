@@ -179,3 +179,14 @@ def test_surface3d_log_heights_keep_the_order_of_f_and_long_paths_are_thinned():
     # a higher loss is never drawn lower (values below the grid's lowest sit at the bottom)
     by_loss = z[np.argsort(run.loss[rows])]
     assert np.all(np.diff(by_loss) >= 0) and by_loss[-1] > by_loss[0]
+
+
+def test_a_chart_with_nothing_finite_says_so():
+    """log(x² + y²) is −∞ at the origin: a run started there has no loss to draw."""
+    surface = mv.surface_from_formula("log(x^2 + y^2)")
+    run = mv.simulate(surface, optimizer="momentum", lr=0.1, start=(0.0, 0.0), steps=10)
+    (note,) = spec(loss_figure([run]))["layout"]["annotations"]
+    assert "no finite value" in note["text"]
+    ravine = mv.simulate(mv.get_surface("ravine"), optimizer="sgd", lr=0.01, steps=20)
+    texts = [a["text"] for a in spec(loss_figure([ravine]))["layout"]["annotations"]]
+    assert texts == ["- - - tolerance 1e-06"]

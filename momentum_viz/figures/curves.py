@@ -50,10 +50,7 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
     return go.Figure(data=data, layout=dict(
         shapes=[dict(type="line", xref="x domain", x0=0, x1=1, y0=tol, y1=tol,
                      line=dict(color="#555555", dash="dash", width=1))] if tolerance else [],
-        annotations=[dict(x=0, xref="x domain", y=0, yref="y domain", showarrow=False,
-                          text=f"- - - tolerance {tol:g}", xanchor="left", yanchor="bottom",
-                          font=dict(color="#555555"), bgcolor="rgba(255,255,255,0.8)")]
-        if tolerance else [],
+        annotations=_notes(tol if tolerance else None, empty=bool(runs) and not finite.size),
         font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
         xaxis=dict(title="step", gridcolor="#e5e5e5"),
         yaxis=dict(title="f − f*  (log scale)" if log else "f − f*" if f_min is not None else "f",
@@ -61,6 +58,20 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
                    gridcolor="#e5e5e5", exponentformat="power"),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
     ))
+
+
+def _notes(tol: float | None, *, empty: bool) -> list[dict]:
+    """The tolerance named in the bottom-left corner (``tol``: None when no line is drawn), or
+    why the chart is empty."""
+    corner = dict(x=0, xref="x domain", y=0, yref="y domain", showarrow=False,
+                  xanchor="left", yanchor="bottom", font=dict(color="#555555"),
+                  bgcolor="rgba(255,255,255,0.8)")
+    if tol is not None:
+        return [corner | dict(text=f"- - - tolerance {tol:g}")]
+    if empty:
+        return [corner | dict(x=0.5, y=0.5, xanchor="center", yanchor="middle",
+                              text="f has no finite value along these runs: nothing to plot")]
+    return []
 
 
 def _marker(step: int, value: float, symbol: str, color: str, group: str, text: str,
