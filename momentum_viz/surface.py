@@ -186,6 +186,7 @@ def make_surface(
         minima=(), lr=lr, beta=beta, description=description,
         _kernel=_compile([expr, gx, gy]), _f=_compile([expr], single=True),
     )
+    object.__setattr__(surface, "gradient_exprs", (gx, gy))  # the cached property, known
     _require_finite_somewhere(surface)
     if minima is not None:
         found, source = refine_minima(surface, minima), "known"

@@ -154,12 +154,12 @@ def path_figure(
             type="scatter", x=[sx], y=[sy], mode="markers", name="start",
             marker=dict(symbol="circle-open", size=16, color="#000000", line=dict(width=2.5)),
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
-    for run, color in zip(runs, colors, strict=True):
-        data += _path_traces(run, color, with_lr)
+    lasts = [_last_finite(r) for r in runs]
+    for run, last, color in zip(runs, lasts, colors, strict=True):
+        data += _path_traces(run, last, color, with_lr)
     if arrows_for is None:
         arrows_for = next((i for i, r in enumerate(runs) if r.optimizer != "sgd"), None)
     moving_start = len(data)
-    lasts = [_last_finite(r) for r in runs]
     data += _moving_traces(runs, colors, arrows_for,
                            _moving_coords(runs, lasts, arrows_for, 0, bounds))
     moving = list(range(moving_start, len(data)))
@@ -175,8 +175,8 @@ def path_figure(
     return fig
 
 
-def _path_traces(run: Run, color: str, with_lr: bool) -> list[dict]:
-    last = _last_finite(run)
+def _path_traces(run: Run, last: int, color: str, with_lr: bool) -> list[dict]:
+    """The run's path up to its last drawable step ``last``, and a marked end if it diverged."""
     path, loss = run.path[: last + 1], run.loss[: last + 1]
     steps = np.arange(last + 1)
     name = run_name(run, with_lr)
