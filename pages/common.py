@@ -327,8 +327,8 @@ def runs_for(setup: dict, key: tuple) -> list[mv.Run]:
 
 
 FIGURES = {
-    "paths": lambda surface, runs, **options: path_figure(surface, runs, **options),
-    "surface3d": lambda surface, runs, **options: surface3d_figure(surface, runs, **options),
+    "paths": path_figure,
+    "surface3d": surface3d_figure,
     "loss": lambda surface, runs, **options: loss_figure(runs, **options),
 }
 
