@@ -53,11 +53,23 @@ UNDEFINED = (*(type(v) for v in (sp.zoo, sp.oo, -sp.oo, sp.nan)), sp.AccumBounds
 
 _TYPOGRAPHY = {"−": "-", "–": "-", "×": "*", "·": "*", "÷": "/", "²": "^2", "³": "^3", "π": " pi "}
 _ALLOWED_OPS = {"+", "-", "*", "/", "**", "^", "(", ")"}
+UNDEFINED_MESSAGE = "the formula is undefined (a division by zero or log(0)?)"
+
+
+def _divide(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    """a / b. sympy makes 1/0 complex infinity, which ``_checked`` refuses, but raises
+    ZeroDivisionError for two decimals (0.5/0.0)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        raise FormulaError(UNDEFINED_MESSAGE) from None
+
+
 _BINARY = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
+    ast.Div: _divide,
 }
 
 
@@ -251,7 +263,7 @@ def _checked(expr: sp.Expr) -> sp.Expr:
     after every operation, so nothing is computed from such a value (sympy raises on some)."""
     for node in sp.preorder_traversal(expr):
         if isinstance(node, UNDEFINED):
-            raise FormulaError("the formula is undefined (a division by zero or log(0)?)")
+            raise FormulaError(UNDEFINED_MESSAGE)
         if node.is_Pow and node.exp.is_Number and abs(node.exp) > MAX_CONSTANT_EXPONENT:
             raise FormulaError(f"exponent too large (at most {MAX_CONSTANT_EXPONENT})")
         if node.is_Rational and max(abs(node.p), node.q) > MAX_EXACT:
