@@ -311,9 +311,11 @@ def cached_sweep(key: tuple, optimizer: str, lr_span: tuple[float, float],
                  noise: float, seed: int) -> mv.Sweep:
     """A size × size sweep, lr log-spaced and β evenly spaced over their spans. Fewer entries
     than the other caches: a 200 × 200 sweep holds about 1.3 MB."""
-    return mv.sweep(surface_for(key), optimizer=optimizer,
-                    lrs=np.logspace(*np.log10(lr_span), size), betas=np.linspace(*beta_span, size),
-                    start=start, steps=steps, noise=noise, seed=seed)
+    lrs = np.logspace(*np.log10(lr_span), size)
+    lrs[[0, -1]] = lr_span  # exactly the span's ends: 10**log10(a) may miss a by one ulp
+    return mv.sweep(surface_for(key), optimizer=optimizer, lrs=lrs,
+                    betas=np.linspace(*beta_span, size), start=start, steps=steps, noise=noise,
+                    seed=seed)
 
 
 def _run_inputs(setup: dict, key: tuple) -> tuple:
