@@ -6,8 +6,9 @@
 """
 
 from momentum_viz import theory
+from momentum_viz.criteria import DEFAULT_TOL
 from momentum_viz.formula import FormulaError, parse_formula
-from momentum_viz.metrics import DEFAULT_TOL, Metrics, run_metrics
+from momentum_viz.metrics import Metrics, run_metrics
 from momentum_viz.optimizers import OPTIMIZERS, RULES, effective_lr
 from momentum_viz.presets import SURFACE_IDS, get_surface, list_surfaces
 from momentum_viz.simulate import Run, RunSpec, simulate, simulate_many

@@ -2,35 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from momentum_viz.simulate import Run
-    from momentum_viz.surface import Point, Surface
+from momentum_viz.criteria import DEFAULT_TOL, not_converged_test
+from momentum_viz.surface import Point, Surface
 
-DEFAULT_TOL = 1e-6
 OVERSHOOT_DEADBAND = 1e-3
 """Crossings smaller than this fraction of the domain's width are not counted as overshoots."""
 
 
-def not_converged_test(surface: Surface, tol: float = DEFAULT_TOL) -> Callable:
-    """The per-step test shared by ``simulate`` metrics and ``sweep``: returns
-    ``outside(f, g) -> bool array``, True where a point is not yet within tolerance.
+class Trajectory(Protocol):
+    """What the metrics read from a run (``simulate.Run`` is one): row k is step k."""
 
-    With a known minimum value f*: outside ⇔ f − f* > tol. Without one (a typed formula with no
-    minimum found): outside ⇔ |∇f|² > tol². NaN counts as inside here; divergence is tracked
-    separately and overrides it."""
-    if not (np.isfinite(tol) and tol > 0):
-        raise ValueError("tol must be a positive number")
-    if surface.f_min is not None:
-        threshold = surface.f_min + tol
-        return lambda f, g: f > threshold
-    tol2 = tol * tol
-    return lambda f, g: g[0] * g[0] + g[1] * g[1] > tol2
+    surface: Surface
+    path: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    diverged_at: int | None
 
 
 @dataclass(frozen=True)
@@ -46,7 +37,7 @@ class Metrics:
     target: Point | None
 
 
-def run_metrics(run: Run, tol: float = DEFAULT_TOL) -> Metrics:
+def run_metrics(run: Trajectory, tol: float = DEFAULT_TOL) -> Metrics:
     """Metrics of ``run``:
 
     - steps_to_converge: the first step k from which every later step is within tolerance of the

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from momentum_viz.metrics import DEFAULT_TOL, Metrics
+from momentum_viz.criteria import DEFAULT_TOL
+from momentum_viz.metrics import Metrics
 from momentum_viz.simulate import Run
 
 

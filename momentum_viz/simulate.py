@@ -8,8 +8,9 @@ from functools import cached_property
 
 import numpy as np
 
+from momentum_viz.criteria import DEFAULT_TOL, diverged, start_point
 from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
-from momentum_viz.metrics import DEFAULT_TOL, Metrics, run_metrics
+from momentum_viz.metrics import Metrics, run_metrics
 from momentum_viz.optimizers import DISPLAY_NAMES
 from momentum_viz.surface import Point, Surface
 
@@ -94,9 +95,7 @@ def simulate_many(
     """Run several optimizer settings side by side in one batch, all from the same start and
     seeing the same gradient noise."""
     steps = check_steps(steps)
-    start = surface.start if start is None else (float(start[0]), float(start[1]))
-    if not np.all(np.isfinite(start)):
-        raise ValueError("the start point must be finite")
+    start = start_point(surface, start)
     batch = Batch.of([s.optimizer for s in specs], [s.lr for s in specs], [s.beta for s in specs])
     n = len(specs)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
@@ -112,7 +111,7 @@ def simulate_many(
         flat = positions.transpose(1, 0, 2).reshape(2, -1)
         losses = surface.bind_value(flat)().reshape(steps + 1, n)
         grads = surface.bind_gradient(flat)().reshape(2, steps + 1, n).transpose(1, 0, 2)
-    bad = _diverged_rows(surface, positions, losses)
+    bad = diverged(surface, positions, positions, np.isfinite(losses))  # (steps+1, n)
     runs = []
     for j, spec in enumerate(specs):
         rows = np.flatnonzero(bad[:, j])
@@ -126,10 +125,3 @@ def simulate_many(
                         diverged_at=diverged_at))
     return runs
 
-
-def _diverged_rows(surface: Surface, positions: np.ndarray, losses: np.ndarray) -> np.ndarray:
-    """(steps+1, n) True where a position or loss is non-finite or beyond the escape square."""
-    center = np.array(surface.center)[None, :, None]
-    with np.errstate(invalid="ignore"):
-        inside = np.abs(positions - center) <= surface.escape_radius
-    return ~(np.all(inside, axis=1) & np.isfinite(losses))

@@ -10,17 +10,29 @@ what the divergence and convergence definitions of ``Run`` need.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
+from momentum_viz.criteria import DEFAULT_TOL, diverged, not_converged_test, start_point
 from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
-from momentum_viz.metrics import DEFAULT_TOL, not_converged_test
 from momentum_viz.surface import Point, Surface
 
 CHUNK = 10_000
 """Cells per chunk: a chunk's ~20 working arrays (~3 MB) stay in cache, and each chunk runs
 every step before the next starts. On the benchmark machine this is ~1.3× faster than one
 40 000-cell batch; running chunks on two threads gained nothing there, so they run in turn."""
+
+
+class Cell(NamedTuple):
+    """One cell of a sweep: its indices (``Sweep`` arrays are indexed [row, col]), its (lr, β)
+    and its steps to converge (−1 where it never converged)."""
+
+    row: int
+    col: int
+    lr: float
+    beta: float
+    steps: int
 
 
 @dataclass(frozen=True)
@@ -39,15 +51,21 @@ class Sweep:
     steps_to_converge: np.ndarray
     """The same number as ``Run.metrics().steps_to_converge``; −1 where it never converged."""
 
-    def best(self) -> tuple[float, float] | None:
-        """(lr, β) of the fastest converging cell (ties: lowest final loss), or None."""
+    def cell(self, row: int, col: int) -> Cell:
+        """The cell at ``[row, col]``."""
+        return Cell(int(row), int(col), float(self.lrs[col]), float(self.betas[row]),
+                    int(self.steps_to_converge[row, col]))
+
+    def best(self) -> Cell | None:
+        """The fastest converging cell (ties: lowest final loss, then the first in row-major
+        order), or None if no cell converged."""
         ok = self.steps_to_converge >= 0
         if not ok.any():
             return None
         key = np.where(ok, self.steps_to_converge, np.iinfo(np.int64).max)
         rows, cols = np.nonzero(key == key.min())
         pick = np.argmin(np.nan_to_num(self.final_loss[rows, cols], nan=np.inf))
-        return float(self.lrs[cols[pick]]), float(self.betas[rows[pick]])
+        return self.cell(rows[pick], cols[pick])
 
 
 def sweep(
@@ -65,7 +83,7 @@ def sweep(
     """Run ``optimizer`` for every (lr, β) pair of the grid as one vectorized batch."""
     steps = check_steps(steps)
     lrs, betas = np.asarray(lrs, np.float64).ravel(), np.asarray(betas, np.float64).ravel()
-    start = surface.start if start is None else (float(start[0]), float(start[1]))
+    start = start_point(surface, start)
     shape = (len(betas), len(lrs))
     n = shape[0] * shape[1]
     batch = Batch.uniform(optimizer, np.tile(lrs, shape[0]), np.repeat(betas, shape[1]))
@@ -106,6 +124,4 @@ def _track(surface: Surface, batch: Batch, n: int, start: Point, steps: int,
             finite_loss &= np.isfinite(f)
             np.maximum(high, theta, out=high)
             np.minimum(low, theta, out=low)
-        center, radius = np.array(surface.center)[:, None], surface.escape_radius
-        in_box = (high - center <= radius) & (center - low <= radius)
-    return f.copy(), last_outside, ~(np.all(in_box, axis=0) & finite_loss)
+    return f.copy(), last_outside, diverged(surface, high, low, finite_loss)

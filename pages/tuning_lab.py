@@ -4,7 +4,6 @@ Playground."""
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 import momentum_viz as mv
@@ -125,12 +124,12 @@ with best_column:
     if best is None:
         st.markdown(f"**No cell converged** within {steps:,} steps.")
     else:
-        row, col = np.searchsorted(sweep.betas, best[1]), np.searchsorted(sweep.lrs, best[0])
-        st.markdown(f"**Fastest cell** (★): {sweep.steps_to_converge[row, col]:,} steps at "
-                    f"lr = {best[0]:.4g}, β = {best[1]:.3f}")
+        st.markdown(f"**Fastest cell** (★): {best.steps:,} steps at "
+                    f"lr = {best.lr:.4g}, β = {best.beta:.3f}")
         st.button("Use best", key="use_best", icon=":material/star:", on_click=common.use_cell,
-                  args=best, help="Sets lr and β, and the Playground's optimizers and steps to "
-                                  "the map's, so it replays this cell.")
+                  args=(best.lr, best.beta),
+                  help="Sets lr and β, and the Playground's optimizers and steps to the map's, "
+                       "so it replays this cell.")
 with mine_column:
     mine = common.cached_runs(key, (mv.RunSpec(optimizer, setup["lr"], setup["beta"]),), start,
                               steps, setup["noise"], setup["seed"])[0].metrics()

@@ -93,11 +93,11 @@ def test_final_loss_without_a_known_minimum_is_f_itself():
 
 def test_best_and_current_are_marked(ravine_sweep):
     figure = spec(tuning_figure(ravine_sweep, current=(0.038, 0.6)))
-    best_lr, best_beta = ravine_sweep.best()
+    best = ravine_sweep.best()
     star = starting(figure, "fastest cell")
-    assert (star["x"][0], star["y"][0]) == (best_lr, best_beta)
-    steps = ravine_sweep.steps_to_converge[list(ravine_sweep.betas).index(best_beta),
-                                           list(ravine_sweep.lrs).index(best_lr)]
+    assert (star["x"][0], star["y"][0]) == (best.lr, best.beta)
+    steps = ravine_sweep.steps_to_converge[list(ravine_sweep.betas).index(best.beta),
+                                           list(ravine_sweep.lrs).index(best.lr)]
     assert star["name"] == f"fastest cell: {steps} steps"
     mine = starting(figure, "your lr, β")
     assert (mine["x"][0], mine["y"][0]) == (0.038, 0.6)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
+from momentum_viz.sweep import Cell, Sweep
 
 
 def assert_cells_match_runs(result: mv.Sweep, noise=0.0, seed=0):
@@ -129,12 +130,12 @@ def test_best_is_the_fastest_cell_by_hand():
     expected = [bowl_steps(0.1), bowl_steps(0.25), bowl_steps(0.26), 1, bowl_steps(0.9)]
     assert expected == [31, 10, 10, 1, 31]
     assert result.steps_to_converge[0].tolist() == expected
-    assert result.best() == (0.5, 0.0)
+    assert result.best() == Cell(row=0, col=3, lr=0.5, beta=0.0, steps=1)
     # without lr 0.5: 0.25 and 0.26 tie at 10 steps; 0.26 (|1 − 2lr| = 0.48 < 0.5) ends lower
     result = mv.sweep(bowl, optimizer="sgd", lrs=[0.1, 0.25, 0.26], betas=[0.0],
                       start=(1.0, 0.0), steps=60)
     assert result.final_loss[0, 2] < result.final_loss[0, 1]
-    assert result.best() == (0.26, 0.0)
+    assert result.best() == Cell(row=0, col=2, lr=0.26, beta=0.0, steps=10)
 
 
 def test_best_over_a_grid_against_a_plain_search():
@@ -148,8 +149,35 @@ def test_best_over_a_grid_against_a_plain_search():
             if stc >= 0:
                 candidates.append((stc, float(result.final_loss[i, j]), float(lr), float(beta)))
     assert candidates
-    _, _, lr, beta = min(candidates)
-    assert result.best() == (lr, beta)
+    steps, _, lr, beta = min(candidates)
+    best = result.best()
+    assert (best.lr, best.beta, best.steps) == (lr, beta, steps)
+    assert (result.lrs[best.col], result.betas[best.row]) == (lr, beta)
+
+
+def hand_made(steps_to_converge, final_loss, lrs=(0.1, 0.2, 0.3), betas=(0.0, 0.5)) -> Sweep:
+    """A Sweep from hand-written result arrays (rows are β, columns lr)."""
+    steps = np.array(steps_to_converge, dtype=np.int64)
+    return Sweep(surface=mv.get_surface("bowl"), optimizer="momentum", lrs=np.array(lrs),
+                 betas=np.array(betas), start=(1.0, 0.0), steps=100, tol=mv.DEFAULT_TOL,
+                 final_loss=np.array(final_loss, dtype=float), diverged=np.isnan(final_loss),
+                 steps_to_converge=steps)
+
+
+def test_best_is_the_cell_of_hand_made_arrays():
+    nan = float("nan")
+    result = hand_made([[-1, 40, 12], [30, -1, -1]], [[1e-3, 1e-7, 1e-7], [1e-8, nan, 1e-2]])
+    assert result.best() == Cell(row=0, col=2, lr=0.3, beta=0.0, steps=12)
+    # a tie on steps goes to the lower final loss, then to the first cell in row-major order
+    result = hand_made([[-1, 12, 12], [12, -1, -1]], [[1e-3, 2e-7, 3e-7], [1e-7, nan, 1e-2]])
+    assert result.best() == Cell(row=1, col=0, lr=0.1, beta=0.5, steps=12)
+    result = hand_made([[-1, 12, 12], [12, -1, -1]], [[1e-3, 1e-7, 1e-7], [1e-7, nan, 1e-2]])
+    assert result.best() == Cell(row=0, col=1, lr=0.2, beta=0.0, steps=12)
+    # indices and values agree: the arrays are [row, col] = [β index, lr index]
+    best = result.best()
+    assert result.steps_to_converge[best.row, best.col] == best.steps
+    assert isinstance(best.row, int) and isinstance(best.lr, float)
+    assert hand_made([[-1, -1, -1], [-1, -1, -1]], [[nan] * 3, [1.0] * 3]).best() is None
 
 
 def test_best_is_none_when_nothing_converged():

@@ -50,7 +50,8 @@ def test_the_map_is_the_sweep_of_the_shared_setup():
     never = ~sweep.diverged & (sweep.steps_to_converge < 0)
     np.testing.assert_array_equal(np.isfinite(layer(figure, "not converged")), never)
 
-    best_lr, best_beta = sweep.best()
+    best = sweep.best()
+    best_lr, best_beta = best.lr, best.beta
     star = trace(figure, "fastest cell")
     assert (star["x"][0], star["y"][0]) == (best_lr, best_beta)
     fastest = int(np.nanmin(steps))
@@ -108,7 +109,8 @@ def test_use_best_hands_the_cell_to_the_playground():
     lrs, betas = grid(lab_map(at))
     sweep = mv.sweep(mv.get_surface("ravine"), optimizer="nesterov", lrs=lrs, betas=betas,
                      start=(-2.5, -1.6), steps=300)
-    best_lr, best_beta = sweep.best()
+    best = sweep.best()
+    best_lr, best_beta = best.lr, best.beta
     at.button(key="use_best").click().run()
     no_exception(at)
     lr, beta = float(f"{best_lr:.4g}"), round(best_beta, 3)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from momentum_viz.criteria import DEFAULT_TOL
 from momentum_viz.figures.paths import HeightScale
 from momentum_viz.figures.style import FONT, SURFACE_SCALE, run_colors, run_name
-from momentum_viz.metrics import DEFAULT_TOL
 from momentum_viz.simulate import Run
 from momentum_viz.surface import Surface
 

@@ -67,10 +67,8 @@ def tuning_figure(
     fig.add_traces(_click_layer(sweep, stalled, click_points))
     best = sweep.best()
     if best is not None:
-        steps = int(sweep.steps_to_converge[np.searchsorted(betas, best[1]),
-                                            np.searchsorted(lrs, best[0])])
-        fig.add_traces(point_marker(*best, f"fastest cell: {steps} steps", "star",
-                                    "fastest: lr %{x:.4g}, β %{y:.3f}"))
+        fig.add_traces(point_marker(best.lr, best.beta, f"fastest cell: {best.steps} steps",
+                                    "star", "fastest: lr %{x:.4g}, β %{y:.3f}"))
     if current is not None:
         fig.add_traces(point_marker(*current, "your lr, β", "circle-open",
                                     "your lr %{x:.4g}, β %{y:.3f}"))
