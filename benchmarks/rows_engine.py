@@ -99,7 +99,7 @@ def _kernel_ops(surface: mv.Surface) -> dict[str, int | str]:
     """Ufunc calls per evaluation of the loop's compiled ∇f and f programs (plus copies into
     the output rows), read from the engine's programs; "?" if the engine changed shape."""
     try:
-        gradient, value = surface._programs[1], surface._programs[0]
+        value, gradient = surface.compiled.programs
         count = {}
         for name, program in (("grad", gradient), ("value", value)):
             copies = sum(1 for src in program.outputs if src[0] != "out")

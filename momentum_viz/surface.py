@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -35,6 +35,46 @@ must not be refused for waiting its turn (``FORMULA_WAIT`` bounds the wait)."""
 FORMULA_WAIT = 10 * FORMULA_SECONDS
 
 
+class Compiled:
+    """One expression's f, exact ∇f and Hessian as NumPy functions, each compiled on first use
+    and kept: a cache, mutable by design. A Surface holds one; ``dataclasses.replace`` on a
+    surface keeps it, so nothing is compiled twice."""
+
+    def __init__(self, expr: sp.Expr):
+        self.expr = expr
+        self.gradient_exprs: tuple[sp.Expr, sp.Expr] = (derivative(expr, X), derivative(expr, Y))
+
+    @cached_property
+    def f(self) -> Kernel:
+        return _compile([self.expr], single=True)
+
+    @cached_property
+    def value_and_grad(self) -> Kernel:
+        """[f, ∂f/∂x, ∂f/∂y] with common subexpressions shared."""
+        return _compile([self.expr, *self.gradient_exprs])
+
+    @cached_property
+    def grad(self) -> Kernel:
+        return _compile(list(self.gradient_exprs))
+
+    @cached_property
+    def hessian(self) -> Kernel:
+        gx, gy = self.gradient_exprs
+        return _compile([derivative(gx, X), derivative(gx, Y), derivative(gy, Y)])
+
+    @cached_property
+    def programs(self) -> tuple[Program | None, Program | None]:
+        """Allocation-free f and ∇f for the simulation loop (None where the expression has
+        something Program cannot translate; ``Surface`` then falls back to ``value_and_grad``)."""
+        out = []
+        for exprs in ([self.expr], list(self.gradient_exprs)):
+            try:
+                out.append(Program(exprs))
+            except Unsupported:
+                out.append(None)
+        return tuple(out)
+
+
 @dataclass(frozen=True, eq=False)
 class Surface:
     """A 2-D loss surface with exact derivatives and what a demonstration needs.
@@ -46,7 +86,6 @@ class Surface:
     id: str
     name: str
     formula: str
-    expr: sp.Expr
     domain: Domain
     start: Point
     minima: tuple[Point, ...]
@@ -54,40 +93,30 @@ class Surface:
     beta: float
     description: str = ""
     minima_source: str = "known"
-    _kernel: Kernel = field(repr=False, default=None)
-    _f: Callable = field(repr=False, default=None)
+    compiled: Compiled = field(repr=False, kw_only=True)
 
     # -- evaluation ---------------------------------------------------------------------------
     def f(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
         """f(x, y), element-wise."""
         x, y, shape = _inputs(x, y)
         with np.errstate(all="ignore"):
-            return _shaped(self._f(x, y), shape)
+            return _shaped(self.compiled.f(x, y), shape)
 
     def grad(self, x: np.ndarray | float, y: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
         """(∂f/∂x, ∂f/∂y), element-wise."""
-        return _evaluate(self._grad_kernel, x, y)
+        return _evaluate(self.compiled.grad, x, y)
 
     def value_and_grad(
         self, x: np.ndarray | float, y: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(f, ∂f/∂x, ∂f/∂y) in one pass sharing subexpressions."""
-        return _evaluate(self._kernel, x, y)
+        return _evaluate(self.compiled.value_and_grad, x, y)
 
     def hessian(
         self, x: np.ndarray | float, y: np.ndarray | float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(f_xx, f_xy, f_yy), exact, element-wise."""
-        return _evaluate(self._hessian_kernel, x, y)
-
-    @cached_property
-    def _grad_kernel(self) -> Kernel:
-        return _compile(list(self.gradient_exprs))
-
-    @cached_property
-    def _hessian_kernel(self) -> Kernel:
-        gx, gy = self.gradient_exprs
-        return _compile([derivative(gx, X), derivative(gx, Y), derivative(gy, Y)])
+        return _evaluate(self.compiled.hessian, x, y)
 
     def bind_gradient(self, theta: np.ndarray) -> Callable[[], np.ndarray]:
         """An evaluator of ∇f at ``theta`` (2, n) for the simulation loop, which updates
@@ -101,28 +130,23 @@ class Surface:
         return lambda: evaluate()[0]
 
     def _bind(self, which: int, theta: np.ndarray) -> Callable[[], np.ndarray]:
-        program = self._programs[which]
+        program = self.compiled.programs[which]
         if program is not None:
             return program.bind(theta)
         rows = slice(0, 1) if which == 0 else slice(1, 3)
-        return lambda: np.array(self._kernel(theta[0], theta[1])[rows])
-
-    @cached_property
-    def _programs(self) -> tuple[Program | None, Program | None]:
-        """Compiled f and ∇f (None where the expression has something Program cannot
-        translate; ``_bind`` then falls back to the lambdified kernel)."""
-        out = []
-        for exprs in ([self.expr], list(self.gradient_exprs)):
-            try:
-                out.append(Program(exprs))
-            except Unsupported:
-                out.append(None)
-        return tuple(out)
+        kernel = self.compiled.value_and_grad
+        return lambda: np.array(kernel(theta[0], theta[1])[rows])
 
     # -- description --------------------------------------------------------------------------
-    @cached_property
+    @property
+    def expr(self) -> sp.Expr:
+        """f as a sympy expression in the real symbols x and y."""
+        return self.compiled.expr
+
+    @property
     def gradient_exprs(self) -> tuple[sp.Expr, sp.Expr]:
-        return derivative(self.expr, X), derivative(self.expr, Y)
+        """(∂f/∂x, ∂f/∂y) as sympy expressions."""
+        return self.compiled.gradient_exprs
 
     @property
     def latex(self) -> str:
@@ -136,7 +160,7 @@ class Surface:
         return r"\nabla f = \begin{pmatrix} " + sp.latex(gx) + r" \\ " + sp.latex(gy) \
             + r" \end{pmatrix}"
 
-    @cached_property
+    @property
     def f_min(self) -> float | None:
         """The lowest value over ``minima`` (the global minimum where minima are known)."""
         if not self.minima:
@@ -179,22 +203,18 @@ def make_surface(
     they are searched for numerically over the domain."""
     expr = parse_formula(formula)
     domain = _check_domain(domain)
-    gx, gy = derivative(expr, X), derivative(expr, Y)
-    surface = Surface(
-        id=id, name=name, formula=formula, expr=expr, domain=domain,
+    draft = Surface(
+        id=id, name=name, formula=formula, domain=domain,
         start=start if start is not None else _default_start(domain),
-        minima=(), lr=lr, beta=beta, description=description,
-        _kernel=_compile([expr, gx, gy]), _f=_compile([expr], single=True),
+        minima=(), minima_source="none", lr=lr, beta=beta, description=description,
+        compiled=Compiled(expr),
     )
-    object.__setattr__(surface, "gradient_exprs", (gx, gy))  # the cached property, known
-    _require_finite_somewhere(surface)
+    _require_finite_somewhere(draft)
     if minima is not None:
-        found, source = refine_minima(surface, minima), "known"
+        found, source = refine_minima(draft, minima), "known"
     else:
-        found, source = find_minima(surface), "numeric"
-    object.__setattr__(surface, "minima", found)
-    object.__setattr__(surface, "minima_source", source if found else "none")
-    return surface
+        found, source = find_minima(draft), "numeric"
+    return replace(draft, minima=found, minima_source=source if found else "none")
 
 
 def surface_from_formula(text: str, domain: Domain | None = None) -> Surface:
@@ -206,7 +226,7 @@ def surface_from_formula(text: str, domain: Domain | None = None) -> Surface:
                 text, id="custom", name="Custom formula", domain=domain or DEFAULT_DOMAIN,
                 description="A formula you typed; its minima were searched for numerically.",
             )
-            _ = surface._hessian_kernel, surface._programs  # all the compiling, within the limit
+            _ = surface.compiled.hessian, surface.compiled.programs  # compiled within the limit
         return surface
 
     try:

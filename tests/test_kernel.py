@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import momentum_viz as mv
 from momentum_viz.kernel import Program, Unsupported
-from momentum_viz.surface import Surface, _compile
+from momentum_viz.surface import Compiled, Surface
 
 X, Y = sp.symbols("x y", real=True)
 
@@ -79,7 +79,8 @@ def all_surfaces():
 
 @pytest.mark.parametrize("surface", all_surfaces(), ids=lambda s: s.formula)
 def test_bound_evaluators_match_lambdified_functions(surface, rng):
-    assert all(p is not None for p in surface._programs)  # the compiled path, not a fallback
+    # the compiled path, not a fallback
+    assert all(p is not None for p in surface.compiled.programs)
     theta = points(surface, rng)
     with np.errstate(all="ignore"):
         value = surface.bind_value(theta)()
@@ -168,14 +169,13 @@ def test_program_refuses_what_it_cannot_translate():
 def test_surface_falls_back_to_lambdify_when_program_cannot_translate(rng):
     """A surface whose f Program cannot compile (atan2; its gradient it can) still evaluates
     and simulates correctly."""
-    expr = sp.atan2(Y, X) + X**2
-    gx, gy = sp.diff(expr, X), sp.diff(expr, Y)
     surface = Surface(
-        id="atan2", name="atan2", formula="atan2(y, x) + x^2", expr=expr,
-        domain=((-3, 3), (-3, 3)), start=(1.0, 1.0), minima=(), lr=0.1, beta=0.5,
-        _kernel=_compile([expr, gx, gy]), _f=_compile([expr], single=True),
+        id="atan2", name="atan2", formula="atan2(y, x) + x^2", domain=((-3, 3), (-3, 3)),
+        start=(1.0, 1.0), minima=(), lr=0.1, beta=0.5,
+        compiled=Compiled(sp.atan2(Y, X) + X**2),
     )
-    assert surface._programs[0] is None and surface._programs[1] is not None
+    programs = surface.compiled.programs
+    assert programs[0] is None and programs[1] is not None
     theta = rng.uniform(-2, 2, (2, 30))
     x, y = theta
     value, gradient = surface.bind_value(theta)(), surface.bind_gradient(theta)()
