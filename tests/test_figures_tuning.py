@@ -136,27 +136,27 @@ def test_large_grids_offer_a_subset_of_cell_centres():
 @pytest.mark.parametrize("optimizer", ["momentum", "nesterov", "ema"])
 def test_curves_satisfy_the_theory(optimizer):
     lam_min, lam_max = 2.0, 18.0
-    traces = {t.name: t for t in theory_curves(lam_min, lam_max, np.linspace(0, 0.99, 9),
-                                               optimizer) if t.showlegend is not False}
+    traces = {t["name"]: t for t in theory_curves(lam_min, lam_max, np.linspace(0, 0.99, 9),
+                                                  optimizer) if t.get("showlegend") is not False}
     limit = traces["stability limit, λmax = 18"]
-    lr, beta = np.asarray(limit.x), np.asarray(limit.y)
+    lr, beta = np.asarray(limit["x"]), np.asarray(limit["y"])
     step = {"momentum": lr * lam_max, "ema": lr * (1 - beta) * lam_max,
             "nesterov": lr * lam_max * (1 + 2 * beta)}[optimizer]
     np.testing.assert_allclose(step, 2 * (1 + beta), rtol=1e-12)
     np.testing.assert_allclose(mv.theory.rate(lr, beta, lam_max, optimizer), 1.0, atol=1e-9)
     for name, lam in (("critical damping, λmax = 18", lam_max),
                       ("critical damping, λmin = 2", lam_min)):
-        lr, beta = np.asarray(traces[name].x), np.asarray(traces[name].y)
+        lr, beta = np.asarray(traces[name]["x"]), np.asarray(traces[name]["y"])
         z1, z2 = mv.theory.roots(lr, beta, lam, optimizer)
         assert np.all(np.abs(z1 - z2) < 1e-6), name  # a double root: critical damping
     if optimizer == "momentum":
-        lr, beta = np.asarray(traces["critical damping, λmin = 2"].x), \
-            np.asarray(traces["critical damping, λmin = 2"].y)
+        lr, beta = np.asarray(traces["critical damping, λmin = 2"]["x"]), \
+            np.asarray(traces["critical damping, λmin = 2"]["y"])
         np.testing.assert_allclose(beta, (1 - np.sqrt(lr * lam_min)) ** 2, atol=1e-12)
 
 
 def test_curves_only_for_positive_eigenvalues():
-    names = [t.name for t in theory_curves(-2.0, 2.0, np.linspace(0, 0.9, 3)) if t.name]
+    names = [t["name"] for t in theory_curves(-2.0, 2.0, np.linspace(0, 0.9, 3)) if "name" in t]
     assert names == ["stability limit, λmax = 2", "critical damping, λmax = 2"]
     assert theory_curves(-2.0, -1.0, np.linspace(0, 0.9, 3)) == []
 

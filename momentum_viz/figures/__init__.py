@@ -1,4 +1,8 @@
-"""Plotly figure builders: pure functions from surfaces and results to figures."""
+"""Plotly figure builders: pure functions from surfaces and results to figures.
+
+Every builder assembles its traces and layout as plain dicts and makes one
+``go.Figure(data, layout)`` call (plotly validates that much faster than a figure grown with
+``add_trace`` and ``update_layout``); 2-D charts share ``style.chart_layout``."""
 
 from momentum_viz.figures.curves import loss_figure, surface3d_figure
 from momentum_viz.figures.paths import path_figure, surface_background

@@ -9,7 +9,16 @@ import plotly.graph_objects as go
 
 from momentum_viz.criteria import DEFAULT_TOL
 from momentum_viz.figures.paths import HeightScale
-from momentum_viz.figures.style import FONT, SURFACE_SCALE, run_colors, run_name
+from momentum_viz.figures.style import (
+    FONT,
+    GRID_COLOR,
+    LEGEND_ABOVE,
+    SURFACE_SCALE,
+    chart_layout,
+    hline,
+    run_colors,
+    run_name,
+)
 from momentum_viz.simulate import Run
 from momentum_viz.surface import Surface
 
@@ -19,6 +28,12 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
     """f − f* against step on a log scale; linear when a value reaches or falls below f*, and
     f itself when there is no known minimum. Diverged runs end with ✕ "diverged at step k";
     the step where a run converged is marked ●."""
+    return go.Figure(*loss_chart(runs, tol=tol, with_lr=with_lr))
+
+
+def loss_chart(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool = False) \
+        -> tuple[list[dict], dict]:
+    """``loss_figure``'s traces and layout, as dicts, for figures that add to it."""
     colors = run_colors(runs)
     f_min = runs[0].surface.f_min if runs else None
     gaps = [r.loss - f_min if f_min is not None else r.loss for r in runs]
@@ -44,20 +59,17 @@ def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool 
             data.append(_marker(converged, gap[converged], "circle", color, name,
                                 f"converged at step {converged}", run.steps, index))
     tolerance = log and tol > 0
-    # One constructor call from dicts: plotly validates that ~5× faster than add_trace and
-    # update_layout. The tolerance is named in the bottom-left corner, where falling curves
-    # rarely are (a label on its line would cover the "converged at step k" labels there).
-    return go.Figure(data=data, layout=dict(
-        shapes=[dict(type="line", xref="x domain", x0=0, x1=1, y0=tol, y1=tol,
-                     line=dict(color="#555555", dash="dash", width=1))] if tolerance else [],
+    # The tolerance is named in the bottom-left corner, where falling curves rarely are (a
+    # label on its line would cover the "converged at step k" labels there).
+    return data, chart_layout(
+        height=360, top=40, legend=LEGEND_ABOVE,
+        shapes=[hline(tol, color="#555555", dash="dash", width=1)] if tolerance else [],
         annotations=_notes(tol if tolerance else None, empty=bool(runs) and not finite.size),
-        font=FONT, height=360, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="#ffffff",
-        xaxis=dict(title="step", gridcolor="#e5e5e5"),
+        xaxis=dict(title="step", gridcolor=GRID_COLOR),
         yaxis=dict(title="f − f*  (log scale)" if log else "f − f*" if f_min is not None else "f",
                    type="log" if log else "linear",
-                   gridcolor="#e5e5e5", exponentformat="power"),
-        legend=dict(orientation="h", yanchor="bottom", y=1.01, x=0),
-    ))
+                   gridcolor=GRID_COLOR, exponentformat="power"),
+    )
 
 
 def _notes(tol: float | None, *, empty: bool) -> list[dict]:

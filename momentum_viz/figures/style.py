@@ -20,6 +20,28 @@ SURFACE_SCALE = [[0.0, "#ffffff"], [0.35, "#e8ecf2"], [0.7, "#c5cedb"], [1.0, "#
 
 FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=15)
 """Large enough to read on a projector."""
+GRID_COLOR = "#e5e5e5"
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, x=0)
+LEGEND_ABOVE = dict(orientation="h", yanchor="bottom", y=1.01, x=0)
+
+
+def chart_layout(*, height: int, xaxis: dict, yaxis: dict, legend: dict = LEGEND_BELOW,
+                 top: int = 10, **more) -> dict:
+    """The layout of a 2-D chart, as a dict for one ``go.Figure(data, layout)`` call: the
+    shared font, a white plot, thin margins (``top`` leaves room above) and a horizontal
+    legend; ``more`` adds or replaces entries."""
+    return dict(font=FONT, height=height, margin=dict(l=10, r=10, t=top, b=10),
+                plot_bgcolor="#ffffff", xaxis=xaxis, yaxis=yaxis, legend=dict(legend)) | more
+
+
+def hline(y: float, **line) -> dict:
+    """A horizontal line across the plot at ``y`` (a layout shape)."""
+    return dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=y, y1=y, line=line)
+
+
+def vline(x: float, **line) -> dict:
+    """A vertical line across the plot at ``x`` (a layout shape)."""
+    return dict(type="line", xref="x", x0=x, x1=x, yref="y domain", y0=0, y1=1, line=line)
 
 
 def run_colors(runs: Sequence[Run]) -> list[str]:

@@ -15,8 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 from momentum_viz import theory
-from momentum_viz.figures.curves import loss_figure
-from momentum_viz.figures.style import FONT
+from momentum_viz.figures.curves import loss_chart
+from momentum_viz.figures.style import GRID_COLOR, LEGEND_BELOW, chart_layout, hline, vline
 from momentum_viz.simulate import Run
 
 GOOD_TO_BAD = [[i / 9, c] for i, c in enumerate(
@@ -49,39 +49,39 @@ def cell_edges(centres: np.ndarray, log: bool = False) -> np.ndarray:
     return 10**edges if log else edges
 
 
-def layer(lrs: np.ndarray, betas: np.ndarray, mask: np.ndarray, color: str, name: str) \
-        -> go.Heatmap:
+def layer(lrs: np.ndarray, betas: np.ndarray, mask: np.ndarray, color: str, name: str) -> dict:
     """A one-colour heatmap over the cells where ``mask`` holds (diverged, never converged)."""
-    return go.Heatmap(
-        x=cell_edges(lrs, log=True), y=cell_edges(betas), z=np.where(mask, 1.0, np.nan),
-        colorscale=[[0, color], [1, color]], showscale=False, name=name, hoverinfo="skip")
+    return dict(
+        type="heatmap", x=cell_edges(lrs, log=True), y=cell_edges(betas),
+        z=np.where(mask, 1.0, np.nan), colorscale=[[0, color], [1, color]], showscale=False,
+        name=name, hoverinfo="skip")
 
 
-def legend_swatch(color: str, name: str) -> go.Scatter:
+def legend_swatch(color: str, name: str) -> dict:
     """A legend entry (a square of ``color``) for a layer, which heatmaps cannot have."""
-    return go.Scatter(x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
-                      marker=dict(symbol="square", size=16, color=color,
-                                  line=dict(width=1, color="#555555")))
+    return dict(type="scatter", x=[None], y=[None], mode="markers", name=name, hoverinfo="skip",
+                marker=dict(symbol="square", size=16, color=color,
+                            line=dict(width=1, color="#555555")))
 
 
-def _haloed(x, y, name: str, color: str, dash: str, group: str) -> list[go.Scatter]:
+def _haloed(x, y, name: str, color: str, dash: str, group: str) -> list[dict]:
     """A line with a white halo under it, readable on dark and light cells alike. It takes no
     hover, so a click near it still reaches the cell underneath."""
     return [
-        go.Scatter(x=x, y=y, mode="lines", line=dict(color="#ffffff", width=6),
-                   showlegend=False, hoverinfo="skip", legendgroup=group),
-        go.Scatter(x=x, y=y, mode="lines", name=name, legendgroup=group, hoverinfo="skip",
-                   line=dict(color=color, width=3, dash=dash)),
+        dict(type="scatter", x=x, y=y, mode="lines", line=dict(color="#ffffff", width=6),
+             showlegend=False, hoverinfo="skip", legendgroup=group),
+        dict(type="scatter", x=x, y=y, mode="lines", name=name, legendgroup=group,
+             hoverinfo="skip", line=dict(color=color, width=3, dash=dash)),
     ]
 
 
 def theory_curves(lam_min: float, lam_max: float, betas: np.ndarray,
-                  optimizer: str = "momentum") -> list[go.Scatter]:
+                  optimizer: str = "momentum") -> list[dict]:
     """In the (lr, β) plane: the stability limit for λmax, and the critical damping of λmin
     (below it, the slow direction creeps) and of λmax (beyond it, the fast one flips sign).
     Curves for eigenvalues that are not positive are left out (no such limit exists)."""
     beta = np.linspace(betas[0], betas[-1], 200)
-    traces: list[go.Scatter] = []
+    traces: list[dict] = []
     if lam_max > 0:
         limit = theory.stability_limit_lr(beta, lam_max, optimizer)
         traces += _haloed(limit, beta, f"stability limit, λmax = {lam_max:.4g}", "#000000",
@@ -96,15 +96,15 @@ def theory_curves(lam_min: float, lam_max: float, betas: np.ndarray,
     return traces
 
 
-def point_marker(lr: float, beta: float, name: str, symbol: str, hover: str) -> list[go.Scatter]:
+def point_marker(lr: float, beta: float, name: str, symbol: str, hover: str) -> list[dict]:
     """A marked (lr, β): black symbol over a white one, visible on any cell colour."""
-    common = dict(x=[lr], y=[beta], mode="markers", legendgroup=name)
+    common = dict(type="scatter", x=[lr], y=[beta], mode="markers", legendgroup=name)
     return [
-        go.Scatter(**common, showlegend=False, hoverinfo="skip",
-                   marker=dict(symbol=symbol, size=24, color="#ffffff")),
-        go.Scatter(**common, name=name, hovertemplate=hover + "<extra></extra>",
-                   marker=dict(symbol=symbol, size=16, color="#000000",
-                               line=dict(width=1.5, color="#ffffff"))),
+        common | dict(showlegend=False, hoverinfo="skip",
+                      marker=dict(symbol=symbol, size=24, color="#ffffff")),
+        common | dict(name=name, hovertemplate=hover + "<extra></extra>",
+                      marker=dict(symbol=symbol, size=16, color="#000000",
+                                  line=dict(width=1.5, color="#ffffff"))),
     ]
 
 
@@ -116,18 +116,18 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [m * 10.0**p for p in powers for m in mantissas if low <= m * 10.0**p <= high]
 
 
-def map_layout(fig: go.Figure, lrs: np.ndarray, betas: np.ndarray, height: int) -> None:
-    """Axes of an (lr, β) map: lr on a log axis, both fixed to the cells' extent."""
+def map_layout(lrs: np.ndarray, betas: np.ndarray, height: int, **more) -> dict:
+    """The layout of an (lr, β) map: lr on a log axis, both axes fixed to the cells' extent;
+    ``more`` adds or replaces entries."""
     x_edges, y_edges = cell_edges(lrs, log=True), cell_edges(betas)
     ticks = log_ticks(x_edges[0], x_edges[-1])
-    fig.update_layout(
-        font=FONT, height=height, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="#ffffff",
+    return chart_layout(
+        height=height, top=30,
         xaxis=dict(title="learning rate lr (log scale)", type="log", tickvals=ticks,
                    ticktext=[f"{v:g}" for v in ticks],
                    range=np.log10([x_edges[0], x_edges[-1]]).tolist(), showgrid=False),
         yaxis=dict(title="momentum β", range=[y_edges[0], y_edges[-1]], showgrid=False),
-        legend=dict(orientation="h", yanchor="top", y=-0.16, x=0, font=dict(size=14)),
-    )
+        legend=LEGEND_BELOW | dict(y=-0.16, font=dict(size=14)), **more)
 
 
 # -- the rate map ------------------------------------------------------------------------------
@@ -147,36 +147,35 @@ def rate_map_figure(lam_min: float, lam_max: float, *, lrs: np.ndarray, betas: n
     with np.errstate(divide="ignore"):
         digits = np.where(ok, -np.log10(np.maximum(1 - rate, 1e-4)), np.nan)
     ticks = np.arange(5)
-    fig = go.Figure([
-        go.Heatmap(
-            x=cell_edges(lrs, log=True), y=cell_edges(betas), z=digits, zmin=0, zmax=4,
-            colorscale=GOOD_TO_BAD, customdata=rate, text=regimes, name="rate",
-            colorbar=dict(title=dict(text="rate<br>max|σ|"), tickvals=ticks,
-                          ticktext=[f"{1 - 10.0**-t:g}" for t in ticks], thickness=14),
-            hovertemplate="lr %{x:.3g}, β %{y:.3f}<br>rate max|σ| = %{customdata:.4f}"
-                          "<br>slowest direction: %{text}<extra></extra>"),
+    data = [
+        dict(type="heatmap",
+             x=cell_edges(lrs, log=True), y=cell_edges(betas), z=digits, zmin=0, zmax=4,
+             colorscale=GOOD_TO_BAD, customdata=rate, text=regimes, name="rate",
+             colorbar=dict(title=dict(text="rate<br>max|σ|"), tickvals=ticks,
+                           ticktext=[f"{1 - 10.0**-t:g}" for t in ticks], thickness=14),
+             hovertemplate="lr %{x:.3g}, β %{y:.3f}<br>rate max|σ| = %{customdata:.4f}"
+                           "<br>slowest direction: %{text}<extra></extra>"),
         layer(lrs, betas, ~ok, DIVERGED_COLOR, "divergent"),
         legend_swatch(DIVERGED_COLOR, "divergent"),
-    ])
-    fig.add_traces(theory_curves(lam_min, lam_max, betas))
-    for label in REGIMES:
-        _label_region(fig, regimes == label, lrs, betas, label)
-    fig.add_traces(point_marker(*current, "your lr, β", "circle-open",
-                                "your lr %{x:.3g}, β %{y:.3f}"))
+        *theory_curves(lam_min, lam_max, betas),
+        *point_marker(*current, "your lr, β", "circle-open", "your lr %{x:.3g}, β %{y:.3f}"),
+    ]
     if optimum is not None:
-        fig.add_traces(point_marker(*optimum, "optimal lr*, β*", "star",
-                                    "optimal lr* %{x:.3g}, β* %{y:.3f}"))
-    map_layout(fig, lrs, betas, height=660)
-    return fig
+        data += point_marker(*optimum, "optimal lr*, β*", "star",
+                             "optimal lr* %{x:.3g}, β* %{y:.3f}")
+    labels = [_region_label(regimes == label, lrs, betas, label) for label in REGIMES]
+    return go.Figure(data, map_layout(lrs, betas, height=660,
+                                      annotations=[a for a in labels if a is not None]))
 
 
-def _label_region(fig: go.Figure, mask: np.ndarray, lrs, betas, text: str) -> None:
+def _region_label(mask: np.ndarray, lrs, betas, text: str) -> dict | None:
+    """The regime's name inside its region, or None for a region too small to label."""
     if mask.mean() < MIN_LABELLED_SHARE:
-        return
+        return None
     row, col = deepest_cell(mask)
-    fig.add_annotation(x=np.log10(lrs[col]), y=betas[row], text=f"<b>{text}</b>",
-                       showarrow=False, font=dict(size=17, color="#000000"),
-                       bgcolor="rgba(255,255,255,0.8)", borderpad=3)
+    return dict(x=np.log10(lrs[col]), y=betas[row], text=f"<b>{text}</b>", showarrow=False,
+                font=dict(size=17, color="#000000"), bgcolor="rgba(255,255,255,0.8)",
+                borderpad=3)
 
 
 def deepest_cell(mask: np.ndarray) -> tuple[int, int]:
@@ -223,19 +222,16 @@ def components_figure(run: Run, basis: np.ndarray, lams: Sequence[float]) -> go.
     """Each eigen-coordinate of the run against step: which direction rings, which crawls."""
     coords = eigen_coordinates(run, basis)
     steps = np.arange(len(coords))
-    fig = go.Figure()
-    for i, name in enumerate(_direction_names(run, lams)):
-        fig.add_trace(go.Scatter(
-            x=steps, y=coords[:, i], mode="lines+markers" if len(steps) <= 300 else "lines",
-            name=name, line=dict(color=DIRECTION_COLORS[i], width=2.5), marker=dict(size=4),
-            hovertemplate=f"λ = {lams[i]:g}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
-    fig.add_hline(y=0, line=dict(color="#555555", width=1))
-    fig.update_layout(
-        font=FONT, height=420, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#ffffff",
-        xaxis=dict(title="step k", gridcolor="#e5e5e5"),
-        yaxis=dict(title="distance to the minimum along the eigenvector", gridcolor="#e5e5e5"),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    return fig
+    data = [dict(
+        type="scatter", x=steps, y=coords[:, i], name=name,
+        mode="lines+markers" if len(steps) <= 300 else "lines",
+        line=dict(color=DIRECTION_COLORS[i], width=2.5), marker=dict(size=4),
+        hovertemplate=f"λ = {lams[i]:g}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>")
+        for i, name in enumerate(_direction_names(run, lams))]
+    return go.Figure(data, chart_layout(
+        height=420, shapes=[hline(0, color="#555555", width=1)],
+        xaxis=dict(title="step k", gridcolor=GRID_COLOR),
+        yaxis=dict(title="distance to the minimum along the eigenvector", gridcolor=GRID_COLOR)))
 
 
 def phase_figure(run: Run, basis: np.ndarray, lams: Sequence[float]) -> go.Figure:
@@ -243,30 +239,27 @@ def phase_figure(run: Run, basis: np.ndarray, lams: Sequence[float]) -> go.Figur
     into the origin rings (complex roots), a straight slide creeps or flips (real roots)."""
     coords = eigen_coordinates(run, basis)
     velocity = np.diff(coords, axis=0)
-    fig = go.Figure()
-    for i, name in enumerate(_direction_names(run, lams)):
-        fig.add_trace(go.Scatter(
-            x=coords[1:, i], y=velocity[:, i], mode="lines+markers", name=name,
-            line=dict(color=DIRECTION_COLORS[i], width=2), marker=dict(size=4),
-            hovertemplate=f"λ = {lams[i]:g}<br>position %{{x:.4g}}<br>velocity %{{y:.4g}}"
-                          "<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", name="the minimum (at rest)",
-                             marker=dict(symbol="star", size=16, color="#F0E442",
-                                         line=dict(width=1.2, color="#000000"))))
-    fig.update_layout(
-        font=FONT, height=420, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#ffffff",
-        xaxis=dict(title="position along the eigenvector", gridcolor="#e5e5e5",
+    data = [dict(
+        type="scatter", x=coords[1:, i], y=velocity[:, i], mode="lines+markers", name=name,
+        line=dict(color=DIRECTION_COLORS[i], width=2), marker=dict(size=4),
+        hovertemplate=f"λ = {lams[i]:g}<br>position %{{x:.4g}}<br>velocity %{{y:.4g}}"
+                      "<extra></extra>")
+        for i, name in enumerate(_direction_names(run, lams))]
+    data.append(dict(type="scatter", x=[0], y=[0], mode="markers", name="the minimum (at rest)",
+                     marker=dict(symbol="star", size=16, color="#F0E442",
+                                 line=dict(width=1.2, color="#000000"))))
+    return go.Figure(data, chart_layout(
+        height=420,
+        xaxis=dict(title="position along the eigenvector", gridcolor=GRID_COLOR,
                    zerolinecolor="#888888"),
-        yaxis=dict(title="velocity (position change per step)", gridcolor="#e5e5e5",
-                   zerolinecolor="#888888"),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    return fig
+        yaxis=dict(title="velocity (position change per step)", gridcolor=GRID_COLOR,
+                   zerolinecolor="#888888")))
 
 
 def envelope_figure(run: Run, rate: float) -> go.Figure:
     """The run's loss (log scale) with the theoretical envelope C·rate^(2k) over it, C the
     smallest constant that keeps the envelope above every step shown."""
-    fig = loss_figure([run])
+    data, layout = loss_chart([run])
     gap = run.loss - run.surface.f_min
     shown = np.flatnonzero(np.isfinite(gap) & (gap > 0))
     if rate > 0 and len(shown):
@@ -274,41 +267,46 @@ def envelope_figure(run: Run, rate: float) -> go.Figure:
         log_c = np.max(np.log(gap[shown]) - 2 * shown * np.log(rate))
         with np.errstate(under="ignore"):
             curve = theory.loss_envelope(rate, last, np.exp(log_c))
-        fig.add_trace(go.Scatter(
-            x=np.arange(last + 1), y=np.where(curve > 0, curve, np.nan), mode="lines",
-            name=f"theory: C·rate^(2k), rate = {rate:.4f}",
+        data.append(dict(
+            type="scatter", x=np.arange(last + 1), y=np.where(curve > 0, curve, np.nan),
+            mode="lines", name=f"theory: C·rate^(2k), rate = {rate:.4f}",
             line=dict(color="#000000", width=2, dash="dash"),
             hovertemplate="envelope at step %{x}: %{y:.3g}<extra></extra>"))
-    fig.update_layout(height=420)
-    return fig
+    return go.Figure(data, layout | dict(height=420))
 
 
 def damping_figure(lr: float, beta: float, lams: Sequence[float]) -> go.Figure:
     """The rate along each eigenvalue against β at this lr. Each curve bottoms out at the β
     that critically damps that direction; to the right of it every rate is √β."""
     betas = np.linspace(0, 0.999, 500)
-    fig = go.Figure()
+    data, shapes, notes = [], [], []
     for i, lam in enumerate(lams):
         color = DIRECTION_COLORS[i]
-        fig.add_trace(go.Scatter(
-            x=betas, y=theory.rate(lr, betas, lam), mode="lines", name=f"rate along λ = {lam:g}",
-            line=dict(color=color, width=3),
+        data.append(dict(
+            type="scatter", x=betas, y=theory.rate(lr, betas, lam), mode="lines",
+            name=f"rate along λ = {lam:g}", line=dict(color=color, width=3),
             hovertemplate=f"λ = {lam:g}<br>β %{{x:.3f}}<br>rate %{{y:.4f}}<extra></extra>"))
         critical = theory.critical_beta(lr, lam)
         if np.isfinite(critical):
-            fig.add_vline(x=float(critical), line=dict(color=color, dash="dash", width=2),
-                          annotation_text=f"critical β = {critical:.3f}",
-                          annotation_position="top right" if i else "bottom right",
-                          annotation_font_color=color)
-    fig.add_trace(go.Scatter(x=betas, y=np.sqrt(betas), mode="lines", name="√β (ripples)",
-                             line=dict(color="#888888", width=1.5, dash="dot"),
-                             hoverinfo="skip"))
-    fig.add_vline(x=beta, line=dict(color="#000000", width=2),
-                  annotation_text=f"your β = {beta:.3f}", annotation_position="bottom left")
-    fig.add_hline(y=1, line=dict(color=DIVERGED_COLOR, width=1.5))
-    fig.update_layout(
-        font=FONT, height=420, margin=dict(l=10, r=10, t=10, b=10), plot_bgcolor="#ffffff",
-        xaxis=dict(title="momentum β", range=[0, 1], gridcolor="#e5e5e5"),
-        yaxis=dict(title="rate |σ| (above 1: diverges)", range=[0, 1.25], gridcolor="#e5e5e5"),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0))
-    return fig
+            shapes.append(vline(float(critical), color=color, dash="dash", width=2))
+            notes.append(_line_note(float(critical), f"critical β = {critical:.3f}",
+                                    "top" if i else "bottom", color=color))
+    data.append(dict(type="scatter", x=betas, y=np.sqrt(betas), mode="lines",
+                     name="√β (ripples)", line=dict(color="#888888", width=1.5, dash="dot"),
+                     hoverinfo="skip"))
+    shapes += [vline(beta, color="#000000", width=2),
+               hline(1, color=DIVERGED_COLOR, width=1.5)]
+    notes.append(_line_note(beta, f"your β = {beta:.3f}", "bottom", left=True))
+    return go.Figure(data, chart_layout(
+        height=420, shapes=shapes, annotations=notes,
+        xaxis=dict(title="momentum β", range=[0, 1], gridcolor=GRID_COLOR),
+        yaxis=dict(title="rate |σ| (above 1: diverges)", range=[0, 1.25], gridcolor=GRID_COLOR)))
+
+
+def _line_note(x: float, text: str, vertical: str, left: bool = False, **font) -> dict:
+    """A label beside the vertical line at ``x``, at its ``vertical`` end ("top" or "bottom"),
+    right of the line (``left``: left of it)."""
+    note = dict(x=x, xref="x", y=1 if vertical == "top" else 0, yref="y domain",
+                xanchor="right" if left else "left", yanchor=vertical, text=text,
+                showarrow=False)
+    return note | dict(font=font) if font else note

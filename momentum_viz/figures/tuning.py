@@ -54,32 +54,31 @@ def tuning_figure(
     centres per side are clickable (every cell on grids up to that size)."""
     lrs, betas = sweep.lrs, sweep.betas
     stalled = ~sweep.diverged & (sweep.steps_to_converge < 0)
-    fig = go.Figure([_metric_heatmap(sweep, metric), layer(lrs, betas, sweep.diverged,
-                                                           DIVERGED_COLOR, "diverged")])
+    data = [_metric_heatmap(sweep, metric), layer(lrs, betas, sweep.diverged, DIVERGED_COLOR,
+                                                  "diverged")]
     if metric == "steps":
-        fig.add_trace(layer(lrs, betas, stalled, STALLED_COLOR, "not converged"))
-    fig.add_trace(legend_swatch(DIVERGED_COLOR, "diverged"))
+        data.append(layer(lrs, betas, stalled, STALLED_COLOR, "not converged"))
+    data.append(legend_swatch(DIVERGED_COLOR, "diverged"))
     if metric == "steps" and stalled.any():
-        fig.add_trace(legend_swatch(STALLED_COLOR, f"not converged in {sweep.steps} steps"))
+        data.append(legend_swatch(STALLED_COLOR, f"not converged in {sweep.steps} steps"))
     if curvature is not None:
-        fig.add_traces(theory_curves(curvature.lam_min, curvature.lam_max, betas,
-                                     sweep.optimizer))
-    fig.add_traces(_click_layer(sweep, stalled, click_points))
+        data += theory_curves(curvature.lam_min, curvature.lam_max, betas, sweep.optimizer)
+    data += _click_layer(sweep, stalled, click_points)
     best = sweep.best()
     if best is not None:
-        fig.add_traces(point_marker(best.lr, best.beta, f"fastest cell: {best.steps} steps",
-                                    "star", "fastest: lr %{x:.4g}, β %{y:.3f}"))
+        data += point_marker(best.lr, best.beta, f"fastest cell: {best.steps} steps", "star",
+                             "fastest: lr %{x:.4g}, β %{y:.3f}")
     if current is not None:
-        fig.add_traces(point_marker(*current, "your lr, β", "circle-open",
-                                    "your lr %{x:.4g}, β %{y:.3f}"))
-    map_layout(fig, lrs, betas, height=640)
+        data += point_marker(*current, "your lr, β", "circle-open",
+                             "your lr %{x:.4g}, β %{y:.3f}")
+    layout = map_layout(lrs, betas, height=640, clickmode="event+select",
+                        uirevision="tuning_map")
     if curvature is not None and not curvature.exact:
-        fig.update_layout(legend_title_text="curves: local approximation")
-    fig.update_layout(clickmode="event+select", uirevision="tuning_map")
-    return fig
+        layout["legend"]["title"] = dict(text="curves: local approximation")
+    return go.Figure(data, layout)
 
 
-def _metric_heatmap(sweep: Sweep, metric: str) -> go.Heatmap:
+def _metric_heatmap(sweep: Sweep, metric: str) -> dict:
     z = metric_values(sweep, metric)
     if metric == "steps":
         colorbar = dict(title=dict(text="steps to<br>converge"))
@@ -92,12 +91,12 @@ def _metric_heatmap(sweep: Sweep, metric: str) -> go.Heatmap:
         ticks = ticks[:: max(1, len(ticks) // 8)]
         colorbar = dict(title=dict(text="final<br>f − f*"), tickvals=ticks,
                         ticktext=[f"1e{int(t)}" for t in ticks])
-    return go.Heatmap(x=cell_edges(sweep.lrs, log=True), y=cell_edges(sweep.betas), z=z,
-                      colorscale=GOOD_TO_BAD, hoverinfo="skip", name=metric,
-                      colorbar=dict(thickness=14, **colorbar))
+    return dict(type="heatmap", x=cell_edges(sweep.lrs, log=True), y=cell_edges(sweep.betas),
+                z=z, colorscale=GOOD_TO_BAD, hoverinfo="skip", name=metric,
+                colorbar=dict(thickness=14, **colorbar))
 
 
-def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[go.Scattergl]:
+def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[dict]:
     """Invisible points at cell centres, one trace per kind of cell, each with its hover. WebGL:
     as SVG, up to 10 000 markers would make every redraw of the map slow."""
     rows = np.unique(np.linspace(0, len(sweep.betas) - 1, min(per_side, len(sweep.betas)))
@@ -119,10 +118,10 @@ def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[go.Sc
     for mask, hover in kinds:
         keep = mask[r, c]
         rr, cc = r[keep], c[keep]
-        traces.append(go.Scattergl(
-            x=sweep.lrs[cc], y=sweep.betas[rr], mode="markers", showlegend=False,
-            name="cells", customdata=np.column_stack([sweep.steps_to_converge[rr, cc],
-                                                      gap[rr, cc]]),
+        traces.append(dict(
+            type="scattergl", x=sweep.lrs[cc], y=sweep.betas[rr], mode="markers",
+            showlegend=False, name="cells",
+            customdata=np.column_stack([sweep.steps_to_converge[rr, cc], gap[rr, cc]]),
             marker=dict(size=8, opacity=0, color="#000000"),
             hovertemplate=hover + "<br><i>click to use</i><extra></extra>"))
     return traces
