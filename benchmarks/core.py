@@ -77,24 +77,23 @@ class Check:
     passed: bool
 
     @classmethod
-    def at_most_time(cls, timing: Timing, limit: float) -> Check:
-        return cls(f"≤ {fmt_seconds(limit)}", timing.median <= limit)
+    def at_most(cls, measured: Timing | Figure | Ratio, limit: float) -> Check:
+        """The median of ``measured`` is ``limit`` or less (a time, a size, a time ratio)."""
+        return cls(f"≤ {_limit_text(measured, limit)}", measured.median <= limit)
 
     @classmethod
-    def at_least_speedup(cls, ratio: Ratio, limit: float) -> Check:
-        return cls(f"≥ {limit:g}× faster", ratio.median >= limit)
+    def at_least(cls, measured: Timing | Figure | Ratio, limit: float) -> Check:
+        """The median of ``measured`` is ``limit`` or more (a rate, a speed-up)."""
+        return cls(f"≥ {_limit_text(measured, limit)}", measured.median >= limit)
 
-    @classmethod
-    def at_most_time_ratio(cls, ratio: Ratio, limit: float) -> Check:
-        return cls(f"≤ {limit:g}× baseline's time", ratio.median <= limit)
 
-    @classmethod
-    def at_least(cls, figure: Figure, limit: float) -> Check:
-        return cls(f"≥ {fmt_number(limit)} {figure.unit}", figure.median >= limit)
-
-    @classmethod
-    def at_most(cls, figure: Figure, limit: float) -> Check:
-        return cls(f"≤ {fmt_number(limit)} {figure.unit}", figure.median <= limit)
+def _limit_text(measured: Timing | Figure | Ratio, limit: float) -> str:
+    """``limit`` in the units of ``measured``: "150 ms", "1.5 MB", "400× faster"."""
+    if isinstance(measured, Timing):
+        return fmt_seconds(limit)
+    if isinstance(measured, Ratio):
+        return f"{limit:g}× {measured.label}"
+    return f"{fmt_number(limit)} {measured.unit}"
 
 
 @dataclass(frozen=True)

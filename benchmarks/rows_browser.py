@@ -406,7 +406,7 @@ def _first_chart_row(ours: list[dict], baseline: list[dict], cpu: dict | None,
         ours=Figure.time(ours_t), baseline=Figure.time(base_t),
         baseline_what="a trivial Streamlit page with one 3-point plotly chart, same run",
         ratio=Ratio.time_ratio(ours_t, base_t),
-        checks=(Check.at_most_time(ours_t, FIRST_CHART_TARGET_S),),
+        checks=(Check.at_most(ours_t, FIRST_CHART_TARGET_S),),
         note=(f"medians from navigation: shell {times['dom']}, figure received "
               f"{times['figure']}, plotly.js chunk fetched {times['chunk_start']}–"
               f"{times['chunk_end']}, chart {times['chart']}; long tasks {times['busy']}"),
@@ -427,7 +427,7 @@ def _slider_row(changes: list[dict], cpu: dict | None, steps: int) -> Row:
         name="browser-beta-slider",
         what=(f"headless Chromium: β slider focused, ArrowRight → the paths chart shows the new "
               f"β (SGD, momentum, Nesterov × {steps} steps), median of {len(changes)}"),
-        ours=Figure.time(total), checks=(Check.at_most_time(total, SLIDER_TARGET_S),),
+        ours=Figure.time(total), checks=(Check.at_most(total, SLIDER_TARGET_S),),
         note=(f"medians: key → value sent {parts['send']}, → figure received "
               f"{parts['server']}, → chart drawn {parts['draw']}; chart remounted "
               f"{remounts}/{len(changes)}"),

@@ -236,8 +236,8 @@ def sweep_rows(ctx: Context) -> Iterator[Row]:
         baseline_what=(f"seed per-trajectory NumPy loop (EMA form, loss every step), "
                        f"{len(cells)} random cells timed, scaled ×{n / len(cells):g}"),
         ratio=ratio,
-        checks=(Check.at_most_time(ours, SWEEP_TARGET_S),
-                Check.at_least_speedup(ratio, SWEEP_SPEEDUP)),
+        checks=(Check.at_most(ours, SWEEP_TARGET_S),
+                Check.at_least(ratio, SWEEP_SPEEDUP)),
         profile=profile,
     )
     rate = Figure.rate(n * steps, ours, "traj-steps/s")
@@ -279,7 +279,7 @@ def simulate_row(ctx: Context) -> Iterator[Row]:
         name="simulate-many",
         what=(f"simulate_many, {SURFACE}: sgd, momentum β=0.9, nesterov β=0.9 at lr="
               f"{surface.lr:g} × {steps} steps (loop + recording + f/∇f of every point + Runs)"),
-        ours=Figure.time(ours), checks=(Check.at_most_time(ours, SIMULATE_TARGET_S),),
+        ours=Figure.time(ours), checks=(Check.at_most(ours, SIMULATE_TARGET_S),),
         profile=ProfileSpec(lambda: mv.simulate_many(surface, specs, steps=steps), steps,
                             SIMULATE_DIAGNOSIS.format(grad_ops=_kernel_ops(surface)["grad"],
                                                       scratch=SCRATCH_NOTE)),
@@ -313,7 +313,7 @@ def formula_row(ctx: Context) -> Iterator[Row]:
         what=("surface_from_formula('(1-x)^2 + c(y-x^2)^2'), a new c every repeat and sympy's "
               "cache cleared (parse, ∂/∂x, ∂/∂y, lambdify, minima search, kernel compile, "
               "first f/∇f evaluation)"),
-        ours=Figure.time(ours), checks=(Check.at_most_time(ours, FORMULA_TARGET_S),),
+        ours=Figure.time(ours), checks=(Check.at_most(ours, FORMULA_TARGET_S),),
         profile=ProfileSpec(lambda: _formula_end_to_end(fresh()[0]), 1,
                             "One end-to-end compilation; see the profile for the sympy stages.",
                             unit="compilation"),
@@ -353,7 +353,7 @@ def gradient_rows(ctx: Context) -> Iterator[Row]:
         ratio = Ratio.time_ratio(timing, hand)
         yield Row(name=name, what=what, ours=Figure.time(timing), baseline=Figure.time(hand),
                   baseline_what=base_what, ratio=ratio,
-                  checks=(Check.at_most_time_ratio(ratio, GRAD_RATIO_TARGET),), note=agreement,
+                  checks=(Check.at_most(ratio, GRAD_RATIO_TARGET),), note=agreement,
                   profile=ProfileSpec(jobs[name], 1, diagnosis, unit="run"))
 
 
@@ -373,7 +373,7 @@ def lab_rows(ctx: Context) -> Iterator[Row]:
             ctx.cache[key] = timing
         yield Row(
             name=name, what=f"Tuning lab engine part: {_sweep_what(args)}",
-            ours=Figure.time(timing), checks=(Check.at_most_time(timing, LAB_TARGETS_S[full]),),
+            ours=Figure.time(timing), checks=(Check.at_most(timing, LAB_TARGETS_S[full]),),
             note=note,
             profile=ProfileSpec(lambda args=args: _run_sweep(args), steps,
                                 _sweep_diagnosis(args)),

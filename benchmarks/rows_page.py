@@ -172,7 +172,7 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
               f"momentum, Nesterov × {steps} steps on the default ravine view, the paths figure "
               f"(with its click grid) and the loss figure built and serialized as "
               f"st.plotly_chart does"),
-        ours=Figure.time(page), checks=(Check.at_most_time(page, COMPUTE_TARGET_S),),
+        ours=Figure.time(page), checks=(Check.at_most(page, COMPUTE_TARGET_S),),
         note=(f"parts, each timed alone: simulate_many {median['simulate']}, paths figure "
               f"{median['paths']} (surface picture {median['picture']}), loss figure "
               f"{median['loss']}, to_dict + to_json of both {median['serialize']} "
@@ -255,7 +255,7 @@ def lab_row(ctx: Context) -> Iterator[Row]:
         what=(f"Tuning lab page rerun with every cache cleared (AppTest of app.py at "
               f"?map_grid={size}&map_steps={steps}, default ravine setup): {size}×{size} sweep "
               f"× {steps} steps, map figure, the whole script"),
-        ours=Figure.time(cold), checks=(Check.at_most_time(cold, LAB_TARGET_S),),
+        ours=Figure.time(cold), checks=(Check.at_most(cold, LAB_TARGET_S),),
         note=(f"the same rerun with the sweep cached {fmt_seconds(timings['warm'].median)}; "
               f"sweep + figure + JSON alone {fmt_seconds(timings['direct'].median)}; map sent: "
               f"{sent_kb:.0f} kB"),

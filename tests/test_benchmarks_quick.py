@@ -62,9 +62,9 @@ def test_markdown_has_environment_table_and_a_profiled_section_per_miss():
     timing = Timing((0.2, 0.3, 0.25))
     spec = ProfileSpec(lambda: sum(range(1000)), steps=1, diagnosis="Because of reasons.")
     missed = Row(name="slow-row", what="a thing", ours=Figure.time(timing),
-                 checks=(Check.at_most_time(timing, 0.1),), profile=spec)
+                 checks=(Check.at_most(timing, 0.1),), profile=spec)
     met = Row(name="fast-row", what="another | thing", ours=Figure.time(timing),
-              checks=(Check.at_most_time(timing, 1.0),))
+              checks=(Check.at_most(timing, 1.0),))
     skipped = Row(name="torch-row", what="x", skipped=True, note="torch not installed: skipped")
     rows = [missed, met, skipped]
     text = report.markdown(rows, report.environment(), cli.miss_sections(rows), "test")
