@@ -18,6 +18,8 @@ from benchmarks.core import Row
 from benchmarks.timing import WIDE_SPREAD, fmt_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
+DESIGN_NOTES = Path(__file__).resolve().parent / "design_notes.md"
+"""Measured design choices (prose, kept by hand), appended to every BENCHMARKS.md."""
 COLUMNS = ("row", "what", "ours: median [min–max]", "baseline (same run)", "ratio", "target",
            "verdict")
 
@@ -115,7 +117,8 @@ def _md(text: str) -> str:
 
 def markdown(rows: Sequence[Row], env: dict[str, str], misses: Sequence[str],
              command: str, quick: bool = False) -> str:
-    """BENCHMARKS.md: environment, the table, notes, and one section per miss."""
+    """BENCHMARKS.md: environment, the table, notes, one section per miss, and the measured
+    design choices (``DESIGN_NOTES``)."""
     out = ["# Benchmarks", "",
            f"Written by `{command}` (see `benchmarks/`). Timings are medians of repeated runs "
            f"with [min–max] of the repeats; WIDE marks a spread (max/min) above "
@@ -135,6 +138,7 @@ def markdown(rows: Sequence[Row], env: dict[str, str], misses: Sequence[str],
     if misses:
         out += ["", "## Misses", ""]
         out += list(misses)
+    out += ["", DESIGN_NOTES.read_text(encoding="utf-8")]
     return "\n".join(out).rstrip() + "\n"
 
 

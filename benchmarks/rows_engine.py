@@ -16,6 +16,7 @@ import momentum_viz as mv
 from benchmarks import baselines
 from benchmarks.core import Check, Context, Figure, ProfileSpec, Ratio, Row, bench
 from benchmarks.timing import measure, measure_interleaved
+from momentum_viz.sweep import CHUNK
 
 ORDER = 10
 SURFACE = "rosenbrock"
@@ -30,64 +31,53 @@ FORMULA_TARGET_S = 0.150
 GRAD_RATIO_TARGET = 1.5
 LAB_TARGETS_S = {100: 1.0, 200: 2.0}
 
-SCRATCH_NOTE = ("Measured once (2026-11-25, this machine, load 1–4) on a scratch copy of the "
-                "engine, every variant checked bit-for-bit against the engine's results.")
-
 SWEEP_DIAGNOSIS = """\
 Where the time goes. The sweep runs its n = {n} trajectories in chunks of `sweep.CHUNK`
-(10 000: a chunk's ~20 working arrays, ~3 MB, stay in cache), each chunk every step before the
-next. Each step is a fixed sequence of whole-chunk NumPy calls issued from Python: the compiled
-∇f program ({grad_ops} ufunc calls) and the compiled f program ({value_ops}) —
-`kernel.evaluate`, two calls a step —, the update rule (`optimizers.update`: β·v, +g, lr·v,
-three allocating calls on (2, chunk)), θ −= step (`engine.iterate`), and the tracking in
-`sweep._track` (the tolerance test, a masked copy, the finiteness of f, max and min of θ).
-Python overhead is small: ~{calls} calls a step at ~1 µs per call and chunk. That is about
-{passes} passes over the n elements a step, {element_ops:.2g} element operations for the run.
-One NumPy ufunc pass costs {ns_per_element:.2f} ns per element on this machine even when it
-runs alone and in cache (measured just now: np.multiply on {n} float64), so the floor of this
-loop structure is {floor:.2f} s on one core: the {target:g} s target cannot be met by it.
+({chunk} cells), each chunk through every step before the next. Each step is a fixed sequence
+of whole-chunk NumPy calls issued from Python: the compiled ∇f program ({grad_ops} ufunc calls)
+and the compiled f program ({value_ops}) — `kernel.evaluate`, two calls a step —, the update
+rule (`optimizers.update`: β·v, +g, lr·v, three allocating calls on (2, chunk)), θ −= step
+(`engine.iterate`), and the tracking in `sweep._track` (the tolerance test, a masked copy, the
+finiteness of f, max and min of θ). Python overhead is small: ~{calls} calls a step at ~1 µs
+per call and chunk. That is about {passes} passes over the n elements a step,
+{element_ops:.2g} element operations for the run. One NumPy ufunc pass costs
+{ns_per_element:.2f} ns per element on this machine even when it runs alone and in cache
+(measured just now: np.multiply on {n} float64), so the floor of this loop structure is
+{floor:.2f} s on one core{verdict}"""
 
-{scratch} Chunking (now in the engine) was 1.3–1.9× faster than one {n}-wide batch, whose
-(2, n) operands came from memory every step. In-place update rules
-(`np.multiply(beta, v, out=v)` …, no (2, n) temporaries) gained 0–10 %. Two chunks on the two
-cores (NumPy releases the GIL inside ufunc loops) measured 2.0–2.3× the unchunked batch in a
-replica, hardly more than chunking alone, and in the engine no faster than chunks in turn (the
-other core is rarely idle on these shared machines), so the sweep stays single-threaded.
-One program for f and ∇f (shared subexpressions) or fewer ops (Rosenbrock needs 12 for f and
-∇f, the programs use {both_ops}): ≤ 1.15×. 0.15 s needs both cores idle, or faster
-per-element arithmetic than this machine has."""
+SWEEP_BELOW_FLOOR = """\
+: the {target:g} s target cannot be met by it.
+
+What would help. The variants measured so far (see "Engine design choices, measured" below:
+threads, in-place rules, one program for f and ∇f) gain at most 1.15× beyond chunking; the
+target needs both cores idle, or faster per-element arithmetic than this machine has."""
+
+SWEEP_ABOVE_FLOOR = """\
+, below the {target:g} s target: the time above the floor is Python overhead and other work
+on the machine (see the load average above and the profile below)."""
 
 SIMULATE_DIAGNOSIS = """\
 Where the time goes. simulate_many of 3 runs is pure per-call overhead: every array has 3 (or
 6) elements, so each NumPy call costs its fixed ~1 µs (~2 µs when it must broadcast) whatever
 the arithmetic. The three optimizers are one batch with per-column (β, dampening, Nesterov)
-settings, prepared once per run (`Batch.arguments`: spread to the state's shape, shared flags
-as Python scalars). Per step the loop issues the ∇f program ({grad_ops} ufunc calls,
-`kernel.evaluate`, ~9 µs), one `optimizers.update` call (β·v, +g, the Nesterov look-ahead
-β·v and g + β·v, `np.where` on the Nesterov flags, lr·(…): 6 calls, ~8 µs), θ −= step and the
-generator (~2.5 µs) and the recording copies `positions[k], velocities[k] = θ, v` (~1.5 µs):
-≈ 21 µs a step, so 1000 steps cost ~21 ms before the final f/∇f of every point and the Runs.
-(One rule call per optimizer group with column slices and a concatenate was ~46 ms; the
-unified rule ~30 ms; its arguments prepared once 25 ms.)
+settings, prepared once per run (`Batch.arguments`). Per step the loop issues the ∇f program
+({grad_ops} ufunc calls, `kernel.evaluate`), one `optimizers.update` call (β·v, +g, the
+Nesterov look-ahead β·v and g + β·v, `np.where` on the Nesterov flags, lr·(…): 6 calls),
+θ −= step and the generator, and the recording copies `positions[k], velocities[k] = θ, v`;
+then f and ∇f of every visited point at once, and the Runs. The profile below shows the
+shares.
 
-What would help. {scratch} Below 20 ms needs fewer NumPy calls per step than the update rule,
-the gradient program and the recording need: `np.copyto(…, where=…)` instead of `np.where`
-saves ~1 µs a step. For batches of a few runs, Python floats per run executing the same
-compiled program (+ − × ÷ are the same IEEE operations, so the same bits — checked on all 1001
-positions and velocities; transcendental ufuncs would need care): 20 ms interpreting the
-instruction list, 3.3 ms as straight-line Python generated from it (which would break the
-kernel's rule that nothing is evaluated from text, though the text would come from the sympy
-tree, not the user), and a second loop beside the batch-shaped one."""
+What would help. Fewer NumPy calls per step than the update rule, the gradient program and
+the recording need: `np.copyto(…, where=…)` instead of `np.where` would save a call's
+overhead a step. The larger gains measured (Python floats per run, see "Engine design
+choices, measured" below) would need a second loop beside the batch-shaped one."""
 
 GRAD_LAMBDIFIED_DIAGNOSIS = """\
-Where the time goes. `surface.grad` calls `value_and_grad`, i.e. the lambdified [f, ∂f/∂x,
-∂f/∂y] with cse, and throws f away: for Rosenbrock that is ~16 allocating array operations
-against the hand-written gradient's 8 (sympy also expands ∂f/∂y to −200x² + 200y, three
-operations instead of 200·(y − x²)). Each temporary is a fresh 8 MB array; measured, one call
-takes ~2 600 page faults (fresh pages from the allocator) against ~400 for the hand-written
-code, and 0 for the allocation-free kernel. What would help: a gradient-only kernel for
-`grad` (a lambdify of [∂f/∂x, ∂f/∂y] alone measured 1.5× faster than `surface.grad`), or
-evaluating `grad` with the allocation-free `kernel.Program` into fresh output arrays."""
+Where the time goes. `surface.grad` evaluates the lambdified [∂f/∂x, ∂f/∂y] (with common
+subexpressions shared), in which every operation allocates a fresh array (8 MB on 10⁶ points);
+sympy also writes ∂f/∂y as −200x² + 200y, three operations where the hand-written gradient
+has 200·(y − x²). What would help: evaluating `grad` with the allocation-free
+`kernel.Program` (as `bind_gradient` does) into fresh output arrays."""
 
 GRAD_KERNEL_DIAGNOSIS = """\
 Where the time goes. The kernel issues {grad_ops} ufunc calls (the hand-written gradient 8) but
@@ -116,21 +106,22 @@ def _ufunc_ns_per_element(n: int) -> float:
     return timing.min / 20 / n * 1e9
 
 
-def _sweep_diagnosis(args: dict) -> str:
-    """SWEEP_DIAGNOSIS with this run's sizes, program sizes and ufunc throughput."""
+def _sweep_diagnosis(args: dict, target: float) -> str:
+    """SWEEP_DIAGNOSIS with this run's sizes, program sizes and ufunc throughput, against the
+    row's ``target`` in seconds."""
     n = len(args["lrs"]) * len(args["betas"])
     ops = _kernel_ops(args["surface"])
     known = all(isinstance(v, int) for v in ops.values())
     passes = (ops["grad"] + ops["value"] if known else 17) + 6 + 2 + 8
     ns = _ufunc_ns_per_element(n)
     element_ops = passes * n * args["steps"]
+    floor = element_ops * ns * 1e-9
+    verdict = (SWEEP_BELOW_FLOOR if floor > target else SWEEP_ABOVE_FLOOR).format(target=target)
     return SWEEP_DIAGNOSIS.format(
-        n=n, row_kb=n * 8 / 1e3, theta_kb=2 * n * 8 / 1e3, grad_ops=ops["grad"],
-        value_ops=ops["value"], optimizer=OPTIMIZER, passes=passes,
+        n=n, chunk=f"{CHUNK:,}".replace(",", " "), grad_ops=ops["grad"],
+        value_ops=ops["value"], passes=passes,
         calls=(ops["grad"] + ops["value"] + 10) if known else "~27",
-        pass_us=n * ns / 1e3, element_ops=element_ops, ns_per_element=ns,
-        floor=element_ops * ns * 1e-9, target=SWEEP_TARGET_S, scratch=SCRATCH_NOTE,
-        both_ops=(ops["grad"] + ops["value"]) if known else "?")
+        element_ops=element_ops, ns_per_element=ns, floor=floor, verdict=verdict)
 
 
 def _grid(size: int, steps: int) -> dict:
@@ -229,7 +220,8 @@ def sweep_rows(ctx: Context) -> Iterator[Row]:
     seed = timings["seed"].scaled(n / len(cells))
     ctx.cache[f"sweep-{size}x{size}x{steps}"] = ours
     ratio = Ratio.speedup(ours, seed)
-    profile = ProfileSpec(lambda: _run_sweep(args), steps, _sweep_diagnosis(args))
+    profile = ProfileSpec(lambda: _run_sweep(args), steps,
+                          _sweep_diagnosis(args, SWEEP_TARGET_S))
     yield Row(
         name="sweep", what=_sweep_what(args), ours=Figure.time(ours),
         baseline=Figure.time(seed),
@@ -281,8 +273,7 @@ def simulate_row(ctx: Context) -> Iterator[Row]:
               f"{surface.lr:g} × {steps} steps (loop + recording + f/∇f of every point + Runs)"),
         ours=Figure.time(ours), checks=(Check.at_most(ours, SIMULATE_TARGET_S),),
         profile=ProfileSpec(lambda: mv.simulate_many(surface, specs, steps=steps), steps,
-                            SIMULATE_DIAGNOSIS.format(grad_ops=_kernel_ops(surface)["grad"],
-                                                      scratch=SCRATCH_NOTE)),
+                            SIMULATE_DIAGNOSIS.format(grad_ops=_kernel_ops(surface)["grad"])),
     )
 
 
@@ -376,5 +367,5 @@ def lab_rows(ctx: Context) -> Iterator[Row]:
             ours=Figure.time(timing), checks=(Check.at_most(timing, LAB_TARGETS_S[full]),),
             note=note,
             profile=ProfileSpec(lambda args=args: _run_sweep(args), steps,
-                                _sweep_diagnosis(args)),
+                                _sweep_diagnosis(args, LAB_TARGETS_S[full])),
         )

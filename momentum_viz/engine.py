@@ -59,9 +59,8 @@ class Batch:
     def arguments(self, shape: tuple[int, ...]) -> tuple:
         """``update``'s (lr, β, dampening, Nesterov) for a state of ``shape`` (2, n): values
         that differ between trajectories spread to that shape (a ufunc on equal shapes skips
-        broadcasting, ~1 µs of the ~2 µs a call costs on a few runs), shared ones as 0-d arrays,
-        and a shared dampening or Nesterov flag as a Python scalar, which ``update`` tests for
-        free. The same numbers, the same arithmetic."""
+        broadcasting), shared ones as 0-d arrays, and a shared dampening or Nesterov flag as a
+        Python scalar, which ``update`` tests for free. The same numbers, the same arithmetic."""
         def spread(a: np.ndarray) -> np.ndarray:
             return a if a.ndim == 0 else np.ascontiguousarray(np.broadcast_to(a, shape))
         lr, beta, dampening, nesterov = (spread(a) for a in (self.lr, self.beta,

@@ -1,10 +1,10 @@
-"""(lr, β) sweeps: every cell of the grid is a trajectory of the same batch loop as ``simulate``.
+"""(lr, β) sweeps: every cell of the grid is a trajectory of the same batch loop as ``simulate``,
+judged by the same rules (``criteria``), so it equals the matching run's metrics exactly.
 
-The grid runs in cache-sized chunks of cells, each through every step (the cells are
-independent, so chunking changes no result). Nothing per step is kept: per cell the
-loop tracks the last step that was outside tolerance, the
-extremes of the position and whether every loss so far was finite (−inf too), which is exactly
-what the divergence and convergence definitions of ``Run`` need.
+The grid runs in chunks of ``CHUNK`` cells, one chunk through every step before the next (the
+cells are independent, so chunking changes no result). Nothing per step is kept: per cell the
+loop tracks the last step that was outside tolerance, the extremes of the position and whether
+every loss so far was finite (−inf too), which is all the convergence and divergence rules need.
 """
 
 from __future__ import annotations
@@ -19,9 +19,7 @@ from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
 from momentum_viz.surface import Point, Surface
 
 CHUNK = 10_000
-"""Cells per chunk: a chunk's ~20 working arrays (~3 MB) stay in cache, and each chunk runs
-every step before the next starts. On the benchmark machine this is ~1.3× faster than one
-40 000-cell batch; running chunks on two threads gained nothing there, so they run in turn."""
+"""Cells per chunk: few enough that a chunk's ~20 working arrays (~3 MB) stay in cache."""
 
 
 class Cell(NamedTuple):

@@ -78,6 +78,7 @@ def test_markdown_has_environment_table_and_a_profiled_section_per_miss():
     assert "### `slow-row`: MISSED" in text and "Because of reasons." in text
     assert "cProfile of one run" in text
     assert "fast-row`: MISSED" not in text
+    assert text.rstrip().endswith(report.DESIGN_NOTES.read_text(encoding="utf-8").rstrip())
 
 
 def test_timing_reports_the_spread():
