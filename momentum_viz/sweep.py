@@ -10,7 +10,6 @@ every loss so far was finite (−inf too), which is all the convergence and dive
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 import numpy as np
 
@@ -22,9 +21,10 @@ CHUNK = 10_000
 """Cells per chunk: few enough that a chunk's ~20 working arrays (~3 MB) stay in cache."""
 
 
-class Cell(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class Cell:
     """One cell of a sweep: its indices (``Sweep`` arrays are indexed [row, col]), its (lr, β)
-    and its steps to converge (−1 where it never converged)."""
+    and its steps to converge (−1 where it never converged). Read by name: not a tuple."""
 
     row: int
     col: int
