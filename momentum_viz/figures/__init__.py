@@ -5,6 +5,7 @@ Every builder assembles its traces and layout as plain dicts and makes one
 ``add_trace`` and ``update_layout``); 2-D charts share ``style.chart_layout``."""
 
 from momentum_viz.figures.curves import loss_figure, surface3d_figure
+from momentum_viz.figures.gif import animation_gif
 from momentum_viz.figures.paths import path_figure, surface_background
 from momentum_viz.figures.style import OPTIMIZER_COLORS, run_colors
 from momentum_viz.figures.theory_plots import (
@@ -19,6 +20,7 @@ from momentum_viz.figures.tuning import metric_values, tuning_figure
 
 __all__ = [
     "OPTIMIZER_COLORS",
+    "animation_gif",
     "components_figure",
     "damping_figure",
     "direction_regime",
