@@ -50,10 +50,11 @@ def centroid(frame: np.ndarray, rgb: tuple[int, int, int]) -> np.ndarray | None:
 
 
 def ball_centroid(frame: np.ndarray, layout: MapLayout, color: str) -> np.ndarray:
-    """The ball of the run drawn in ``color``: its colour inside the map (the legend has a
-    ball of each colour too, outside it)."""
+    """The ball of the run drawn in ``color``: its colour off the legend (which has a ball of
+    each colour too)."""
+    left, top, right, bottom = layout.panel
     inside = frame.copy()
-    inside[:, layout.box[2] + 8:] = 255
+    inside[top:bottom, left:right] = 255
     found = centroid(inside, ball_rgb(color))
     assert found is not None, f"no ball of colour {color} on the map"
     return found
@@ -79,10 +80,14 @@ def test_one_frame_per_step_at_the_requested_size_and_rate(bowl_gif):
     assert {frame.shape for frame in decode(bowl_gif)} == {(480, 640, 3)}
 
 
-def test_the_map_keeps_equal_scales_and_the_whole_domain_inside_the_picture(bowl_runs):
-    layout = MapLayout.of(BOWL, bowl_runs, (640, 480))
+@pytest.mark.parametrize("size", [(640, 480), (480, 800), (160, 160), (1920, 1080)])
+def test_the_map_keeps_equal_scales_and_the_whole_domain_beside_the_legend(bowl_runs, size):
+    layout = MapLayout.of(BOWL, bowl_runs, size)
     left, top, right, bottom = layout.box
-    assert 0 <= left < right <= 640 * 0.7 and 0 <= top < bottom <= 480
+    assert 0 <= left < right <= size[0] and 0 <= top < bottom <= size[1]
+    p_left, p_top, p_right, p_bottom = layout.panel
+    assert (p_left >= right) if size[0] >= size[1] else (p_top >= bottom)
+    assert 0 <= p_left < p_right <= size[0] and 0 <= p_top < p_bottom <= size[1]
     (x0, x1), (y0, y1) = layout.bounds
     corners = layout.to_pixels(np.array([[x0, y1], [x1, y0]]))
     np.testing.assert_allclose(corners, [[left, top], [right, bottom]])
@@ -144,7 +149,7 @@ def test_a_diverging_run_stops_where_it_left_and_is_marked_from_that_step_on():
     # and the arms of the × where it left (7 pixels from its centre)
     outside = np.all(frames[-1] == sgd_rgb, axis=-1)
     outside[top - 9:bottom + 10, left - 9:right + 10] = False
-    outside[:, right + 10:] = False
+    outside[:, layout.panel[0]:] = False
     assert not outside.any()
 
 

@@ -112,27 +112,33 @@ def ball_rgb(color: str) -> tuple[int, int, int]:
 @dataclass(frozen=True)
 class MapLayout:
     """Where the map sits in the picture: ``bounds`` ((x0, x1), (y0, y1)) in data units drawn
-    in the pixel box ``box`` (left, top, right, bottom), equal scales on both axes."""
+    in the pixel box ``box`` (left, top, right, bottom), equal scales on both axes; the legend
+    in the pixel box ``panel``."""
 
     size: tuple[int, int]
     bounds: Domain
     box: tuple[int, int, int, int]
+    panel: tuple[int, int, int, int]
 
     @classmethod
     def of(cls, surface: Surface, runs: Sequence[Run], size: tuple[int, int]) -> MapLayout:
-        """The layout ``animation_gif`` uses: the map at the left, the legend panel at the
-        right (30 % of the width)."""
+        """The layout ``animation_gif`` uses: the legend at the right (30 % of the width) of a
+        landscape or square picture, below the map (40 % of the height) in a portrait one."""
         width, height = size
         s = _scale(size)
         bounds = _view_bounds(surface, runs)
         (x0, x1), (y0, y1) = bounds
         left, top = round(48 * s), round(12 * s)
-        room_w = width - round(0.3 * width) - round(10 * s) - left
-        room_h = height - top - round(34 * s)
+        if width >= height:
+            panel = (width - round(0.3 * width), 0, width, height)
+            room_w, room_h = panel[0] - round(10 * s) - left, height - top - round(34 * s)
+        else:
+            panel = (left, height - round(0.4 * height), width, height)
+            room_w, room_h = width - round(10 * s) - left, panel[1] - top - round(34 * s)
         unit = min(room_w / (x1 - x0), room_h / (y1 - y0))
         map_w, map_h = max(1, round(unit * (x1 - x0))), max(1, round(unit * (y1 - y0)))
         top += (room_h - map_h) // 2
-        return cls(size, bounds, (left, top, left + map_w, top + map_h))
+        return cls(size, bounds, (left, top, left + map_w, top + map_h), panel)
 
     def to_pixels(self, points: np.ndarray) -> np.ndarray:
         """(…, 2) data points → (…, 2) float pixel coordinates (x right, y down)."""
@@ -226,18 +232,18 @@ class _Artist:
             y = float(self.layout.to_pixels(np.array([x0, value]))[1])
             draw.line([(left - tick, y), (left, y)], fill=_GREY)
             draw.text((left - tick - 2, y), _label(value), font=font, fill=_BLACK, anchor="rm")
-        draw.text(((left + right) / 2, self.layout.size[1] - 2), "x", font=font, fill=_BLACK,
-                  anchor="md")
+        draw.text(((left + right) / 2, bottom + tick + 2 * font.size), "x", font=font,
+                  fill=_BLACK, anchor="ma")
         draw.text((2, (top + bottom) / 2), "y", font=font, fill=_BLACK, anchor="lm")
 
     def _legend(self, draw: ImageDraw.ImageDraw) -> None:
-        """Panel at the right: the surface's name, room for the counter, then a row per run
-        (and for the minima and the start)."""
-        width = self.layout.size[0]
-        x, room = width - round(0.3 * width) + self.px(4), round(0.3 * width) - self.px(10)
+        """The surface's name, room for the counter, then a row per run (and for the minima
+        and the start)."""
+        left, top, right, _ = self.layout.panel
+        x, room = left + self.px(4), right - left - self.px(10)
         label, small = self.fonts["label"], self.fonts["small"]
         line = label.size * 1.3
-        y = self.px(12)
+        y = top + self.px(12)
         for text in _wrap(_ascii(self.surface.name), label, room):
             draw.text((x, y), text, font=label, fill=_BLACK)
             y += line
