@@ -76,6 +76,8 @@ def test_one_frame_per_step_at_the_requested_size_and_rate(bowl_gif):
     assert image.format == "GIF" and image.size == (640, 480)
     assert image.n_frames == 41  # steps 0 … 40
     assert image.info["loop"] == 0  # forever
+    # the first frame is whole: no pixel of it is the "unchanged" (transparent) index
+    assert image.info["transparency"] == 255 and not np.any(np.asarray(image) == 255)
     assert durations(bowl_gif) == [50] * 40 + [50 + round(1000 * HOLD_SECONDS)]
     assert {frame.shape for frame in decode(bowl_gif)} == {(480, 640, 3)}
 
@@ -183,6 +185,7 @@ def test_a_run_undefined_at_its_start_still_gives_a_picture():
     (dict(max_frames=1), "2 to 600 frames"),
     (dict(max_frames=601), "2 to 600 frames"),
     (dict(max_frames=10.5), "2 to 600 frames"),
+    (dict(max_frames=float("nan")), "2 to 600 frames"),
     (dict(hold=-1), "held 0 to 10 seconds"),
 ])
 def test_requests_past_a_bound_are_refused_with_a_message(bowl_runs, kwargs, message):

@@ -4,8 +4,8 @@ Each frame shows the surface's banded picture (``figures.raster``, the same band
 the interactive map), every run's path grown up to the frame's step, a ball per run, the step
 counter and a legend. Frames are drawn in RGB and mapped onto one fixed palette (the surface's
 bands, the run colours and shades of them for anti-aliased text); every frame after the first
-stores only the pixels that changed, the rest transparent, which keeps 300 steps in about a
-megabyte at 640×480.
+stores only the pixels that changed, the rest transparent, which keeps 300 steps of three runs
+at 640×480 to a few hundred kilobytes.
 
 Text uses Pillow's built-in font, whose glyphs are ASCII only: Greek letters are spelled out
 ("beta"), superscripts written with ^, other symbols replaced by their closest ASCII.
@@ -150,6 +150,7 @@ class MapLayout:
         return np.stack([px, py], axis=-1)
 
     def inside(self, pixel: np.ndarray) -> bool:
+        """Whether a pixel position lies on the map (edges included)."""
         left, top, right, bottom = self.box
         return bool(left <= pixel[0] <= right and top <= pixel[1] <= bottom)
 
@@ -169,7 +170,7 @@ def _check(runs, size, fps, max_frames, hold) -> tuple[int, int]:
     if not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:  # False for NaN too
         raise ValueError(f"frames per second must be from {FPS_RANGE[0]:g} to "
                          f"{FPS_RANGE[1]:g}, not {fps}")
-    if int(max_frames) != max_frames or not FRAME_RANGE[0] <= max_frames <= FRAME_RANGE[1]:
+    if not FRAME_RANGE[0] <= max_frames <= FRAME_RANGE[1] or int(max_frames) != max_frames:
         raise ValueError(f"a GIF has {FRAME_RANGE[0]} to {FRAME_RANGE[1]} frames, "
                          f"not {max_frames}")
     if not 0 <= hold <= 10:
@@ -202,7 +203,7 @@ class _Artist:
         still = Image.new("RGB", layout.size, _WHITE)
         still.paste(Image.fromarray(surface_rgb), layout.box[:2])
         self._axes(ImageDraw.Draw(still))
-        self._legend(ImageDraw.Draw(still))
+        self.counter_at = self._legend(ImageDraw.Draw(still))
         self.canvas = self._indexed(still)
         """The still picture as palette indices; the paths are drawn into it step by step."""
         self.marks = [None if r.diverged_at is None else
@@ -236,9 +237,9 @@ class _Artist:
                   fill=_BLACK, anchor="ma")
         draw.text((2, (top + bottom) / 2), "y", font=font, fill=_BLACK, anchor="lm")
 
-    def _legend(self, draw: ImageDraw.ImageDraw) -> None:
+    def _legend(self, draw: ImageDraw.ImageDraw) -> tuple[int, int]:
         """The surface's name, room for the counter, then a row per run (and for the minima
-        and the start)."""
+        and the start). Returns where the counter goes."""
         left, top, right, _ = self.layout.panel
         x, room = left + self.px(4), right - left - self.px(10)
         label, small = self.fonts["label"], self.fonts["small"]
@@ -247,7 +248,7 @@ class _Artist:
         for text in _wrap(_ascii(self.surface.name), label, room):
             draw.text((x, y), text, font=label, fill=_BLACK)
             y += line
-        self.counter_at = (x - 3, round(y) + self.px(6))
+        counter_at = (x - 3, round(y) + self.px(6))
         y += self.fonts["counter"].size * 1.3 + self.px(14)
         one_lr = len({r.lr for r in self.runs}) == 1
         if one_lr:
@@ -272,6 +273,7 @@ class _Artist:
             draw.text((x + swatch + self.px(6), middle), text, font=small, fill=_BLACK,
                       anchor="lm")
             y += line * 1.2
+        return counter_at
 
     # -- per frame ----------------------------------------------------------------------------
     def frame(self, k: int, last_step: int) -> Image.Image:
