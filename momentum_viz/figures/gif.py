@@ -17,7 +17,6 @@ import io
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -186,7 +185,8 @@ class _Artist:
         self.layout, self.surface, self.runs = layout, surface, runs
         s = _scale(layout.size)
         self.px = lambda n: max(1, round(n * s))
-        self.fonts = {name: _font(max(8, round(n * s)))
+        # one set per GIF (0.2 ms a font), none shared between threads
+        self.fonts = {name: ImageFont.load_default(size=max(8, round(n * s)))
                       for name, n in (("label", 15), ("small", 13), ("counter", 20))}
         self.colors = [_rgb(c) for c in run_colors(runs)]
         self.balls = [_darken(c) for c in self.colors]
@@ -430,11 +430,6 @@ def _rgb(color: str) -> tuple[int, int, int]:
 
 def _darken(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
     return tuple(round(c * BALL_DARKEN) for c in rgb)
-
-
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.load_default(size=size)
 
 
 def _ticks(lo: float, hi: float, count: int = 5) -> np.ndarray:
