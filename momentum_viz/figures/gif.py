@@ -291,12 +291,13 @@ class _Artist:
                                          strict=True):
             if run.diverged_at is not None and k >= run.diverged_at:
                 self._diverged(image, draw, end, mark, color)
-        for pixels, last, ball in zip(self.pixels, self.lasts, self.balls, strict=True):
-            point = pixels[min(k, last)]
-            if layout.inside(point):
-                self._ball(draw, point, ball)
+        for run, pixels, last, ball in zip(self.runs, self.pixels, self.lasts, self.balls,
+                                           strict=True):
+            at = min(k, last)
+            if layout.inside(pixels[at]):
+                self._ball(draw, pixels[at], ball)
             else:
-                self._off_map(draw, point, ball)
+                self._off_map(draw, run.path[at], ball)
         image.paste(self._text(f"step {k} / {last_step}", "counter", _BLACK), self.counter_at)
         return image
 
@@ -321,11 +322,17 @@ class _Artist:
         r = self.px(7)
         draw.ellipse([x - r, y - r, x + r, y + r], fill=ball, outline=_WHITE, width=self.px(2))
 
-    def _off_map(self, draw: ImageDraw.ImageDraw, point: np.ndarray, ball) -> None:
-        """An arrowhead on the map's edge pointing to a ball outside it."""
+    def _off_map(self, draw: ImageDraw.ImageDraw, position: np.ndarray, ball) -> None:
+        """An arrowhead on the map's edge, on the line from the map's centre toward a ball
+        outside it at ``position`` (data units, finite, perhaps too far for pixels)."""
+        (x0, x1), (y0, y1) = self.layout.bounds
+        offset = np.array([position[0] - (x0 + x1) / 2, (y0 + y1) / 2 - position[1]])
+        offset /= np.max(np.abs(offset))  # pixels have equal scales: the same direction
+        heading = offset / np.hypot(*offset)
         left, top, right, bottom = self.layout.box
-        tip = np.clip(point, [left, top], [right, bottom])
-        heading = (point - tip) / np.hypot(*(point - tip))
+        half = np.array([right - left, bottom - top]) / 2
+        tip = np.array([left, top]) + half + heading * np.min(
+            half / np.maximum(np.abs(heading), 1e-12))
         across = np.array([-heading[1], heading[0]])
         length = self.px(14)
         base = tip - heading * length
