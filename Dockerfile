@@ -8,6 +8,7 @@ RUN pip install -r requirements.txt
 COPY app.py ./
 COPY .streamlit ./.streamlit
 COPY pages ./pages
+COPY ui ./ui
 COPY momentum_viz ./momentum_viz
 
 RUN useradd --create-home --uid 10001 app

@@ -9,7 +9,6 @@ as they do after a slider change.
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Callable, Iterator
 from itertools import count
@@ -23,20 +22,20 @@ import streamlit as st
 
 import momentum_viz as mv
 from benchmarks.core import Check, Context, Figure, ProfileSpec, Row, bench
-from benchmarks.report import ROOT
 from benchmarks.timing import fmt_seconds, measure_interleaved
 from momentum_viz.figures import tuning_figure
 from momentum_viz.figures.paths import surface_background
-from pages import common
-from pages.params import LR_RANGE, STEPS_RANGE, default_setup, query_from_setup, run_specs
-from tests.pages_app import no_exception, open_page
+from ui import compute, site
+from ui.params import LR_RANGE, STEPS_RANGE, default_setup, query_from_setup, run_specs
+from ui.playground import CLICK_GRID
+from ui.site import page_script
+from ui.testing import no_exception, open_page
 
 ORDER = 20
-PLAYGROUND = "pages/playground.py"
-LAB = "pages/tuning_lab.py"
+LAB = page_script(site.LAB)
 OPTIMIZERS = ["sgd", "momentum", "nesterov"]
 BETA_STEP = 0.001
-"""The β slider's step (pages/common.py): one ArrowRight."""
+"""The β slider's step (ui/params.py): one ArrowRight."""
 
 COMPUTE_TARGET_S = 0.050
 JSON_TARGET_MB = 1.5
@@ -72,16 +71,6 @@ the sweep, figure and JSON run directly — AppTest runs the page in a thread th
 not see."""
 
 
-def page_constant(page: str, name: str) -> object:
-    """A module-level literal of a page (pages are scripts: importing one would run it)."""
-    tree = ast.parse((ROOT / page).read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == name for t in node.targets):
-            return ast.literal_eval(node.value)
-    raise LookupError(f"no {name} = <literal> in {page}")
-
-
 def playground_setup(steps: int, beta: float | None = None) -> dict:
     """The Playground's default view with SGD, momentum and Nesterov over ``steps`` steps."""
     setup = default_setup() | {"opt": list(OPTIMIZERS), "steps": steps}
@@ -108,30 +97,28 @@ class ColdPlayground:
     def __init__(self, steps: int, first_beta: float):
         self.steps = steps
         self.betas = (round(first_beta + i * BETA_STEP, 6) for i in count())
-        self.click_grid = page_constant(PLAYGROUND, "CLICK_GRID")
 
     def __call__(self) -> tuple[str, str]:
         setup = playground_setup(self.steps, next(self.betas))
-        key = common.surface_key(setup)
-        common.runs_for(setup, key)
-        paths = common.figure_for("paths", setup, key, click_grid=self.click_grid)
-        return as_sent(paths), as_sent(common.figure_for("loss", setup, key))
+        key = compute.surface_key(setup)
+        compute.runs_for(setup, key)
+        paths = compute.figure_for("paths", setup, key, click_grid=CLICK_GRID)
+        return as_sent(paths), as_sent(compute.figure_for("loss", setup, key))
 
 
 def _playground_parts(steps: int) -> dict[str, Callable[[], object]]:
     """The parts of a Playground rerun, each on fixed inputs, built as the page builds them."""
     setup = playground_setup(steps)
-    surface = common.surface_for(common.surface_key(setup))
+    surface = compute.surface_for(compute.surface_key(setup))
     specs, start = list(run_specs(setup)), (setup["x0"], setup["y0"])
     runs = mv.simulate_many(surface, specs, start=start, steps=steps)
-    click_grid = page_constant(PLAYGROUND, "CLICK_GRID")
-    paths = common.FIGURES["paths"](surface, runs, click_grid=click_grid)
-    loss = common.FIGURES["loss"](surface, runs)
+    paths = compute.FIGURES["paths"](surface, runs, click_grid=CLICK_GRID)
+    loss = compute.FIGURES["loss"](surface, runs)
     return {
         "simulate": lambda: mv.simulate_many(surface, specs, start=start, steps=steps),
-        "paths": lambda: common.FIGURES["paths"](surface, runs, click_grid=click_grid),
+        "paths": lambda: compute.FIGURES["paths"](surface, runs, click_grid=CLICK_GRID),
         "picture": lambda: surface_background(surface),
-        "loss": lambda: common.FIGURES["loss"](surface, runs),
+        "loss": lambda: compute.FIGURES["loss"](surface, runs),
         "serialize": lambda: (as_sent(paths), as_sent(loss)),
     }
 
@@ -201,9 +188,9 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
 def _playground_figure(steps: int) -> go.Figure:
     """The paths figure the Playground shows for its default view over ``steps`` steps."""
     setup = playground_setup(steps)
-    key = common.surface_key(setup)
-    return common.FIGURES["paths"](common.surface_for(key), common.runs_for(setup, key),
-                                   click_grid=page_constant(PLAYGROUND, "CLICK_GRID"))
+    key = compute.surface_key(setup)
+    return compute.FIGURES["paths"](compute.surface_for(key), compute.runs_for(setup, key),
+                                   click_grid=CLICK_GRID)
 
 
 def _lab_work(size: int, steps: int) -> Callable[[], str]:

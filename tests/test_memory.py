@@ -13,7 +13,8 @@ from __future__ import annotations
 import gc
 
 import pytest
-from pages_app import no_exception, open_page
+
+from ui.testing import no_exception, open_page
 
 
 def page_namespaces(page: str) -> int:

@@ -17,7 +17,6 @@ import re
 
 import numpy as np
 import pytest
-from pages_app import app_pages, no_exception, open_page
 from plotly_spec import decode
 
 import momentum_viz as mv
@@ -33,7 +32,7 @@ from momentum_viz.figures import (
     tuning_figure,
 )
 from momentum_viz.report import metrics_rows, reading
-from pages.params import (
+from ui.params import (
     BETA_RANGE,
     DOMAIN_LIMIT,
     LR_RANGE,
@@ -44,6 +43,7 @@ from pages.params import (
     START_WIDTHS,
     STEPS_RANGE,
 )
+from ui.testing import app_pages, no_exception, open_page
 
 LRS = (LR_RANGE[0], 0.5, 2.0, LR_RANGE[1])
 BETAS = (0.0, 0.9, BETA_RANGE[1])

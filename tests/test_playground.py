@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from pages_app import no_exception, open_page
 from plotly_spec import chart_specs, decode, trace, xy
 
 import momentum_viz as mv
-from pages.lessons import LESSONS
+from ui.lessons import LESSONS
+from ui.testing import no_exception, open_page
 
 
 def engine_path(surface_id, optimizer, lr, beta, start, steps):

@@ -7,11 +7,11 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
-from pages_app import no_exception, open_page, text_of
 from plotly_spec import chart_specs, decode, trace, xy
 
 import momentum_viz as mv
-from pages.params import query_from_setup
+from ui.params import query_from_setup
+from ui.testing import no_exception, open_page, text_of
 
 LAB = "pages/tuning_lab.py"
 PLAYGROUND = "pages/playground.py"

@@ -2,7 +2,7 @@
 gives to ``st.navigation`` (read when the tests run, so a page added later is covered too).
 
 Every page must render without an exception, show a warning for every parameter it refused
-(exactly the ones ``pages.params.setup_from_query`` refuses, each named), fall back to the
+(exactly the ones ``ui.params.setup_from_query`` refuses, each named), fall back to the
 defaults for those (a formula that is text but no usable formula: an error saying so on every
 page that shows the formula), and never render what the URL says as HTML: no element may be created
 with ``unsafe_allow_html`` (nor ``st.html``, iframes or components), and outside code spans no
@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pages_app import APP, TIMEOUT, app_pages
 from streamlit.testing.v1 import AppTest
 
 import momentum_viz as mv
-from pages.params import CUSTOM, PARAMS, default_setup, domain_of, setup_from_query
+from ui.params import CUSTOM, PARAM, default_setup, domain_of, setup_from_query
+from ui.testing import APP, TIMEOUT, app_pages
 
 PAGES = app_pages()
 PAYLOADS = [
@@ -50,7 +50,7 @@ HAND_WRITTEN: list[dict[str, Any]] = [
      "map_grid": "9" * 400},  # huge values (a 400-digit integer raised OverflowError)
     {"surface": "ravine\u202e", "lr": "０.１", "opt": "sgd,мomentum", "beta": "٠.٥",
      "formula": "x²+y²", "junk\u0000": "\u0000"},  # unicode
-    {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(PARAMS)},  # tags everywhere
+    {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(PARAM)},  # tags everywhere
     {"surface": "custom", "formula": PAYLOADS[0], "xmin": "nan", "ymax": "inf"},
     {"surface": "custom", "formula": "__import__('os').system('touch pwned')", "xmin": "5",
      "xmax": "-5"},
@@ -96,7 +96,7 @@ def check_page(page: str, query: dict[str, Any]) -> None:
     for warning in expected_warnings:
         assert warning in shown, (page, warning, shown)
     setup = at.session_state["setup"]
-    for name in PARAMS:  # refused values fell back to the defaults
+    for name in PARAM:  # refused values fell back to the defaults
         assert setup[name] == expected_setup[name], (page, name)
     shows_formula = any(w.key == "formula" for w in at.text_input)
     if setup["surface"] == CUSTOM and shows_formula and not usable(setup):
@@ -128,7 +128,7 @@ def test_the_hand_written_urls_are_refused():
     """The corpus really is hostile: each URL with a known parameter gets a warning, or has a
     formula that is refused."""
     for query in HAND_WRITTEN:
-        if set(query) & set(PARAMS):
+        if set(query) & set(PARAM):
             setup, warnings = setup_from_query(effective(query))
             assert warnings or not usable(setup), query
 
@@ -146,7 +146,7 @@ VALUES = st.one_of(
     st.sampled_from(["0", "-1", "0.5", "1e309", "-1e-400", "nan", "inf", "1,2", "0,0.9",
                      "9" * 400, "ravine", "custom", "sgd,nesterov", "x^2+y^2"]),
 )
-KEYS = st.one_of(st.sampled_from(sorted(PARAMS)), st.text(min_size=1, max_size=12))
+KEYS = st.one_of(st.sampled_from(sorted(PARAM)), st.text(min_size=1, max_size=12))
 QUERIES = st.dictionaries(KEYS, st.one_of(VALUES, st.lists(VALUES, min_size=2, max_size=3)),
                           min_size=1, max_size=6)
 

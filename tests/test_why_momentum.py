@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 import pytest
-from pages_app import no_exception, open_page, text_of
 from plotly_spec import chart_specs, decode, trace, xy
+
+from ui.testing import no_exception, open_page, text_of
 
 WHY = "pages/why_momentum.py"
 PLAYGROUND = "pages/playground.py"

@@ -1,24 +1,22 @@
-"""Opening the app's pages in Streamlit's AppTest, as a visitor following a link would."""
+"""Opening the app's pages in Streamlit's AppTest, as a visitor following a link would: for the
+tests and the benchmarks."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from ui.site import PAGES
+
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+"""The app's entry point."""
 
 
 def app_pages() -> list[str]:
-    """The page files app.py hands to ``st.navigation``, read from its source when the tests
-    run, so that a page added later is covered too."""
-    calls = [node for node in ast.walk(ast.parse(Path(APP).read_text()))
-             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-             and node.func.attr == "Page" and node.args
-             and isinstance(node.args[0], ast.Constant)]
-    return [node.args[0].value for node in sorted(calls, key=lambda n: n.lineno)]
+    """The page scripts app.py hands to ``st.navigation`` (``ui.site.PAGES``), in order."""
+    return [page.script for page in PAGES]
 
 
 def open_page(page: str | None = None, **query: str) -> AppTest:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pages.params import default_setup
+from ui.params import Setup, default_setup
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,7 @@ class Lesson:
     explanation: str
     changes: dict = field(default_factory=dict)
 
-    def setup(self) -> dict:
+    def setup(self) -> Setup:
         """The complete setup: the surface's defaults with this lesson's changes."""
         base = default_setup(self.changes.get("surface", "ravine"))
         return base | self.changes

@@ -1,0 +1,148 @@
+"""The controls the pages share, laid out from the parameter table's widgets, and their
+callbacks."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import momentum_viz as mv
+from ui import session
+from ui.lessons import LESSONS
+from ui.params import (
+    BETA_RANGE,
+    CUSTOM,
+    LR_RANGE,
+    START_WIDTHS,
+    log_lr,
+    start_is_reasonable,
+    surface_defaults,
+)
+
+
+def surface_controls() -> None:
+    """Surface picker; for a custom formula, the formula and its domain."""
+    session.draw("surface", on_change=_surface_changed)
+    if st.session_state.surface == CUSTOM:
+        session.draw("formula")
+        with st.expander("Domain"):
+            left, right = st.columns(2)
+            session.draw("xmin", left)
+            session.draw("xmax", right)
+            session.draw("ymin", left)
+            session.draw("ymax", right)
+
+
+def learning_rate_controls(label: str = "Learning rate") -> None:
+    """lr on a log-scale slider, with the exact value shown and editable beside it."""
+    session.draw("lr_log", label=f"{label} (log scale)", on_change=_lr_from_log)
+    session.draw("lr", on_change=_log_from_lr)
+
+
+def start_controls() -> None:
+    """The start point (x₀, y₀); one too far from the surface goes back to its default."""
+    left, right = st.columns(2)
+    session.draw("x0", left, on_change=_start_changed)
+    session.draw("y0", right, on_change=_start_changed)
+
+
+def optimizer_controls() -> None:
+    """Which runs to compare; SGD's own lr; the β comparison."""
+    session.draw("opt", disabled=st.session_state.compare)
+    session.draw("sgd_own")
+    if st.session_state.sgd_own:
+        session.draw("sgd_lr")
+    session.draw("compare")
+    if st.session_state.compare:
+        session.draw("betas")
+
+
+def noise_controls() -> None:
+    """Gradient noise σ and its seed: the same noise for every run."""
+    left, right = st.columns(2)
+    session.draw("noise", left)
+    session.draw("seed", right)
+
+
+def map_controls() -> None:
+    """The Tuning lab map's optimizer, colouring, grid size, steps and (lr, β) ranges."""
+    for key in ("map_opt", "map_metric", "map_grid", "map_steps"):
+        session.draw(key)
+    st.markdown("lr range, in multiples of plain GD's limit 2/λmax:")
+    low, high = st.columns(2)
+    session.draw("map_lr_min", low)
+    session.draw("map_lr_max", high)
+    session.draw("map_beta")
+
+
+def start_from_click() -> None:
+    """The paths chart's ``on_select``: start the runs from the clicked point.
+
+    Chart callbacks live in a module, not in a page: Streamlit keeps the metadata of every
+    chart a session has drawn (a chart's id changes with its figure), callback included, and a
+    page's own function would keep that run's whole namespace alive with it (figures, runs,
+    the surface) for as long as the session lasts."""
+    points = st.session_state.paths_chart.selection.get("points", [])
+    if points:
+        st.session_state.x0 = round(float(points[0]["x"]), 4)
+        st.session_state.y0 = round(float(points[0]["y"]), 4)
+
+
+def use_cell(lr: float, beta: float) -> None:
+    """Take a Tuning lab cell to the shared setup: its lr and β, and the map's optimizer and
+    steps, so the Playground replays this cell's run."""
+    setup = st.session_state[session.SETUP]
+    lr = min(max(float(f"{lr:.4g}"), LR_RANGE[0]), LR_RANGE[1])
+    beta = min(max(round(beta, 3), BETA_RANGE[0]), BETA_RANGE[1])
+    opt = [o for o in mv.OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
+    session.apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False)
+    session.notify(session.CELL_APPLIED, (lr, beta))
+
+
+def apply_lesson(index: int) -> None:
+    """A lesson button: the lesson's whole setup, and its explanation shown while it lasts."""
+    session.apply_setup(LESSONS[index].setup())
+    session.notify(session.LESSON_APPLIED, index)
+
+
+def use_optimal(lr: float, beta: float) -> None:
+    """"Use optimal parameters" on the theory page: lr* and β* into the shared setup."""
+    session.apply_changes(lr=lr, beta=beta)
+    session.notify(session.OPTIMAL_APPLIED)
+
+
+def use_clicked_cell() -> None:
+    """The Tuning lab map's ``on_select`` (here for the reason given in ``start_from_click``)."""
+    points = st.session_state.lab_map.selection.get("points", [])
+    if points:
+        use_cell(float(points[0]["x"]), float(points[0]["y"]))
+
+
+def _surface_changed() -> None:
+    state = st.session_state
+    for name, value in surface_defaults(state.surface).items():
+        state[name] = value
+    state.lr_log = log_lr(state.lr)
+
+
+def _start_changed() -> None:
+    """A start typed too far from the surface goes back to its default, with a warning that
+    names it, as for a URL (``start_is_reasonable``)."""
+    state = st.session_state
+    setup = state[session.SETUP] | {
+        name: state[name] for name in ("surface", "xmin", "xmax", "ymin", "ymax", "x0", "y0")
+        if name in state}
+    if not start_is_reasonable(setup):
+        default = surface_defaults(setup["surface"])
+        state.x0, state.y0 = default["x0"], default["y0"]
+        session.add_warning(
+            f"The start (x0, y0) = ({setup['x0']:g}, {setup['y0']:g}) is more than "
+            f"{START_WIDTHS:g} domain widths from the surface; back to its default start "
+            f"({state.x0:g}, {state.y0:g}).")
+
+
+def _lr_from_log() -> None:
+    st.session_state.lr = float(f"{10 ** st.session_state.lr_log:.3g}")
+
+
+def _log_from_lr() -> None:
+    st.session_state.lr_log = log_lr(st.session_state.lr)

@@ -1,0 +1,80 @@
+"""The Tuning lab's own logic: which curvature the map's theory curves and lr range come from,
+the lr range itself, and the sentences the page shows about them."""
+
+from __future__ import annotations
+
+import momentum_viz as mv
+from ui.params import LR_RANGE, OPTIMIZER_NAMES, Setup
+
+
+def point(p: tuple[float, float]) -> str:
+    """A point as the page writes it: (x, y) to 4 significant digits."""
+    return f"({p[0]:.4g}, {p[1]:.4g})"
+
+
+def reference(surface: mv.Surface, start: tuple[float, float]) \
+        -> tuple[mv.theory.Curvature | None, float, str]:
+    """The curvature the theory's curves use (None: draw none), the lr that the map's range
+    is measured in (plain GD's limit 2/λmax) and where that λmax comes from."""
+    minimum = surface.nearest_minimum(start)
+    curvature = mv.theory.curvature(surface, minimum) if minimum is not None else None
+    if curvature is not None and curvature.lam_max > 0:
+        return curvature, 2 / curvature.lam_max, f"at the minimum {point(minimum)}"
+    lam_max = float(mv.theory.hessian_eigenvalues(surface, start)[-1])
+    if lam_max > 0:
+        return None, 2 / lam_max, f"at the start {point(start)} (no usable minimum)"
+    return None, 1.0, "taken as 2 (the surface curves nowhere upward at the start)"
+
+
+def lr_span(scale: float, factors: tuple[float, float]) -> tuple[float, float]:
+    """The map's lr range: ``factors`` × ``scale``, kept within what the Playground accepts;
+    a range that clipping leaves (almost) empty becomes the lowest two decades."""
+    low, high = (min(max(f * scale, LR_RANGE[0]), LR_RANGE[1]) for f in factors)
+    return (low, high) if high > low * 1.01 else (LR_RANGE[0], LR_RANGE[0] * 100)
+
+
+def theory_note(surface: mv.Surface, curvature: mv.theory.Curvature | None) -> str:
+    """What the drawn theory curves are: exact, a local approximation, or absent, and why."""
+    if not surface.minima:
+        return "This surface has no minimum, so no quadratic to compare with: no theory curves."
+    if curvature is None:
+        return ("The Hessian at the minimum is flat or undefined, so the quadratic theory says "
+                "nothing here: no curves.")
+    lams = f"λ = {curvature.lam_min:.4g} and {curvature.lam_max:.4g}"
+    if curvature.exact:
+        return f"The curves are **exact**: this surface is a quadratic with {lams}."
+    return (f"The curves are a **local approximation**: the quadratic that matches the surface "
+            f"at its minimum {point(curvature.point)} nearest the start ({lams}). Far from it "
+            "the surface curves differently.")
+
+
+def map_caption(setup: Setup, surface_name: str) -> str:
+    """What each cell of the map is, for the caption above it."""
+    size = setup["map_grid"]
+    noise = (f", with gradient noise σ = {setup['noise']:g} (seed {setup['seed']})"
+             if setup["noise"] else "")
+    return (f"Each of the {size} × {size} cells is one run of "
+            f"**{OPTIMIZER_NAMES[setup['map_opt']]}** on {surface_name} from "
+            f"{point((setup['x0'], setup['y0']))} for {setup['map_steps']} steps{noise}. "
+            "Click a cell to use its lr and β.")
+
+
+def outcome(metrics: mv.Metrics, steps: int) -> str:
+    """How one run ended: diverged, converged, or neither within ``steps``."""
+    if metrics.diverged_at is not None:
+        return f"diverged at step {metrics.diverged_at}"
+    if metrics.steps_to_converge is not None:
+        return f"converged in {metrics.steps_to_converge:,} steps"
+    return f"not converged in {steps:,} steps"
+
+
+def span_caption(span: tuple[float, float], factors: tuple[float, float], scale: float,
+                 scale_source: str, sgd_row: bool) -> str:
+    """The caption under the map: its lr range, where it comes from, and what a cell's
+    convergence means."""
+    clipped = "" if span == (factors[0] * scale, factors[1] * scale) else \
+        f" (kept within the Playground's lr range {LR_RANGE[0]:g} to {LR_RANGE[1]:g})"
+    sgd = " The bottom row, β = 0, is plain SGD." if sgd_row else ""
+    return (f"lr from {span[0]:.3g} to {span[1]:.3g}: {factors[0]:g}× to {factors[1]:g}× plain "
+            f"gradient descent's stability limit 2/λmax = {scale:.3g}, λmax {scale_source}"
+            f"{clipped}.{sgd} Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on.")

@@ -1,0 +1,519 @@
+"""The parameter table: every setting the pages share, declared once.
+
+A setup is a dict with one entry per ``Param`` (``Setup``). Everything else derives from the
+table: the defaults (``default_setup``), the URL (``setup_from_query`` with a warning per
+refused value, ``query_from_setup`` for the address bar and share links), the widgets
+(``WIDGETS``: kind, label, help, bounds; ``widget_values`` and ``setup_from_widgets`` convert
+between a setup and the widgets' session state) and which page draws what (``Param.pages``).
+No Streamlit here: ``ui/session.py`` wires this to the widgets.
+
+Adding a parameter is one ``Param`` in ``PARAMS``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import momentum_viz as mv
+from ui.site import LAB, PAGE_IDS, PLAYGROUND, WHY
+
+Setup = dict[str, Any]
+"""One value per ``Param`` of ``PARAMS``, by name."""
+
+CUSTOM = "custom"
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum (heavy ball)",
+                   "nesterov": "Nesterov", "ema": "EMA (seed text's form)"}
+DEFAULT_SURFACE = "ravine"
+DEFAULT_FORMULA = "x^2 + 10y^2"
+DEFAULT_BETAS = (0.0, 0.5, 0.9, 0.99)
+LR_RANGE = (1e-5, 10.0)
+BETA_RANGE = (0.0, 0.999)
+STEPS_RANGE = (10, 5000)
+START_RANGE = (-1e6, 1e6)
+NOISE_MAX = 100.0
+SEED_MAX = 2**31 - 1
+START_WIDTHS = 10.0
+"""A start point may lie at most this many domain widths from the domain's centre."""
+DOMAIN_LIMIT = 1e4
+DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
+"""A typed formula's domain until the visitor sets one."""
+
+# The Tuning lab's map and the "Why momentum works" quadratic.
+MAP_OPTIMIZERS = ("momentum", "nesterov", "ema")
+"""SGD needs no map of its own: it is the β = 0 row of each of these."""
+MAP_METRICS = {"steps": "Steps to converge", "loss": "Final loss"}
+MAP_GRID_RANGE = (10, 200)
+MAP_STEPS_RANGE = (10, 5000)
+LR_FACTORS = (1e-5, 1e-4, 1e-3, 0.01, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+"""The map's lr range, in multiples of plain gradient descent's stability limit 2/λmax."""
+MAP_BETA_RANGE = (0.0, 0.99)
+KAPPAS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+ROTATION_RANGE = (-90, 90)
+
+
+class ParamError(ValueError):
+    """A value that cannot be used; the message names the problem for the reader."""
+
+
+# -- parsers: text → value, raising ParamError --------------------------------------------------
+def _number(low: float, high: float, *, integer: bool = False) -> Callable[[str], Any]:
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            raise ParamError("is not a number") from None
+        # NaN and ±inf fail the comparison; math.isfinite would raise OverflowError on a
+        # 400-digit integer
+        if not low <= value <= high:
+            raise ParamError(f"must be between {low:g} and {high:g}")
+        return value
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ParamError(f"must be one of {', '.join(options)}")
+        return text
+    return parse
+
+
+def _optimizers(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = [n for n in names if n not in mv.OPTIMIZERS]
+    if unknown or not names:
+        raise ParamError(f"must list optimizers from {', '.join(mv.OPTIMIZERS)}")
+    return [n for n in mv.OPTIMIZERS if n in names]
+
+
+def parse_betas(text: str) -> list[float]:
+    """A comma-separated list of 1 to 8 values of β in [0, 0.999], sorted, without repeats."""
+    parts = [t.strip() for t in text.split(",") if t.strip()]
+    if not 1 <= len(parts) <= 8:
+        raise ParamError("must list 1 to 8 values of β, e.g. 0, 0.5, 0.9, 0.99")
+    values = [_number(*BETA_RANGE)(p) for p in parts]
+    return sorted(set(values))
+
+
+def _flag(text: str) -> bool:
+    if text not in ("0", "1", "true", "false"):
+        raise ParamError("must be 0 or 1")
+    return text in ("1", "true")
+
+
+def _text(limit: int) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        if len(text) > limit:
+            raise ParamError(f"is longer than {limit} characters")
+        return text
+    return parse
+
+
+def _member(options: tuple[float, ...]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = _number(options[0], options[-1])(text)
+        if value not in options:
+            raise ParamError(f"must be one of {', '.join(f'{o:g}' for o in options)}")
+        return value
+    return parse
+
+
+def _pair(parse_one: Callable[[str], float]) -> Callable[[str], tuple[float, float]]:
+    """A range "low,high" of two values, each checked by ``parse_one``, with low < high."""
+    def parse(text: str) -> tuple[float, float]:
+        parts = text.split(",")
+        if len(parts) != 2:
+            raise ParamError("must be two values, low,high")
+        low, high = (parse_one(p.strip()) for p in parts)
+        if not low < high:
+            raise ParamError("needs low < high")
+        return low, high
+    return parse
+
+
+# -- formatters: value → URL text ----------------------------------------------------------------
+def _fmt(value: float) -> str:
+    return f"{value:.10g}"
+
+
+def _fmt_list(values: list[float] | tuple[float, ...]) -> str:
+    return ",".join(_fmt(v) for v in values)
+
+
+def _fmt_flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+# -- when a parameter is written to the URL ------------------------------------------------------
+UrlRule = Callable[[Setup, "Param"], bool]
+
+
+def always(setup: Setup, param: Param) -> bool:
+    """Every view writes it."""
+    return True
+
+
+def for_formula(setup: Setup, param: Param) -> bool:
+    """Only a typed formula's view (the formula and its domain)."""
+    return setup["surface"] == CUSTOM
+
+
+def when_set(setup: Setup, param: Param) -> bool:
+    """Only when it has a value (None: not in use)."""
+    return setup[param.name] is not None
+
+
+def when_comparing(setup: Setup, param: Param) -> bool:
+    """Only in β-comparison mode."""
+    return bool(setup["compare"])
+
+
+def unless_default(setup: Setup, param: Param) -> bool:
+    """Only when it differs from its default (a page's own parameters: short shared links)."""
+    return setup[param.name] != param.default(setup["surface"])
+
+
+# -- defaults ------------------------------------------------------------------------------------
+def fixed(value: Any) -> Callable[[str], Any]:
+    """The same default on every surface (lists are copied, never shared)."""
+    return lambda surface_id: list(value) if isinstance(value, list) else value
+
+
+def suggested(of_preset: Callable[[mv.Surface], Any], for_formula: Any) -> Callable[[str], Any]:
+    """A preset's own suggestion (its lr, β or start); ``for_formula`` for a typed formula."""
+    def default(surface_id: str) -> Any:
+        return for_formula if surface_id == CUSTOM else of_preset(mv.get_surface(surface_id))
+    return default
+
+
+# -- widgets -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Widget:
+    """One Streamlit widget: ``st.<kind>(label, key=key, help=help, **options)``. Behaviour
+    (``on_change``, ``disabled``) and per-page labels are given where the widget is drawn."""
+
+    key: str
+    kind: str
+    label: str
+    help: str | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting: its URL name (also its setup key and its first widget's key), its type, its
+    default on each surface, how it is read from and written to the URL, when the URL carries
+    it, its widgets and the pages that draw them.
+
+    ``to_widgets(value, setup)`` gives the widgets' session-state values for a setup value;
+    ``from_widgets(state)`` the setup value back from them (raising ``ParamError`` for input
+    that cannot be used). Both default to the value itself under the first widget's key."""
+
+    name: str
+    type: type
+    default: Callable[[str], Any]
+    parse: Callable[[str], Any]
+    format: Callable[[Any], str]
+    widgets: tuple[Widget, ...]
+    pages: frozenset[str]
+    in_url: UrlRule = always
+    follows_surface: bool = False
+    """Choosing a surface resets it to that surface's default."""
+    range: tuple[float, float] | None = None
+    to_widgets: Callable[[Any, Setup], dict[str, Any]] | None = None
+    from_widgets: Callable[[Mapping[str, Any]], Any] | None = None
+
+    def widget_values(self, value: Any, setup: Setup) -> dict[str, Any]:
+        """The session-state value of each of this parameter's widgets for ``value``."""
+        if self.to_widgets is not None:
+            return self.to_widgets(value, setup)
+        return {self.name: list(value) if isinstance(value, list) else value}
+
+    def read(self, state: Mapping[str, Any]) -> Any:
+        """This parameter's value as its widgets now show it."""
+        if self.from_widgets is not None:
+            return self.from_widgets(state)
+        return self.type(state[self.name])
+
+
+def _number_param(name: str, low: float, high: float, default: Callable[[str], Any], *,
+                  widget: Widget, pages: frozenset[str], integer: bool = False,
+                  **more: Any) -> Param:
+    """A number in [low, high] with one widget bounded by the same range."""
+    bounded = Widget(widget.key, widget.kind, widget.label, widget.help,
+                     {"min_value": low, "max_value": high, **widget.options})
+    return Param(name, int if integer else float, default, _number(low, high, integer=integer),
+                 str if integer else _fmt, (bounded,), pages, range=(low, high), **more)
+
+
+def log_lr(lr: float) -> float:
+    """The lr slider's position: log10(lr), rounded to the slider's step, within its range."""
+    low, high = (math.log10(v) for v in LR_RANGE)
+    return round(min(max(math.log10(lr), low), high), 2)
+
+
+def _sgd_lr_widgets(value: float | None, setup: Setup) -> dict[str, Any]:
+    return {"sgd_own": value is not None, "sgd_lr": setup["lr"] if value is None else value}
+
+
+def _sgd_lr_read(state: Mapping[str, Any]) -> float | None:
+    return state["sgd_lr"] if state["sgd_own"] else None
+
+
+def _betas_text(values: list[float]) -> str:
+    return ", ".join(f"{b:g}" for b in values)
+
+
+ALL = frozenset(PAGE_IDS)
+SURFACE_PAGES = frozenset({PLAYGROUND, LAB})
+RUN_PAGES = frozenset({PLAYGROUND, WHY})
+ONLY_PLAYGROUND, ONLY_LAB, ONLY_WHY = (frozenset({p}) for p in (PLAYGROUND, LAB, WHY))
+DOMAIN_FIELD = {"step": 0.5, "format": "%.4g"}
+START_FIELD = {"step": 0.1, "format": "%.4g"}
+LR_FIELD = {"step": 0.0001, "format": "%.6g"}
+
+
+def _domain(name: str, label: str, value: float) -> Param:
+    return _number_param(name, -DOMAIN_LIMIT, DOMAIN_LIMIT, fixed(value),
+                         widget=Widget(name, "number_input", label, options=DOMAIN_FIELD),
+                         pages=SURFACE_PAGES, in_url=for_formula, follows_surface=True)
+
+
+def _start(name: str, label: str, axis: int) -> Param:
+    return _number_param(name, *START_RANGE, suggested(lambda s: s.start[axis], 2.0),
+                         widget=Widget(name, "number_input", label, options=START_FIELD),
+                         pages=SURFACE_PAGES, follows_surface=True)
+
+
+def _lr_factor(name: str, label: str, value: float) -> Param:
+    return Param(name, float, fixed(value), _member(LR_FACTORS), _fmt,
+                 (Widget(name, "select_slider", label, options={
+                     "options": LR_FACTORS, "format_func": lambda f: f"{f:g}×"}),),
+                 ONLY_LAB, in_url=unless_default)
+
+
+PARAMS: tuple[Param, ...] = (
+    Param("surface", str, _identity, _choice((*mv.SURFACE_IDS, CUSTOM)), str,
+          (Widget("surface", "selectbox", "Surface", options={
+              "options": (*mv.SURFACE_IDS, CUSTOM),
+              "format_func": (mv.presets.preset_names() | {CUSTOM: "Custom formula…"}).get}),),
+          SURFACE_PAGES),
+    Param("formula", str, fixed(DEFAULT_FORMULA), _text(mv.formula.MAX_LENGTH), str,
+          (Widget("formula", "text_input", "Formula f(x, y)",
+                  "Type it as you would write it: x^2 + 10y^2, sin(x)cos(y), "
+                  "(1-x)^2 + 100(y-x^2)^2, exp(-x^2-y^2), abs(x)+abs(y), log(1+x^2).",
+                  {"max_chars": mv.formula.MAX_LENGTH}),),
+          SURFACE_PAGES, in_url=for_formula),
+    _domain("xmin", "x min", DEFAULT_DOMAIN[0][0]),
+    _domain("xmax", "x max", DEFAULT_DOMAIN[0][1]),
+    _domain("ymin", "y min", DEFAULT_DOMAIN[1][0]),
+    _domain("ymax", "y max", DEFAULT_DOMAIN[1][1]),
+    Param("lr", float, suggested(lambda s: s.lr, 0.05), _number(*LR_RANGE), _fmt,
+          (Widget("lr", "number_input", "lr (exact)",
+                  options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD}),
+           Widget("lr_log", "slider", "Learning rate (log scale)", options={
+               "min_value": math.log10(LR_RANGE[0]), "max_value": math.log10(LR_RANGE[1]),
+               "step": 0.01, "format": "10^%.2f"})),
+          ALL, follows_surface=True, range=LR_RANGE,
+          to_widgets=lambda lr, setup: {"lr": lr, "lr_log": log_lr(lr)}),
+    _number_param("beta", *BETA_RANGE, suggested(lambda s: s.beta, 0.9),
+                  widget=Widget("beta", "slider", "Momentum β",
+                                "0 is plain gradient descent; near 1 the ball barely slows.",
+                                {"step": 0.001, "format": "%.3f"}),
+                  pages=ALL, follows_surface=True),
+    _number_param("steps", *STEPS_RANGE, fixed(200), integer=True,
+                  widget=Widget("steps", "slider", "Steps", options={"step": 1}),
+                  pages=RUN_PAGES),
+    _start("x0", "Start x₀", 0),
+    _start("y0", "Start y₀", 1),
+    Param("opt", list, fixed(["sgd", "momentum"]), _optimizers, ",".join,
+          (Widget("opt", "multiselect", "Optimizers", options={
+              "options": tuple(mv.OPTIMIZERS), "format_func": OPTIMIZER_NAMES.get}),),
+          ONLY_PLAYGROUND,
+          from_widgets=lambda state: [o for o in mv.OPTIMIZERS if o in state["opt"]]),
+    Param("sgd_lr", float, fixed(None), _number(*LR_RANGE), _fmt,
+          (Widget("sgd_own", "checkbox", "Give SGD its own learning rate",
+                  "A fair race: momentum's steady-state step is lr/(1−β), so SGD may deserve "
+                  "a larger lr."),
+           Widget("sgd_lr", "number_input", "SGD lr",
+                  options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD})),
+          ONLY_PLAYGROUND, in_url=when_set, range=LR_RANGE,
+          to_widgets=_sgd_lr_widgets, from_widgets=_sgd_lr_read),
+    _number_param("noise", 0.0, NOISE_MAX, fixed(0.0),
+                  widget=Widget("noise", "number_input", "Gradient noise σ",
+                                options={"step": 0.1, "format": "%.4g"}),
+                  pages=SURFACE_PAGES),
+    _number_param("seed", 0, SEED_MAX, fixed(0), integer=True,
+                  widget=Widget("seed", "number_input", "Seed", options={"step": 1}),
+                  pages=SURFACE_PAGES),
+    Param("compare", bool, fixed(False), _flag, _fmt_flag,
+          (Widget("compare", "toggle", "Compare several β (momentum only)"),),
+          ONLY_PLAYGROUND, in_url=when_comparing),
+    Param("betas", list, fixed(list(DEFAULT_BETAS)), parse_betas, _fmt_list,
+          (Widget("betas", "text_input", "β values", "Comma-separated, e.g. 0, 0.5, 0.9, 0.99"),),
+          ONLY_PLAYGROUND, in_url=when_comparing,
+          to_widgets=lambda betas, setup: {"betas": _betas_text(betas)},
+          from_widgets=lambda state: parse_betas(state["betas"])),
+    Param("map_opt", str, fixed("momentum"), _choice(MAP_OPTIMIZERS), str,
+          (Widget("map_opt", "selectbox", "Optimizer", "Plain SGD is the β = 0 row of every map.",
+                  {"options": MAP_OPTIMIZERS, "format_func": OPTIMIZER_NAMES.get}),),
+          ONLY_LAB, in_url=unless_default),
+    Param("map_metric", str, fixed("steps"), _choice(tuple(MAP_METRICS)), str,
+          (Widget("map_metric", "radio", "Colour by", options={
+              "options": tuple(MAP_METRICS), "format_func": MAP_METRICS.get,
+              "horizontal": True}),),
+          ONLY_LAB, in_url=unless_default),
+    _number_param("map_grid", *MAP_GRID_RANGE, fixed(100), integer=True,
+                  widget=Widget("map_grid", "slider", "Grid (cells per side)",
+                                "200 × 200 = 40,000 runs: a second or two.", {"step": 10}),
+                  pages=ONLY_LAB, in_url=unless_default),
+    _number_param("map_steps", *MAP_STEPS_RANGE, fixed(500), integer=True,
+                  widget=Widget("map_steps", "slider", "Steps per run", options={"step": 10}),
+                  pages=ONLY_LAB, in_url=unless_default),
+    _lr_factor("map_lr_min", "from", 0.01),
+    _lr_factor("map_lr_max", "to", 4.0),
+    Param("map_beta", tuple, fixed(MAP_BETA_RANGE), _pair(_number(*MAP_BETA_RANGE)), _fmt_list,
+          (Widget("map_beta", "slider", "β range", options={
+              "min_value": MAP_BETA_RANGE[0], "max_value": MAP_BETA_RANGE[1], "step": 0.01}),),
+          ONLY_LAB, in_url=unless_default, range=MAP_BETA_RANGE),
+    Param("kappa", float, fixed(50.0), _member(KAPPAS), _fmt,
+          (Widget("kappa", "select_slider", "Condition number κ = λ₂/λ₁", options={
+              "options": KAPPAS, "format_func": lambda k: f"{k:g}"}),),
+          ONLY_WHY, in_url=unless_default),
+    _number_param("rotation", *ROTATION_RANGE, fixed(0), integer=True,
+                  widget=Widget("rotation", "slider", "Rotation (degrees)",
+                                "Turns the bowl; the theory only sees the eigenvalues. κ = 50 "
+                                "at 45° is the Playground's ravine.", {"step": 5}),
+                  pages=ONLY_WHY, in_url=unless_default),
+)
+PARAM = MappingProxyType({p.name: p for p in PARAMS})
+"""The table by name."""
+WIDGETS = MappingProxyType({w.key: w for p in PARAMS for w in p.widgets})
+"""Every widget of the table, by key."""
+
+
+# -- setups --------------------------------------------------------------------------------------
+def default_setup(surface_id: str = DEFAULT_SURFACE) -> Setup:
+    """The view a visitor sees first on this surface (and what a missing URL parameter falls
+    back to)."""
+    return {p.name: p.default(surface_id) for p in PARAMS}
+
+
+def surface_defaults(surface_id: str) -> Setup:
+    """What choosing a surface sets: its suggested lr, β and start, and the default domain."""
+    return {p.name: p.default(surface_id) for p in PARAMS if p.follows_surface}
+
+
+def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
+    """The setup a URL describes, and a warning for every parameter that had to fall back.
+
+    Unknown parameters are ignored. Values are checked one by one, then together (a domain
+    must have min < max; the map's lr range too; the start must lie within ``START_WIDTHS``
+    domain widths)."""
+    warnings: list[str] = []
+    surface = _read(query, PARAM["surface"], warnings) or DEFAULT_SURFACE
+    setup = default_setup(surface)
+    for param in PARAMS[1:]:
+        value = _read(query, param, warnings)
+        if value is not None:
+            setup[param.name] = value
+    fallback = default_setup(CUSTOM)
+    if not (setup["xmin"] < setup["xmax"] and setup["ymin"] < setup["ymax"]):
+        warnings.append("The URL's domain (xmin, xmax, ymin, ymax) needs min < max; "
+                        "using the default domain.")
+        setup.update({k: fallback[k] for k in ("xmin", "xmax", "ymin", "ymax")})
+    if not setup["map_lr_min"] < setup["map_lr_max"]:
+        warnings.append("The URL's lr range (map_lr_min, map_lr_max) needs min < max; using "
+                        "the default range.")
+        setup.update({k: fallback[k] for k in ("map_lr_min", "map_lr_max")})
+    if not start_is_reasonable(setup):
+        warnings.append("The URL's start point (x0, y0) is far outside the surface's domain; "
+                        "using the surface's default start.")
+        setup.update({k: surface_defaults(setup["surface"])[k] for k in ("x0", "y0")})
+    return setup, warnings
+
+
+def query_from_setup(setup: Setup) -> dict[str, str]:
+    """The URL parameters for a setup: everything that shapes the view, nothing that doesn't."""
+    return {p.name: p.format(setup[p.name]) for p in PARAMS if p.in_url(setup, p)}
+
+
+def params_of(page: str) -> tuple[Param, ...]:
+    """The parameters whose widgets ``page`` draws."""
+    return tuple(p for p in PARAMS if page in p.pages)
+
+
+def widget_values(setup: Setup) -> dict[str, Any]:
+    """Every widget's session-state value for this setup, by widget key."""
+    values: dict[str, Any] = {}
+    for param in PARAMS:
+        values |= param.widget_values(setup[param.name], setup)
+    return values
+
+
+def setup_from_widgets(setup: Setup, state: Mapping[str, Any], page: str) \
+        -> tuple[Setup, list[str]]:
+    """The setup as ``page``'s widgets now show it, and a warning for each input that cannot
+    be used (that parameter keeps its value). A parameter whose first widget is not in
+    ``state`` (not drawn, e.g. a hidden option) keeps its value too."""
+    new, warnings = dict(setup), []
+    for param in params_of(page):
+        if param.widgets[0].key not in state:
+            continue
+        try:
+            new[param.name] = param.read(state)
+        except ParamError as exc:
+            shown = param.widget_values(setup[param.name], setup)[param.widgets[0].key]
+            warnings.append(f"{param.widgets[0].label} {exc}; keeping {shown}.")
+    return new, warnings
+
+
+def domain_of(setup: Setup) -> mv.surface.Domain:
+    """The domain of the setup's surface (a typed formula's is the setup's own)."""
+    if setup["surface"] == CUSTOM:
+        return (setup["xmin"], setup["xmax"]), (setup["ymin"], setup["ymax"])
+    return mv.get_surface(setup["surface"]).domain
+
+
+def start_is_reasonable(setup: Setup) -> bool:
+    """Whether the start is within START_WIDTHS domain widths of the domain's centre."""
+    (x0, x1), (y0, y1) = domain_of(setup)
+    reach = START_WIDTHS * max(x1 - x0, y1 - y0)
+    return abs(setup["x0"] - (x0 + x1) / 2) <= reach and abs(setup["y0"] - (y0 + y1) / 2) <= reach
+
+
+def run_specs(setup: Setup) -> tuple[mv.RunSpec, ...]:
+    """The runs a setup asks for: the chosen optimizers (SGD with its own lr when set), or in
+    β-comparison mode one momentum run per β."""
+    if setup["compare"]:
+        return tuple(mv.RunSpec("momentum", setup["lr"], b) for b in setup["betas"])
+    return tuple(
+        mv.RunSpec(name, (setup["sgd_lr"] or setup["lr"]) if name == "sgd" else setup["lr"],
+                   0.0 if name == "sgd" else setup["beta"])
+        for name in setup["opt"])
+
+
+def _read(query: Mapping[str, str], param: Param, warnings: list[str]) -> Any:
+    text = query.get(param.name)
+    if text is None:
+        return None
+    try:
+        return param.parse(text)
+    except ParamError as exc:
+        warnings.append(f"URL parameter '{param.name}' = {_quote(text)} {exc}; using the "
+                        "default.")
+        return None
+
+
+def _quote(text: str) -> str:
+    """A URL value made safe to show: short, and with nothing Markdown would interpret."""
+    shown = text if len(text) <= 40 else text[:37] + "…"
+    return "`" + shown.replace("`", "'").replace("\n", " ") + "`"

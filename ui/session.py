@@ -1,0 +1,144 @@
+"""A session's state and a page's life cycle: the navigation, the setup (URL → widgets → URL),
+the widgets drawn from the parameter table, and the one-shot notices a page shows once.
+
+Every page script starts with ``begin_page`` and calls ``finish_page`` after its controls."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import streamlit as st
+from streamlit.navigation.page import StreamlitPage
+
+from ui.params import (
+    PARAM,
+    WIDGETS,
+    Setup,
+    query_from_setup,
+    setup_from_query,
+    setup_from_widgets,
+    widget_values,
+)
+from ui.site import PAGES
+
+# -- session state: every key besides the widgets' ----------------------------------------------
+SETUP = "setup"
+"""The shared setup (``ui.params.Setup``) every page reads."""
+WIDGETS_PAGE = "widgets_page"
+"""The page whose widgets were last given the setup's values (``begin_page``)."""
+ENTERED_BY_APP = "entered_by_app"
+"""Set by ``app.py``'s ``navigation``: page scripts are being run through it."""
+NOTICES = "notices"
+"""Warnings to show once at the top of the next run: refused URL values, a refused start."""
+CELL_APPLIED = "lab_cell_applied"
+"""(lr, β) of the Tuning lab cell just taken to the setup, to confirm it once."""
+OPTIMAL_APPLIED = "why_optimal_applied"
+"""Set when "Use optimal parameters" was pressed, to confirm it once."""
+LESSON_APPLIED = "lesson_applied"
+"""Index of the lesson last applied; its explanation shows while the setup still equals it."""
+LAST_GOOD_SURFACE = "last_good_surface"
+"""The key of the last surface that could be built, shown while a typed formula cannot."""
+
+
+def navigation() -> StreamlitPage:
+    """``st.navigation`` over ``ui.site.PAGES``, for ``app.py``: returns the page to run."""
+    st.session_state[ENTERED_BY_APP] = True
+    return st.navigation(_pages())
+
+
+def _pages() -> list[StreamlitPage]:
+    return [st.Page(p.script, title=p.title, icon=p.icon, default=p.default) for p in PAGES]
+
+
+def begin_page(page: str) -> Setup:
+    """Call first on every page. On a session's first run the setup comes from the URL (with a
+    warning per unusable parameter); on the first run of a page the widgets take its values.
+
+    A fresh server opened at a page's own URL (/tuning_lab) runs that script alone, in
+    Streamlit's legacy pages/ mode, until ``st.navigation`` has been called once. Such a run
+    declares the app's pages itself (which ends that mode) and reruns through ``app.py``."""
+    state = st.session_state
+    if ENTERED_BY_APP not in state:
+        st.navigation(_pages())
+        st.rerun()
+    if SETUP not in state:
+        state[SETUP], state[NOTICES] = setup_from_query(st.query_params.to_dict())
+    if state.get(WIDGETS_PAGE) != page:
+        push_widgets(state[SETUP])
+        state[WIDGETS_PAGE] = page
+    for warning in state.pop(NOTICES, []):
+        st.warning(warning, icon=":material/warning:")
+    return state[SETUP]
+
+
+def finish_page(page: str) -> Setup:
+    """Call after the controls: reads ``page``'s widgets into the setup and mirrors it in the
+    URL."""
+    state = st.session_state
+    state[SETUP], warnings = setup_from_widgets(state[SETUP], state, page)
+    for warning in warnings:
+        st.warning(warning)
+    query = query_from_setup(state[SETUP])
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    return state[SETUP]
+
+
+def apply_setup(setup: Setup) -> None:
+    """Replace the whole setup (a lesson, a "use best" button): for use in a callback."""
+    st.session_state[SETUP] = setup
+    push_widgets(setup)
+
+
+def apply_changes(**changes: Any) -> None:
+    """Change some values of the setup (e.g. lr and β picked on a map): for use in a callback."""
+    apply_setup(st.session_state[SETUP] | changes)
+
+
+def push_widgets(setup: Setup) -> None:
+    """Give every widget of the table the setup's value (widgets read it from session state)."""
+    for key, value in widget_values(setup).items():
+        st.session_state[key] = value
+
+
+def notify(key: str, value: Any = True) -> None:
+    """Leave a one-shot notice (one of this module's keys) for the next run to ``take``."""
+    st.session_state[key] = value
+
+
+def take(key: str) -> Any:
+    """The one-shot notice under ``key``, removed (None when there is none)."""
+    return st.session_state.pop(key, None)
+
+
+def add_warning(text: str) -> None:
+    """A warning for the top of the next run (``begin_page`` shows it, as a URL's)."""
+    st.session_state.setdefault(NOTICES, []).append(text)
+
+
+def draw(key: str, where: Any = st, **overrides: Any) -> Any:
+    """The table's widget ``key`` (``ui.params.WIDGETS``), in ``where`` (st, st.sidebar, a
+    column); ``overrides`` add behaviour (``on_change``, ``disabled``) or change the label."""
+    widget = WIDGETS[key]
+    options = {"label": widget.label, "help": widget.help, **widget.options, **overrides}
+    return getattr(where, widget.kind)(key=key, **options)
+
+
+def default_of(name: str) -> Any:
+    """Parameter ``name``'s default for the setup's surface."""
+    return PARAM[name].default(st.session_state[SETUP]["surface"])
+
+
+# -- sharing -------------------------------------------------------------------------------------
+def share_link(setup: Setup) -> str:
+    """The address of this view, to copy into slides or a chat."""
+    base = (st.context.url or "").split("?")[0]
+    return f"{base}?{urlencode(query_from_setup(setup))}"
+
+
+def share_box(setup: Setup) -> None:
+    """The link that reproduces this view, with a copy button."""
+    with st.expander("Share this view", icon=":material/link:"):
+        st.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
+        st.code(share_link(setup), language=None, wrap_lines=True)

@@ -1,0 +1,177 @@
+"""The "Why momentum works" page's own logic: the quadratic and its runs, and the numbers and
+sentences each section shows. The formulas and words follow Goh's Distill article."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import streamlit as st
+
+import momentum_viz as mv
+from momentum_viz.figures import direction_regime
+from ui.compute import CACHE
+
+LAM_MIN = 1.0
+START = (2.0, 2.0)
+"""The start in eigen-coordinates (u, v): both directions equally far from the minimum."""
+MAP_SIZE = 120
+RATE_MAP_BETAS = np.linspace(0, 0.999, MAP_SIZE)
+"""The rate map's β axis."""
+ARTICLE = "https://distill.pub/2017/momentum/"
+BEHAVIOUR = {
+    "monotone": "creeps in without overshooting",
+    "ripples": "rings: overshoots and swings back, shrinking by √β per step",
+    "oscillating": "flips sign every step",
+    "divergent": "grows every step: it diverges",
+    "critically damped": "sits exactly on the border, a double root: the fastest this lr allows",
+}
+
+
+def eigenbasis(rotation: int) -> np.ndarray:
+    """Columns: the slow (λ₁) and fast (λ₂) eigenvector, the x and y axes turned by
+    ``rotation`` degrees."""
+    a = math.radians(rotation)
+    return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+
+
+@st.cache_resource(**CACHE)
+def quadratic(kappa: float, rotation: int) -> mv.Surface:
+    """½(λ₁u² + λ₂v²) with λ₁ = 1, λ₂ = κ; sympy's exact cos and sin of the angle."""
+    angle = f"pi*({rotation})/180"
+    u, v = (f"(cos({angle})*x + sin({angle})*y)", f"(-sin({angle})*x + cos({angle})*y)")
+    start = tuple(float(c) for c in eigenbasis(rotation) @ START)
+    return mv.surface.make_surface(
+        f"({LAM_MIN:g}*{u}^2 + {kappa:g}*{v}^2)/2", id="quadratic",
+        name=f"Quadratic, κ = {kappa:g}", domain=((-3.5, 3.5), (-3.5, 3.5)), start=start,
+        minima=[(0.0, 0.0)])
+
+
+@st.cache_resource(**CACHE)
+def runs(kappa: float, rotation: int, lr: float, beta: float, steps: int) -> list[mv.Run]:
+    """Momentum at (lr, β), and EMA at lr/(1−β): by the equivalence, the same path."""
+    specs = [mv.RunSpec("momentum", lr, beta), mv.RunSpec("ema", lr / (1 - beta), beta)]
+    return mv.simulate_many(quadratic(kappa, rotation), specs, steps=steps)
+
+
+def per_digit(rate: float) -> str:
+    """How many steps it takes to shrink the distance tenfold at this rate."""
+    if rate >= 1:
+        return "never"
+    return "1 step" if rate <= 0.1 else f"{math.log(10) / -math.log(rate):.1f} steps"
+
+
+def rate_map_lrs(lr: float, best_lr: float, lam_max: float) -> np.ndarray:
+    """The rate map's lr axis: log-spaced from below both lr* and the visitor's lr to past
+    both the stability limit and it."""
+    return np.logspace(math.log10(min(best_lr / 30, lr / 2)),
+                       math.log10(max(5 / lam_max, 2 * lr)), MAP_SIZE)
+
+
+def bowl_latex(kappa: float, rotation: int) -> str:
+    """The quadratic in eigen-coordinates, with this κ and rotation."""
+    return (r"\begin{aligned} f(x, y) &= \tfrac12\left(\lambda_1 u^2 + \lambda_2 v^2\right)"
+            rf"\\ \lambda_1 &= {LAM_MIN:g},\quad \lambda_2 = \kappa = {kappa:g} \\"
+            r"u &= x\cos\varphi + y\sin\varphi \\ v &= -x\sin\varphi + y\cos\varphi,"
+            rf"\quad \varphi = {rotation}^\circ \end{{aligned}}")
+
+
+def direction_lines(lr: float, beta: float, lams: tuple[float, float]) -> list[str]:
+    """One markdown line per eigenvalue: its regime, what it does, its rate."""
+    lines = []
+    for i, lam in enumerate(lams):
+        regime = direction_regime(lr, beta, lam)
+        rate = float(mv.theory.rate(lr, beta, lam))
+        behaviour = BEHAVIOUR[regime].replace("√β", f"√β = {math.sqrt(beta):.3g}")
+        lines.append(f"- **λ{'₁₂'[i]} = {lam:g}** ({regime}): {behaviour}; rate {rate:.4g}, "
+                     f"a digit every {per_digit(rate)}.")
+    return lines
+
+
+def optimum_text(kappa: float, best_rate: float) -> str:
+    """lr*, β* against plain gradient descent at its best: √κ instead of κ."""
+    gd_rate = (kappa - 1) / (kappa + 1)
+    return ("At lr*, β* (the star, where the two damping lines cross) the slow and the fast "
+            "direction are both critically damped, and every direction converges at rate √β*. "
+            f"Plain gradient descent at its best lr manages rate (κ − 1)/(κ + 1) = "
+            f"{gd_rate:.4g}, a digit every **{per_digit(gd_rate)}**; momentum a digit every "
+            f"**{per_digit(best_rate)}**: √κ instead of κ.")
+
+
+def damping_lines(lr: float, lams: tuple[float, float]) -> list[str]:
+    """One markdown line per eigenvalue: its critical β and what happens on either side."""
+    lines = []
+    for i, lam in enumerate(lams):
+        h = lr * lam
+        critical = float(mv.theory.critical_beta(lr, lam))
+        name = f"**λ{'₁₂'[i]} = {lam:g}** (lr·λ = {h:.4g})"
+        if not math.isfinite(critical):
+            lines.append(f"{name}: lr·λ ≥ 4, so no β damps it critically; it is stable only "
+                         f"while β > lr·λ/2 − 1 = {h / 2 - 1:.4g}.")
+            continue
+        below = "creeps in (over-damped)" if h < 1 else "flips sign every step" + (
+            f", and diverges below β = {h / 2 - 1:.4g}" if h > 2 else "")
+        lines.append(f"{name}: critical β = **{critical:.4g}**. Below it, this direction "
+                     f"{below}; above it, it rings at rate √β. At the critical β it is "
+                     f"fastest: rate {abs(1 - math.sqrt(h)):.4g}.")
+    return lines
+
+
+def ema_check(run: mv.Run, ema_run: mv.Run, lr: float, beta: float) -> str:
+    """The live check that EMA at lr/(1 − β) retraces the momentum run."""
+    gap = np.abs(run.path - ema_run.path)
+    shown = f"{np.nanmax(gap):.1e}" if np.isfinite(gap).any() else "— (both diverged)"
+    return (f"Live check: EMA with lr/(1 − β) = {lr / (1 - beta):.4g} retraces your momentum "
+            f"run; the paths differ by at most **{shown}** (rounding).")
+
+
+RATE_FORMULAS = (
+    r"\begin{aligned} v_{k+1} &= \beta v_k + \lambda\theta_k \\ "
+    r"\theta_{k+1} &= \theta_k - \mathrm{lr}\,v_{k+1} \end{aligned}",
+    r"\begin{pmatrix} v_{k+1} \\ \theta_{k+1} \end{pmatrix} = R "
+    r"\begin{pmatrix} v_k \\ \theta_k \end{pmatrix}",
+    r"R = \begin{pmatrix} \beta & \lambda \\ -\mathrm{lr}\,\beta & "
+    r"1 - \mathrm{lr}\,\lambda \end{pmatrix}",
+    r"\begin{aligned} \sigma_{1,2} &= \tfrac12\big(T \pm \sqrt{T^2 - 4\beta}\big) "
+    r"\\ T &= 1 + \beta - \mathrm{lr}\,\lambda \end{aligned}",
+    r"\begin{aligned} R^k &= \sigma_1^k R_1 - \sigma_2^k R_2 \quad "
+    r"(\sigma_1 \ne \sigma_2) \\ R_1 &= \frac{R - \sigma_2 I}{\sigma_1 - \sigma_2},"
+    r"\quad R_2 = \frac{R - \sigma_1 I}{\sigma_1 - \sigma_2} \end{aligned}",
+    r"\begin{aligned} \text{rate} &= \max(|\sigma_1|, |\sigma_2|) \\ &= "
+    r"\sqrt{\beta}\ \text{ if the } \sigma \text{ are complex} \\ \text{stable} "
+    r"&\iff 0 < \mathrm{lr}\,\lambda < 2(1 + \beta) \end{aligned}",
+)
+"""Section 2: the heavy ball along one eigenvalue as a linear recursion, and its rate."""
+OPTIMUM_FORMULA = (
+    r"\begin{aligned} \mathrm{lr}^* &= \Big(\frac{2}{\sqrt{\lambda_1} + "
+    r"\sqrt{\lambda_2}}\Big)^2 \\ \beta^* &= \Big(\frac{\sqrt{\kappa} - 1}"
+    r"{\sqrt{\kappa} + 1}\Big)^2 \\ \text{rate} &= \sqrt{\beta^*} = "
+    r"\frac{\sqrt{\kappa} - 1}{\sqrt{\kappa} + 1} \end{aligned}")
+DAMPING_FORMULA = (
+    r"\begin{aligned} \beta_c(\lambda) &= \big(1 - \sqrt{\mathrm{lr}\,\lambda}"
+    r"\big)^2 \\ \text{rate there} &= \big|1 - \sqrt{\mathrm{lr}\,\lambda}\big| "
+    r"\end{aligned}")
+EMA_FORMULAS = (
+    r"\begin{aligned} \text{EMA:}\quad v_{k+1} &= \beta v_k + (1 - \beta)"
+    r"\nabla f(\theta_k) \\ \theta_{k+1} &= \theta_k - \mathrm{lr}\,v_{k+1} "
+    r"\end{aligned}",
+    r"= \text{heavy ball at } \mathrm{lr}\,(1 - \beta),\quad "
+    r"v^{\text{EMA}} = (1 - \beta)\,v",
+)
+TERMINAL_VELOCITY_FORMULA = (
+    r"\begin{aligned} \nabla f = g \text{ constant:}\quad v_k &\to "
+    r"\frac{g}{1 - \beta} \\ \theta_k - \theta_{k+1} &\to "
+    r"\frac{\mathrm{lr}}{1 - \beta}\,g \end{aligned}")
+PHYSICS = (
+    "Picture the loss as a landscape and the parameters as a heavy ball rolling on it. The "
+    "slope pushes the ball downhill; its velocity remembers the pushes so far; and at every "
+    "step friction takes away a share 1 − β of that velocity.\n"
+    "- **Much friction** (β near 0): the ball stops as soon as the slope does. That is plain "
+    "gradient descent, creeping along gentle slopes.\n"
+    "- **Little friction** (β near 1): on a long gentle slope the ball picks up speed, up to "
+    "1/(1 − β) times the plain step; in a steep narrow valley it overshoots, rolls up the other "
+    "side and swings back and forth before it settles.\n"
+    "- **Just enough friction** (critical damping) brings it to rest at the bottom as fast as "
+    "possible without overshooting. In a ravine no single β is just right for both the steep "
+    "walls and the gentle floor; the best β lets the steep direction ring a little so the "
+    "gentle one can speed up, and the number of steps then grows like √κ instead of κ.")
