@@ -1,0 +1,112 @@
+"""The pages' own logic, outside Streamlit: the Tuning lab's reference curvature, lr range and
+notes; the theory page's numbers and sentences; the Playground's table cells and its offline
+animation page."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import momentum_viz as mv
+from ui import lab, playground, why
+from ui.params import LR_RANGE, default_setup
+
+
+def test_reference_is_plain_gds_limit_at_the_nearest_minimum():
+    ravine = mv.get_surface("ravine")
+    curvature, scale, source = lab.reference(ravine, ravine.start)
+    assert curvature.exact and scale == pytest.approx(2 / 50) and source == "at the minimum (0, 0)"
+    saddle = mv.get_surface("saddle")
+    curvature, scale, source = lab.reference(saddle, saddle.start)
+    assert curvature is None and scale == pytest.approx(1.0) and "at the start" in source
+    flat = mv.surface_from_formula("-x^2 - y^2")
+    assert lab.reference(flat, (1.0, 1.0)) == (None, 1.0, "taken as 2 (the surface curves "
+                                               "nowhere upward at the start)")
+
+
+def test_lr_span_scales_and_clips_to_the_playgrounds_range():
+    assert lab.lr_span(0.04, (0.01, 4.0)) == pytest.approx((4e-4, 0.16))
+    assert lab.lr_span(0.002, (0.001, 4.0)) == (LR_RANGE[0], 0.008)
+    assert lab.lr_span(100.0, (1.0, 16.0)) == (LR_RANGE[0], LR_RANGE[0] * 100)  # both clipped
+
+
+def test_theory_note_says_exact_approximate_or_absent():
+    ravine, rosenbrock = mv.get_surface("ravine"), mv.get_surface("rosenbrock")
+    assert "**exact**" in lab.theory_note(ravine, lab.reference(ravine, ravine.start)[0])
+    note = lab.theory_note(rosenbrock, lab.reference(rosenbrock, rosenbrock.start)[0])
+    assert "**local approximation**" in note and "(1, 1)" in note
+    assert "no minimum" in lab.theory_note(mv.get_surface("saddle"), None)
+    assert "flat or undefined" in lab.theory_note(ravine, None)
+
+
+def test_outcome_and_captions():
+    ravine = mv.get_surface("ravine")
+    ok = mv.simulate(ravine, optimizer="momentum", lr=0.038, beta=0.6, steps=200).metrics()
+    bad = mv.simulate(ravine, optimizer="sgd", lr=0.5, steps=50).metrics()
+    slow = mv.simulate(ravine, optimizer="sgd", lr=1e-4, steps=20).metrics()
+    assert lab.outcome(ok, 200) == "converged in 63 steps"
+    assert lab.outcome(bad, 50).startswith("diverged at step ")
+    assert lab.outcome(slow, 20) == "not converged in 20 steps"
+    caption = lab.map_caption(default_setup() | {"noise": 0.5, "seed": 3}, "Ravine")
+    assert caption.startswith("Each of the 100 × 100 cells is one run of **Momentum (heavy "
+                              "ball)** on Ravine from (-2.5, -1.6) for 500 steps, with gradient "
+                              "noise σ = 0.5 (seed 3).")
+    assert "kept within" in lab.span_caption((1e-5, 0.008), (0.001, 4.0), 0.002, "x", True)
+    assert "kept within" not in lab.span_caption((4e-4, 0.16), (0.01, 4.0), 0.04, "x", False)
+
+
+def test_best_steps_reads_the_fastest_cell():
+    sweep = mv.sweep(mv.get_surface("ravine"), optimizer="momentum",
+                     lrs=np.logspace(-3, -1.5, 8), betas=np.linspace(0, 0.9, 8), steps=300)
+    assert lab.best_steps(sweep, sweep.best()) == sweep.steps_to_converge[
+        sweep.steps_to_converge >= 0].min()
+
+
+def test_per_digit_and_eigenbasis():
+    assert why.per_digit(1.0) == why.per_digit(1.5) == "never"
+    assert why.per_digit(0.05) == "1 step"
+    assert why.per_digit(0.5) == f"{math.log(10) / math.log(2):.1f} steps"
+    basis = why.eigenbasis(30)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(2), atol=1e-15)
+    np.testing.assert_allclose(basis[:, 0], [math.cos(math.pi / 6), math.sin(math.pi / 6)])
+    np.testing.assert_array_equal(why.eigenbasis(0), np.eye(2))
+
+
+def test_the_quadratic_has_the_eigenvalues_it_is_named_for():
+    surface = why.quadratic(20.0, 45)
+    lams = mv.theory.hessian_eigenvalues(surface, (0.3, -0.2))
+    np.testing.assert_allclose(lams, [1.0, 20.0], rtol=1e-12)
+    run, ema_run = why.runs(20.0, 45, 0.05, 0.7, 50)
+    assert "differ by at most **" in why.ema_check(run, ema_run, 0.05, 0.7)
+
+
+def test_theory_sentences():
+    lines = why.direction_lines(0.01, 0.5, (1.0, 100.0))
+    assert lines[0].startswith("- **λ₁ = 1** (monotone): creeps in without overshooting")
+    assert lines[1].startswith("- **λ₂ = 100** (ripples): rings") and "√β = 0.707" in lines[1]
+    damping = why.damping_lines(0.01, (1.0, 500.0))
+    assert "critical β = **0.81**" in damping[0]
+    assert damping[1].startswith("**λ₂ = 500** (lr·λ = 5): lr·λ ≥ 4")
+    assert "(κ − 1)/(κ + 1) = 0.9802" in why.optimum_text(100.0, 9 / 11)
+    lrs = why.rate_map_lrs(0.01, (2 / 11) ** 2, 100.0)
+    assert len(lrs) == why.MAP_SIZE and lrs[0] < 0.005 and lrs[-1] == pytest.approx(0.05)
+
+
+def test_display_rows_formats_each_kind_of_cell():
+    rows = playground.display_rows([{"run": "SGD", "steps": 1234, "loss": 0.000123456,
+                                     "diverged at": None}])
+    assert rows == [{"run": "SGD", "steps": "1,234", "loss": "0.0001235", "diverged at": "—"}]
+
+
+def test_animation_html_is_standalone_and_reuses_plotlyjs():
+    figure = go.Figure(go.Scatter(x=[0, 1], y=[1, 0], name="position"),
+                       frames=[go.Frame(data=[go.Scatter(x=[1], y=[0])])])
+    page = playground.animation_html(figure).decode()
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert len(page) > 1_000_000 and "Plotly.newPlot" in page and "addFrames" in page
+    assert "cdn" not in page.split("<body>")[1].lower() and "animate" not in \
+        page.split("addFrames")[1][:200]
+    assert playground.animation_html(figure)[:1000] == page.encode()[:1000]

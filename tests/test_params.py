@@ -1,0 +1,161 @@
+"""The parameter table (ui/params.py) on its own: every parameter round-trips URL → setup → URL,
+defaults follow the surface, each parser refuses bad input with a warning naming it, and the
+widgets' session-state values convert back to the same setup."""
+
+from __future__ import annotations
+
+import pytest
+
+import momentum_viz as mv
+from ui.params import (
+    CUSTOM,
+    PARAM,
+    PARAMS,
+    WIDGETS,
+    ParamError,
+    default_setup,
+    params_of,
+    query_from_setup,
+    setup_from_query,
+    setup_from_widgets,
+    surface_defaults,
+    widget_values,
+)
+from ui.site import LAB, PAGE_IDS, PLAYGROUND, WHY, page_script
+from ui.testing import no_exception, open_page
+
+# A value other than the default for every parameter, as a URL writes it.
+CHANGED = {
+    "surface": "custom", "formula": "x^2 + 3y^2", "xmin": "-2", "xmax": "4", "ymin": "-1.5",
+    "ymax": "2.5", "lr": "0.0123", "beta": "0.77", "steps": "321", "x0": "1.5", "y0": "-0.5",
+    "opt": "sgd,nesterov,ema", "sgd_lr": "0.2", "noise": "0.25", "seed": "42", "compare": "1",
+    "betas": "0,0.3,0.95", "map_opt": "ema", "map_metric": "loss", "map_grid": "60",
+    "map_steps": "250", "map_lr_min": "0.1", "map_lr_max": "8", "map_beta": "0.2,0.8",
+    "kappa": "200", "rotation": "-30",
+}
+BAD = {
+    "surface": ["nope", ""], "formula": ["x" * 1000], "xmin": ["abc", "1e5", "nan"],
+    "lr": ["0", "11", "inf", "0.1.1"], "beta": ["1", "-0.1"], "steps": ["9", "5001", "1.5"],
+    "x0": ["1e7"], "opt": ["adam", "", "sgd,adam"], "sgd_lr": ["-1"], "noise": ["-0.1", "101"],
+    "seed": ["-1", "2147483648"], "compare": ["yes", "2"], "betas": ["", "1", "0,nan",
+                                                                   ",".join(["0.5"] * 9)],
+    "map_opt": ["sgd"], "map_metric": ["speed"], "map_grid": ["5", "500"], "map_steps": ["0"],
+    "map_lr_min": ["3"], "map_lr_max": ["0.2"], "map_beta": ["0.5", "0.5,0.5", "0.1,1"],
+    "kappa": ["7", "2000"], "rotation": ["91", "0.5"],
+}
+
+
+def test_every_parameter_has_a_changed_value_here():
+    assert set(CHANGED) == set(PARAM) == {p.name for p in PARAMS}
+    assert set(BAD) <= set(PARAM)
+
+
+def test_the_url_round_trips_for_every_parameter():
+    setup, warnings = setup_from_query(CHANGED)
+    assert warnings == []
+    assert query_from_setup(setup) == CHANGED
+    for name, text in CHANGED.items():
+        assert setup[name] != default_setup()[name], name
+        assert PARAM[name].format(PARAM[name].parse(text)) == text, name
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_each_parser_refuses_bad_input_and_the_url_names_it(name):
+    for text in BAD[name]:
+        with pytest.raises(ParamError):
+            PARAM[name].parse(text)
+        setup, warnings = setup_from_query({name: text})
+        assert any(f"URL parameter '{name}'" in w for w in warnings), (name, text)
+        assert setup[name] == default_setup()[name]
+
+
+def test_a_default_view_has_a_short_url():
+    assert query_from_setup(default_setup()) == {
+        "surface": "ravine", "lr": "0.038", "beta": "0.6", "steps": "200", "x0": "-2.5",
+        "y0": "-1.6", "opt": "sgd,momentum", "noise": "0", "seed": "0"}
+    assert setup_from_query({})[0] == default_setup()
+
+
+def test_defaults_follow_the_surface():
+    for surface_id in mv.SURFACE_IDS:
+        surface = mv.get_surface(surface_id)
+        setup = default_setup(surface_id)
+        assert (setup["lr"], setup["beta"]) == (surface.lr, surface.beta)
+        assert (setup["x0"], setup["y0"]) == surface.start
+        assert surface_defaults(surface_id).items() <= setup.items()
+    custom = default_setup(CUSTOM)
+    assert (custom["lr"], custom["beta"], custom["x0"], custom["y0"]) == (0.05, 0.9, 2.0, 2.0)
+    assert (custom["xmin"], custom["xmax"], custom["ymin"], custom["ymax"]) == (-3, 3, -3, 3)
+    assert default_setup()["opt"] is not default_setup()["opt"]  # lists are never shared
+
+
+def test_page_parameters_stay_out_of_the_url_at_their_defaults():
+    setup = default_setup()
+    for name in ("map_opt", "map_grid", "map_beta", "kappa", "rotation"):
+        assert name not in query_from_setup(setup)
+    assert query_from_setup(setup | {"kappa": 100.0})["kappa"] == "100"
+    assert "sgd_lr" in query_from_setup(setup | {"sgd_lr": 0.1})
+    assert "betas" not in query_from_setup(setup | {"betas": [0.1]})
+    assert "formula" not in query_from_setup(setup)
+
+
+def test_cross_checks_fall_back_with_a_warning():
+    setup, warnings = setup_from_query({"surface": "custom", "xmin": "2", "xmax": "1"})
+    assert (setup["xmin"], setup["xmax"]) == (-3, 3) and "needs min < max" in warnings[0]
+    setup, warnings = setup_from_query({"map_lr_min": "4", "map_lr_max": "0.01"})
+    assert (setup["map_lr_min"], setup["map_lr_max"]) == (0.01, 4.0) and len(warnings) == 1
+    setup, warnings = setup_from_query({"x0": "1000"})
+    assert setup["x0"] == -2.5 and "start point" in warnings[0]
+
+
+def test_each_page_draws_its_own_parameters():
+    assert {p.name for p in params_of(WHY)} == {"lr", "beta", "steps", "kappa", "rotation"}
+    assert "map_grid" in {p.name for p in params_of(LAB)}
+    assert "opt" not in {p.name for p in params_of(LAB)}
+    for param in PARAMS:
+        assert param.pages and param.pages <= set(PAGE_IDS), param.name
+        assert (param.widgets and param.widgets[0].key == param.name) or param.name == "sgd_lr"
+
+
+@pytest.mark.parametrize("page", PAGE_IDS)
+def test_widget_values_read_back_to_the_same_setup(page):
+    setup = setup_from_query(CHANGED)[0]
+    state = widget_values(setup)
+    assert set(state) == set(WIDGETS)
+    assert state["lr_log"] == pytest.approx(-1.91) and state["betas"] == "0, 0.3, 0.95"
+    assert state["sgd_own"] is True
+    assert setup_from_widgets(setup, state, page) == (setup, [])
+    assert setup_from_widgets(default_setup(), state, page)[0] == default_setup() | {
+        p.name: setup[p.name] for p in params_of(page)}
+
+
+def test_widgets_read_back_with_their_conversions():
+    setup = default_setup()
+    state = widget_values(setup) | {"sgd_own": False, "sgd_lr": 0.3, "steps": 150.0,
+                                    "opt": ["momentum", "sgd"], "map_beta": [0.1, 0.5]}
+    new, _ = setup_from_widgets(setup, state, PLAYGROUND)
+    assert new["sgd_lr"] is None and new["steps"] == 150 and isinstance(new["steps"], int)
+    assert new["opt"] == ["sgd", "momentum"]
+    assert setup_from_widgets(setup, state, LAB)[0]["map_beta"] == (0.1, 0.5)
+    absent = {k: v for k, v in state.items() if k != "betas"}
+    assert setup_from_widgets(setup, absent, PLAYGROUND)[0]["betas"] == setup["betas"]
+
+
+def test_an_unusable_widget_input_keeps_the_value_with_a_warning():
+    setup = default_setup()
+    state = widget_values(setup) | {"betas": "0.5, x"}
+    new, warnings = setup_from_widgets(setup, state, PLAYGROUND)
+    assert new["betas"] == setup["betas"]
+    assert warnings == ["β values is not a number; keeping 0, 0.5, 0.9, 0.99."]
+
+
+@pytest.mark.parametrize("page", PAGE_IDS)
+def test_each_page_draws_exactly_the_widgets_of_its_parameters(page):
+    """``Param.pages`` is true: with every optional control showing, a page's keyed inputs are
+    the table's widgets of the parameters it names, and nothing else of the table."""
+    at = open_page(page_script(page), surface="custom", sgd_lr="0.01", compare="1")
+    no_exception(at)
+    drawn = {w.key for kind in ("slider", "select_slider", "number_input", "selectbox",
+                                "multiselect", "text_input", "checkbox", "toggle", "radio")
+             for w in getattr(at, kind) if w.key in WIDGETS}
+    assert drawn == {w.key for p in params_of(page) for w in p.widgets}
