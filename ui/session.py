@@ -5,11 +5,10 @@ Every page script starts with ``begin_page`` and calls ``finish_page`` after its
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import streamlit as st
-from streamlit.navigation.page import StreamlitPage
 
 from ui.params import (
     PARAM,
@@ -21,6 +20,9 @@ from ui.params import (
     widget_values,
 )
 from ui.site import PAGES
+
+if TYPE_CHECKING:
+    from streamlit.navigation.page import StreamlitPage
 
 # -- session state: every key besides the widgets' ----------------------------------------------
 SETUP = "setup"
