@@ -5,6 +5,7 @@ animation page."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -110,3 +111,11 @@ def test_animation_html_is_standalone_and_reuses_plotlyjs():
     assert "cdn" not in page.split("<body>")[1].lower() and "animate" not in \
         page.split("addFrames")[1][:200]
     assert playground.animation_html(figure)[:1000] == page.encode()[:1000]
+
+
+def test_the_app_uses_streamlits_public_api_only():
+    """No Streamlit internals (``streamlit.runtime``, ``PagesManager``) in the app's code."""
+    root = Path(__file__).resolve().parents[1]
+    for path in [root / "app.py", *(root / "pages").glob("*.py"), *(root / "ui").glob("*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "streamlit.runtime" not in text and "PagesManager" not in text, path

@@ -128,9 +128,7 @@ def _start_changed() -> None:
     """A start typed too far from the surface goes back to its default, with a warning that
     names it, as for a URL (``start_is_reasonable``)."""
     state = st.session_state
-    setup = state[session.SETUP] | {
-        name: state[name] for name in ("surface", "xmin", "xmax", "ymin", "ymax", "x0", "y0")
-        if name in state}
+    setup = session.setup_shown()
     if not start_is_reasonable(setup):
         default = surface_defaults(setup["surface"])
         state.x0, state.y0 = default["x0"], default["y0"]

@@ -9,6 +9,8 @@ from ui.params import Setup, default_setup
 
 @dataclass(frozen=True)
 class Lesson:
+    """A title, what to watch, and the setup's changes from its surface's defaults."""
+
     title: str
     explanation: str
     changes: dict = field(default_factory=dict)

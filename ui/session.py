@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui.params import (
-    PARAM,
     WIDGETS,
     Setup,
     query_from_setup,
@@ -87,6 +86,13 @@ def finish_page(page: str) -> Setup:
     return state[SETUP]
 
 
+def setup_shown() -> Setup:
+    """The setup as the current page's widgets show it now (in a callback: with the change
+    that triggered it)."""
+    state = st.session_state
+    return setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])[0]
+
+
 def apply_setup(setup: Setup) -> None:
     """Replace the whole setup (a lesson, a "use best" button): for use in a callback."""
     st.session_state[SETUP] = setup
@@ -125,11 +131,6 @@ def draw(key: str, where: Any = st, **overrides: Any) -> Any:
     widget = WIDGETS[key]
     options = {"label": widget.label, "help": widget.help, **widget.options, **overrides}
     return getattr(where, widget.kind)(key=key, **options)
-
-
-def default_of(name: str) -> Any:
-    """Parameter ``name``'s default for the setup's surface."""
-    return PARAM[name].default(st.session_state[SETUP]["surface"])
 
 
 # -- sharing -------------------------------------------------------------------------------------
