@@ -1,7 +1,7 @@
 """Browser rows: the Playground in headless Chromium against ``streamlit run app.py``, and the
 server's memory with many sessions open.
 
-The server and the browser are started as the e2e tests start them (``tests/e2e/conftest.py``:
+The server and the browser are started as the e2e tests start them (``testkit/browser.py``:
 a free port, the same Chromium flags and viewport, ``wait_for_app`` for a settled page). Every
 page gets a fresh browser context (cold browser cache) and a probe script that timestamps the
 websocket traffic, long tasks (> 50 ms of main-thread work) and key presses, so a timing can be
@@ -26,7 +26,7 @@ from benchmarks.core import Check, Context, Figure, ProfileSpec, Ratio, Row, ben
 from benchmarks.report import ROOT
 from benchmarks.rows_page import BETA_STEP, ColdPlayground, playground_query, playground_setup
 from benchmarks.timing import Timing, fmt_seconds
-from tests.e2e import conftest as e2e
+from testkit import browser as e2e
 
 ORDER = 30
 FIRST_CHART_TARGET_S = 3.0
@@ -181,17 +181,17 @@ def _harness() -> Iterator[None]:
 @contextmanager
 def _server(app_dir: Path, log: Path) -> Iterator[e2e.AppServer]:
     """``streamlit run app.py`` in ``app_dir`` on a free port, stopped by its pid afterwards."""
-    proc, server = e2e._start_server(app_dir, log)
+    proc, server = e2e.start_server(app_dir, log)
     try:
         yield server
     finally:
-        e2e._stop(proc)
+        e2e.stop(proc)
 
 
 @contextmanager
 def _chromium() -> Iterator[Browser]:
     """Headless Chromium with the e2e tests' flags (``$CHROMIUM_PATH`` or ``chromium``)."""
-    path = e2e._chromium_path()
+    path = e2e.chromium_path()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(headless=True, args=e2e.CHROMIUM_ARGS,
                                              **({"executable_path": path} if path else {}))

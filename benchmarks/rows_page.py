@@ -25,11 +25,11 @@ from benchmarks.core import Check, Context, Figure, ProfileSpec, Row, bench
 from benchmarks.timing import fmt_seconds, measure_interleaved
 from momentum_viz.figures import tuning_figure
 from momentum_viz.figures.paths import surface_background
+from testkit.apptest import no_exception, open_page
 from ui import compute, site
 from ui.params import LR_RANGE, STEPS_RANGE, default_setup, query_from_setup, run_specs
 from ui.playground import CLICK_GRID
 from ui.site import page_script
-from ui.testing import no_exception, open_page
 
 ORDER = 20
 LAB = page_script(site.LAB)

@@ -14,7 +14,7 @@ import gc
 
 import pytest
 
-from ui.testing import no_exception, open_page
+from testkit.apptest import no_exception, open_page
 
 
 def page_namespaces(page: str) -> int:

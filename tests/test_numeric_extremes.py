@@ -32,6 +32,7 @@ from momentum_viz.figures import (
     tuning_figure,
 )
 from momentum_viz.report import metrics_rows, reading
+from testkit.apptest import app_pages, no_exception, open_page
 from ui.params import (
     BETA_RANGE,
     DOMAIN_LIMIT,
@@ -43,7 +44,6 @@ from ui.params import (
     START_WIDTHS,
     STEPS_RANGE,
 )
-from ui.testing import app_pages, no_exception, open_page
 
 LRS = (LR_RANGE[0], 0.5, 2.0, LR_RANGE[1])
 BETAS = (0.0, 0.9, BETA_RANGE[1])

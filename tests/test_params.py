@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import momentum_viz as mv
+from testkit.apptest import no_exception, open_page
 from ui.params import (
     CUSTOM,
     PARAM,
@@ -22,7 +23,6 @@ from ui.params import (
     widget_values,
 )
 from ui.site import LAB, PAGE_IDS, PLAYGROUND, WHY, page_script
-from ui.testing import no_exception, open_page
 
 # A value other than the default for every parameter, as a URL writes it.
 CHANGED = {

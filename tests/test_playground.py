@@ -7,8 +7,8 @@ import pytest
 from plotly_spec import chart_specs, decode, trace, xy
 
 import momentum_viz as mv
+from testkit.apptest import no_exception, open_page
 from ui.lessons import LESSONS
-from ui.testing import no_exception, open_page
 
 
 def engine_path(surface_id, optimizer, lr, beta, start, steps):

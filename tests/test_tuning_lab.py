@@ -10,8 +10,8 @@ import pytest
 from plotly_spec import chart_specs, decode, trace, xy
 
 import momentum_viz as mv
+from testkit.apptest import no_exception, open_page, text_of
 from ui.params import query_from_setup
-from ui.testing import no_exception, open_page, text_of
 
 LAB = "pages/tuning_lab.py"
 PLAYGROUND = "pages/playground.py"

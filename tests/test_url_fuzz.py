@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 import momentum_viz as mv
+from testkit.apptest import APP, TIMEOUT, app_pages
 from ui.params import CUSTOM, PARAM, default_setup, domain_of, setup_from_query
-from ui.testing import APP, TIMEOUT, app_pages
 
 PAGES = app_pages()
 PAYLOADS = [

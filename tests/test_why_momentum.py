@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from plotly_spec import chart_specs, decode, trace, xy
 
-from ui.testing import no_exception, open_page, text_of
+from testkit.apptest import no_exception, open_page, text_of
 
 WHY = "pages/why_momentum.py"
 PLAYGROUND = "pages/playground.py"

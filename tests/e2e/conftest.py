@@ -19,7 +19,7 @@ Fixtures
 
 Helpers (plain functions; in a test module of this package: ``from .conftest import ...``)
 -----------------------------------------------------------------------------------------
-``wait_for_app(page, timeout=30_000) -> None``
+``wait_for_app(page, timeout=30_000) -> None`` (from ``testkit.browser``)
     Waits until the app is connected, its script has finished (state ``notRunning``, stable for
     300 ms) and no skeleton/spinner/running indicator is visible; then fails the test if an
     ``stException`` is shown (on a syntax error: at once, with the error dialog's text).
@@ -57,134 +57,29 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from testkit.browser import (
+    CHROMIUM_ARGS,
+    VIEWPORT,
+    AppServer,
+    ServerDied,
+    chromium_path,
+    start_server,
+    stop,
+    tail,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO_ROOT / "test-artifacts"
 SCREENSHOTS_DIR = ARTIFACTS_DIR / "screenshots"
 
-SERVER_START_TIMEOUT_S = 60.0
-SERVER_STOP_TIMEOUT_S = 10.0
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-VIEWPORT = {"width": 1400, "height": 900}
-SETTLE_MS = 300  # how long the app must look idle before wait_for_app trusts it
-
-
 # --------------------------------------------------------------------------- server
-
-
-@dataclass(frozen=True)
-class AppServer:
-    url: str
-    port: int
-    log_path: Path
-    pid: int
-
-    def log_tail(self, lines: int = 40) -> str:
-        return _tail(self.log_path, lines)
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as exc:
-        return f"<cannot read {path}: {exc}>"
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-            return resp.status == 200 and resp.read().decode().strip() == "ok"
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop exactly this process (by its own pid): SIGTERM, wait, then SIGKILL if needed."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=SERVER_STOP_TIMEOUT_S)
-
-
-def _start_server(app_dir: Path, log_path: Path) -> tuple[subprocess.Popen, AppServer]:
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    env.pop("STREAMLIT_SERVER_PORT", None)  # the command line wins anyway; avoid confusion
-    with open(log_path, "w") as log:
-        log.write(f"$ cd {app_dir} && {' '.join(cmd)}\n")
-        log.flush()
-        proc = subprocess.Popen(
-            cmd, cwd=app_dir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env,
-        )  # fmt: skip
-    server = AppServer(url=url, port=port, log_path=log_path, pid=proc.pid)
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    try:
-        while True:
-            if _healthy(url):
-                return proc, server
-            code = proc.poll()
-            if code is not None:
-                raise _ServerDied(code, server)
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit did not become healthy at {url}/_stcore/health within "
-                    f"{SERVER_START_TIMEOUT_S:.0f} s (app dir {app_dir}).\n"
-                    f"--- tail of {log_path} ---\n{_tail(log_path)}",
-                    pytrace=False,
-                )
-            time.sleep(0.25)
-    except BaseException:
-        _stop(proc)
-        raise
-
-
-class _ServerDied(Exception):
-    def __init__(self, code: int, server: AppServer):
-        super().__init__(code)
-        self.code = code
-        self.server = server
 
 
 @pytest.fixture(scope="session")
@@ -200,35 +95,31 @@ def app_server() -> Iterator[AppServer]:
     attempts = 3  # the probed free port can be taken before streamlit binds it
     for attempt in range(1, attempts + 1):
         try:
-            proc, server = _start_server(app_dir, log_path)
-        except _ServerDied as died:
+            proc, server = start_server(app_dir, log_path)
+        except ServerDied as died:
             code = died.code
         else:
             break
-        tail = _tail(log_path)
-        if attempt == attempts or "already in use" not in tail.lower():
+        log = tail(log_path)
+        if attempt == attempts or "already in use" not in log.lower():
             pytest.fail(
                 f"streamlit exited with code {code} before becoming healthy "
-                f"(app dir {app_dir}).\n--- tail of {log_path} ---\n{tail}",
+                f"(app dir {app_dir}).\n--- tail of {log_path} ---\n{log}",
                 pytrace=False,
             )
     try:
         yield server
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 # --------------------------------------------------------------------------- browser
 
 
-def _chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Chromium; a missing/broken browser FAILS the tests, never skips them."""
-    path = _chromium_path()
+    path = chromium_path()
     if path and not (os.path.isfile(path) and os.access(path, os.X_OK)):
         pytest.fail(f"CHROMIUM_PATH={path!r} is not an executable file", pytrace=False)
     try:
@@ -306,78 +197,6 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 # --------------------------------------------------------------------------- helpers
-
-_APP_STATUS_JS = """
-() => {
-  const app = document.querySelector("[data-testid='stApp']");
-  if (!app) return null;
-  const visible = (el) => {
-    const r = el.getBoundingClientRect();
-    const s = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && s.visibility !== "hidden" && s.display !== "none";
-  };
-  const busy = Array.from(document.querySelectorAll(
-    "[data-testid='stSkeleton'], [data-testid='stSkeletonElement'], " +
-    "[data-testid='stAppSkeleton'], [data-testid='stSpinner'], " +
-    "[data-testid='stStatusWidgetRunningIcon'], [data-testid='stStatusWidgetRunningManIcon']"
-  )).some(visible);
-  return {
-    script: app.getAttribute("data-test-script-state"),
-    connection: app.getAttribute("data-test-connection-state"),
-    busy,
-  };
-}
-"""
-
-
-def wait_for_app(page: Page, timeout: float = 30_000) -> None:
-    """Wait for the Streamlit script run to finish and settle; fail if an exception is shown.
-
-    ``data-test-script-state`` is ``initial`` until the first run has an id, but can still flip
-    ``notRunning`` → ``running`` right after a click, so the idle state must hold for
-    ``SETTLE_MS`` with a live connection and no skeleton/spinner/running indicator visible.
-    """
-    deadline = time.monotonic() + timeout / 1000
-    page.wait_for_selector("[data-testid='stApp']", state="attached", timeout=timeout)
-    idle_since: float | None = None
-    status = None
-    while True:
-        status = page.evaluate(_APP_STATUS_JS)
-        if status is not None and status["script"] == "compilationError":
-            # A syntax error is not an stException: Streamlit shows it in a modal dialog.
-            dialog = page.locator("[data-testid='stDialog']")
-            with contextlib.suppress(PlaywrightTimeoutError):
-                dialog.first.wait_for(state="visible", timeout=5_000)
-            text = "\n".join(t.strip() for t in dialog.all_inner_texts()) or "<no dialog text>"
-            pytest.fail(
-                f"Streamlit could not compile the script ({page.url}):\n{text}", pytrace=False
-            )
-        idle = (
-            status is not None
-            and status["script"] == "notRunning"
-            and status["connection"] in (None, "CONNECTED", "STATIC_CONNECTED")
-            and not status["busy"]
-        )
-        now = time.monotonic()
-        if idle:
-            if idle_since is None:
-                idle_since = now
-            elif (now - idle_since) * 1000 >= SETTLE_MS:
-                break
-        else:
-            idle_since = None
-        if now > deadline:
-            pytest.fail(
-                f"Streamlit app did not settle within {timeout / 1000:.0f} s "
-                f"(last status: {status}; page {page.url})",
-                pytrace=False,
-            )
-        page.wait_for_timeout(50)
-    exceptions = page.locator("[data-testid='stException']")
-    if exceptions.count():
-        texts = "\n---\n".join(t.strip() for t in exceptions.all_inner_texts())
-        pytest.fail(f"Streamlit shows an exception on {page.url}:\n{texts}", pytrace=False)
-
 
 _CONTENT_HEIGHT_JS = """
 () => {

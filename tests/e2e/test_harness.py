@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import screenshot, wait_for_app
+from testkit.browser import wait_for_app
+
+from .conftest import screenshot
 
 
 @pytest.mark.e2e

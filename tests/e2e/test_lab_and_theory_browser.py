@@ -12,16 +12,14 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
+from testkit.browser import start_server, stop, wait_for_app
 
 from .conftest import (
     ARTIFACTS_DIR,
     REPO_ROOT,
     AppServer,
-    _start_server,
-    _stop,
     plotly_figure,
     screenshot,
-    wait_for_app,
 )
 
 PAGES = ["Playground", "Tuning lab", "Why momentum works"]
@@ -31,11 +29,11 @@ PAGES = ["Playground", "Tuning lab", "Why momentum works"]
 def fresh_server() -> Iterator[AppServer]:
     """A server no browser has visited yet: the first request is the page's own URL."""
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-    proc, server = _start_server(Path(REPO_ROOT), ARTIFACTS_DIR / "streamlit-server-fresh.log")
+    proc, server = start_server(Path(REPO_ROOT), ARTIFACTS_DIR / "streamlit-server-fresh.log")
     try:
         yield server
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def query(page) -> dict[str, str]:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
+from testkit.browser import wait_for_app
 
-from .conftest import plotly_figure, screenshot, wait_for_app
+from .conftest import plotly_figure, screenshot
 
 SHARED = "/?surface=rosenbrock&lr=0.0005&beta=0.85&steps=300&x0=-1.2&y0=1&opt=sgd,momentum"
 

@@ -31,6 +31,7 @@ def open_page(page: str | None = None, **query: str) -> AppTest:
 
 
 def no_exception(at: AppTest) -> None:
+    """Fail with the exceptions' messages if the page shows any."""
     assert not at.exception, [e.value for e in at.exception]
 
 
