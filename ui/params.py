@@ -7,7 +7,7 @@ refused value, ``query_from_setup`` for the address bar and share links), the wi
 between a setup and the widgets' session state) and which page draws what (``Param.pages``).
 No Streamlit here: ``ui/session.py`` wires this to the widgets.
 
-Adding a parameter is one ``Param`` in ``PARAMS``.
+Adding a parameter is one ``Param`` in ``PARAMS``, and a ``session.draw`` where a page shows it.
 """
 
 from __future__ import annotations
