@@ -159,3 +159,17 @@ def test_each_page_draws_exactly_the_widgets_of_its_parameters(page):
                                 "multiselect", "text_input", "checkbox", "toggle", "radio")
              for w in getattr(at, kind) if w.key in WIDGETS}
     assert drawn == {w.key for p in params_of(page) for w in p.widgets}
+
+
+def test_a_parameters_range_bounds_its_parser_and_its_widget():
+    for param in (p for p in PARAMS if p.range is not None):
+        low, high = param.range
+        widget = next(w for w in param.widgets if w.key == param.name)
+        assert (widget.options["min_value"], widget.options["max_value"]) == (low, high)
+        if param.type is tuple:  # a range within the range: map_beta
+            assert param.parse(param.format((low, high))) == (low, high)
+            continue
+        assert param.parse(param.format(low)) == low and param.parse(param.format(high)) == high
+        for outside in (low - abs(low) - 1, high + abs(high) + 1):
+            with pytest.raises(ParamError):
+                param.parse(param.format(outside))
