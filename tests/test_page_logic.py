@@ -59,13 +59,6 @@ def test_outcome_and_captions():
     assert "kept within" not in lab.span_caption((4e-4, 0.16), (0.01, 4.0), 0.04, "x", False)
 
 
-def test_best_steps_reads_the_fastest_cell():
-    sweep = mv.sweep(mv.get_surface("ravine"), optimizer="momentum",
-                     lrs=np.logspace(-3, -1.5, 8), betas=np.linspace(0, 0.9, 8), steps=300)
-    assert lab.best_steps(sweep, sweep.best()) == sweep.steps_to_converge[
-        sweep.steps_to_converge >= 0].min()
-
-
 def test_per_digit_and_eigenbasis():
     assert why.per_digit(1.0) == why.per_digit(1.5) == "never"
     assert why.per_digit(0.05) == "1 step"
