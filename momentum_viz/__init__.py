@@ -5,11 +5,18 @@
 ...                   steps=200)
 """
 
-from momentum_viz import theory
+from momentum_viz import optimizers, schedules, theory
 from momentum_viz.criteria import DEFAULT_TOL
 from momentum_viz.formula import FormulaError, parse_formula
 from momentum_viz.metrics import Metrics, run_metrics
-from momentum_viz.optimizers import OPTIMIZERS, RULES, effective_lr
+from momentum_viz.optimizers import (
+    OPTIMIZERS,
+    HyperParameter,
+    Optimizer,
+    State,
+    effective_lr,
+    register,
+)
 from momentum_viz.presets import SURFACE_IDS, get_surface, list_surfaces
 from momentum_viz.simulate import Run, RunSpec, simulate, simulate_many
 from momentum_viz.surface import Surface, surface_from_formula
@@ -20,20 +27,25 @@ SURFACES = SURFACE_IDS
 __all__ = [
     "DEFAULT_TOL",
     "OPTIMIZERS",
-    "RULES",
     "SURFACES",
     "SURFACE_IDS",
     "FormulaError",
+    "HyperParameter",
     "Metrics",
+    "Optimizer",
     "Run",
     "RunSpec",
+    "State",
     "Surface",
     "Sweep",
     "effective_lr",
     "get_surface",
     "list_surfaces",
+    "optimizers",
     "parse_formula",
+    "register",
     "run_metrics",
+    "schedules",
     "simulate",
     "simulate_many",
     "surface_from_formula",

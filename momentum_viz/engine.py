@@ -12,73 +12,119 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from momentum_viz.optimizers import OPTIMIZERS, settings, update
+from momentum_viz import optimizers
+from momentum_viz.optimizers import Optimizer, Rule, State
+from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Surface
 
 MAX_STEPS = 100_000
+HYPER = ("beta", "beta2", "eps")
+"""The hyper-parameters besides lr that a run carries (``RunSpec`` fields); each optimizer uses
+those its registry entry declares and ignores the others."""
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Trajectories to run together: per trajectory, the settings of ``optimizers.update``
-    (lr, β, dampening, Nesterov), each a 0-d array when all trajectories share it."""
+    """Trajectories to run together under one update rule (``Optimizer.rule``): per trajectory
+    the learning rate and the rule's settings, each a 0-d array when all trajectories share it,
+    and one lr schedule (None: constant)."""
 
+    rule: Rule
+    state: tuple[State, ...]
+    velocity: int
     lr: np.ndarray
-    beta: np.ndarray
-    dampening: np.ndarray
-    nesterov: np.ndarray
+    settings: dict[str, np.ndarray]
+    schedule: Schedule | None = None
 
     @classmethod
-    def of(cls, optimizers: Sequence[str], lr: ArrayLike, beta: ArrayLike) -> Batch:
-        """One trajectory per entry of ``optimizers`` (a few runs side by side), with lr and β
-        broadcast to them."""
-        n = len(optimizers)
+    def of(cls, names: Sequence[str], lr: ArrayLike, beta: ArrayLike | None = None,
+           beta2: ArrayLike | None = None, eps: ArrayLike | None = None,
+           schedule: Schedule | None = None) -> Batch:
+        """One trajectory per entry of ``names`` (a few runs side by side, all with the same
+        rule: see ``groups``), with lr and the hyper-parameters broadcast to them; a None
+        hyper-parameter is the optimizer's default."""
+        entries = [optimizers.get(name) for name in names]
+        n = len(entries)
         lr = np.broadcast_to(np.asarray(lr, np.float64), (n,))
-        beta = np.broadcast_to(np.asarray(beta, np.float64), (n,))
-        check_parameters(optimizers, lr, beta)
-        columns = zip(*(settings(o, b) for o, b in zip(optimizers, beta, strict=True)),
-                      strict=True)
-        beta, dampening, nesterov = (np.array(c) for c in columns)
-        return cls(_compact(lr), _compact(beta.astype(np.float64)),
-                   _compact(dampening.astype(np.float64)), _compact(nesterov))
+        check_lr(lr)
+        given = {name: _per_run(value, n) for name, value in
+                 (("beta", beta), ("beta2", beta2), ("eps", eps))}
+        columns: dict[str, list] = {}
+        for j, entry in enumerate(entries):
+            values = {h.name: _value(h.default, given[h.name][j]) for h in entry.hyper}
+            for h in entry.hyper:
+                h.check(values[h.name], entry.name)
+            for key, value in entry.settings(**values).items():
+                columns.setdefault(key, []).append(value)
+        rule = _one_rule(entries)
+        settings = {key: _compact(np.array(c)) for key, c in columns.items()}
+        if any(len(c) != n for c in columns.values()):
+            raise ValueError("optimizers run together must share their rule's settings")
+        return cls(rule, entries[0].state, entries[0].velocity, _compact(lr), settings,
+                   _schedule(schedule))
 
     @classmethod
-    def uniform(cls, optimizer: str, lr: np.ndarray, beta: np.ndarray) -> Batch:
+    def uniform(cls, name: str, lr: np.ndarray, beta: np.ndarray | None = None,
+                beta2: float | None = None, eps: float | None = None,
+                schedule: Schedule | None = None) -> Batch:
         """Many trajectories of one optimizer (a sweep), built without a loop over them."""
-        lr, beta = np.asarray(lr, np.float64), np.asarray(beta, np.float64)
-        check_parameters([optimizer], lr, beta)
-        beta, dampening, nesterov = settings(optimizer, beta)
-        return cls(_compact(lr), _compact(np.asarray(beta, np.float64)),
-                   _compact(np.asarray(dampening, np.float64)), np.asarray(nesterov))
+        entry = optimizers.get(name)
+        lr = np.asarray(lr, np.float64)
+        check_lr(lr)
+        given = {"beta": beta, "beta2": beta2, "eps": eps}
+        values = {}
+        for h in entry.hyper:
+            value = np.asarray(h.default if given[h.name] is None else given[h.name],
+                               np.float64)
+            h.check(value, entry.name)
+            values[h.name] = value
+        settings = {key: _compact(np.asarray(value))
+                    for key, value in entry.settings(**values).items()}
+        return cls(entry.rule, entry.state, entry.velocity, _compact(lr), settings,
+                   _schedule(schedule))
 
     def columns(self, cols: slice) -> Batch:
         """The trajectories ``cols`` (a chunk of a sweep)."""
-        return Batch(*(a if a.ndim == 0 else a[cols]
-                       for a in (self.lr, self.beta, self.dampening, self.nesterov)))
+        def take(a: np.ndarray) -> np.ndarray:
+            return a if a.ndim == 0 else a[cols]
+        return Batch(self.rule, self.state, self.velocity, take(self.lr),
+                     {k: take(v) for k, v in self.settings.items()}, self.schedule)
 
     def arguments(self, shape: tuple[int, ...]) -> tuple:
-        """``update``'s (lr, β, dampening, Nesterov) for a state of ``shape`` (2, n): values
-        that differ between trajectories spread to that shape (a ufunc on equal shapes skips
-        broadcasting), shared ones as 0-d arrays, and a shared dampening or Nesterov flag as a
-        Python scalar, which ``update`` tests for free. The same numbers, the same arithmetic."""
-        def spread(a: np.ndarray) -> np.ndarray:
-            return a if a.ndim == 0 else np.ascontiguousarray(np.broadcast_to(a, shape))
-        lr, beta, dampening, nesterov = (spread(a) for a in (self.lr, self.beta,
-                                                             self.dampening, self.nesterov))
-        return (lr, beta, dampening.item() if dampening.ndim == 0 else dampening,
-                nesterov.item() if nesterov.ndim == 0 else nesterov)
+        """The rule's lr and settings for a state of ``shape`` (2, n): values that differ between
+        trajectories spread to that shape (a ufunc on equal shapes skips broadcasting, ~1 µs of
+        the ~2 µs a call costs on a few runs), shared ones as Python scalars, which the rules
+        test for free (a shared dampening of 0 or Nesterov flag of False skips its work). The
+        same numbers, the same arithmetic."""
+        def spread(a: np.ndarray):
+            return a.item() if a.ndim == 0 else np.ascontiguousarray(np.broadcast_to(a, shape))
+        return spread(self.lr), {k: spread(v) for k, v in self.settings.items()}
 
 
-def check_parameters(optimizers: Sequence[str], lr: np.ndarray, beta: np.ndarray) -> None:
-    """Raise ValueError for an unknown optimizer, lr outside (0, ∞) or β outside [0, 1)."""
-    unknown = sorted(set(optimizers) - set(OPTIMIZERS))
-    if unknown:
-        raise ValueError(f"unknown optimizer {unknown[0]!r}; choose from "
-                         f"{', '.join(OPTIMIZERS)}")
+def groups(names: Sequence[str]) -> list[list[int]]:
+    """Indices of ``names`` grouped by update rule, in order of first appearance: each group is
+    one ``Batch`` (the momentum family shares one rule, so it is one group)."""
+    out: dict[Rule, list[int]] = {}
+    for i, name in enumerate(names):
+        out.setdefault(optimizers.get(name).rule, []).append(i)
+    return list(out.values())
+
+
+def check_parameters(names: Sequence[str], lr: np.ndarray, beta: np.ndarray) -> None:
+    """Raise ValueError for an unknown optimizer, lr outside (0, ∞) or, for an optimizer that
+    uses β, β outside [0, 1)."""
+    for name in names:
+        entry = optimizers.get(name)
+        beta_parameter = entry.parameter("beta")
+        if beta_parameter is not None:
+            beta_parameter.check(beta, name)
+    check_lr(lr)
+
+
+def check_lr(lr: np.ndarray) -> None:
+    """ValueError unless every learning rate is a positive finite number."""
     if not np.all(np.isfinite(lr) & (lr > 0)):
         raise ValueError("the learning rate must be a positive finite number")
-    if not np.all((beta >= 0) & (beta < 1)):
-        raise ValueError("β must be in [0, 1)")
 
 
 def check_steps(steps: int) -> int:
@@ -106,24 +152,61 @@ def iterate(
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Run the batch for ``steps`` steps from ``start`` (2, n).
 
-    Yields (k, θ_k, v_k, ∇f(θ_k)) for k = 0..steps, where v_k is the velocity that carried the
-    run to θ_k (v_0 = 0) and ∇f is exact (the optimizer also sees ``noise[k]``). θ is updated
-    in place and the yielded arrays are reused: copy what you keep. The caller owns
-    ``np.errstate``; diverged entries simply become inf or NaN and stay so.
+    Yields (k, θ_k, v_k, ∇f(θ_k)) for k = 0..steps, where v_k is the optimizer's velocity after
+    the step that brought the run to θ_k (the state array its registry entry names; v_0 = 0) and
+    ∇f is exact (the optimizer also sees ``noise[k]``). Step k uses the schedule's lr of step k,
+    the rule sees t = k + 1. θ is updated in place and the yielded arrays are reused: copy what
+    you keep. The caller owns ``np.errstate``; diverged entries simply become inf or NaN and
+    stay so.
     """
     theta = start.copy()
     gradient = surface.bind_gradient(theta)
-    v = np.zeros_like(theta)
-    arguments = batch.arguments(theta.shape)
+    state = tuple(np.full_like(theta, s.initial) for s in batch.state)
+    base, settings = batch.arguments(theta.shape)
+    schedule, rule, shown = batch.schedule, batch.rule, batch.velocity
+    lr = base if schedule is None else schedule.first(base)
     for k in range(steps + 1):
         g = gradient()
-        yield k, theta, v, g
+        yield k, theta, state[shown], g
         if k == steps:
             return
         if noise is not None:
             g = g + noise[k]
-        step, v = update(g, v, *arguments)
+        step, state = rule(g, state, lr, k + 1, **settings)
         theta -= step
+        if schedule is not None:
+            lr = schedule.next(lr, base, k + 1)
+
+
+def _per_run(value, n: int) -> list:
+    """A hyper-parameter given for the whole batch or per run, as one value (or None) per run."""
+    if value is None or np.ndim(value) == 0:
+        return [value] * n
+    values = list(value)
+    if len(values) != n:
+        raise ValueError(f"expected {n} values, one per run, got {len(values)}")
+    return values
+
+
+def _value(default: float, given) -> float:
+    return default if given is None else float(given)
+
+
+def _one_rule(entries: Sequence[Optimizer]) -> Rule:
+    rules = {e.rule for e in entries}
+    if len(rules) != 1:
+        raise ValueError("a Batch runs optimizers of one update rule; split them with groups()")
+    return rules.pop()
+
+
+def _schedule(schedule: Schedule | None) -> Schedule | None:
+    """None for no schedule or the constant one (they are equal: no work per step)."""
+    if schedule is None or type(schedule) is Schedule:
+        return None
+    if not isinstance(schedule, Schedule):
+        raise ValueError("schedule must come from momentum_viz.schedules, e.g. "
+                         "schedules.cosine(200)")
+    return schedule
 
 
 def _compact(values: np.ndarray) -> np.ndarray:

@@ -1,25 +1,213 @@
-"""The update rule: one tiny pure function on arrays of any shape, and the four optimizers as
-settings of it.
+"""The optimizer registry: every optimizer is one ``Optimizer`` entry, and everything else — the
+engine loop, ``simulate``, ``sweep``, the metrics, the CSV, the figures and the theory — reads it.
 
-``update`` maps (g, v, lr, β, dampening, nesterov) to (step, v'), and the caller moves
-θ ← θ − step. Here g is the gradient at θ and v the velocity (v₀ = 0); every parameter
-broadcasts against g, so one call updates a single run, several different optimizers side by
-side, or a whole (lr, β) grid. The arithmetic is written in the order of the reference
-implementations so that trajectories agree to the last bit (without fused multiply-add).
+An entry declares its name, label and colour; its hyper-parameters besides lr (``HyperParameter``:
+name, default, range, URL parameter, help text); its state (arrays shaped like θ, each starting
+at a constant); its update rule; and which form of the linear momentum theory applies to it, if
+any. The rule is one pure function on arrays of any shape:
+
+    rule(g, state, lr, t, **settings) -> (step, new_state)
+
+g is the gradient at θ, ``state`` the tuple of state arrays, t the step number (1 for the first
+step, as torch's ``state["step"]``), and the caller moves θ ← θ − step. ``settings`` are the rule's
+arguments, which the entry's ``settings`` function derives from its hyper-parameters; every one
+of them, and lr, broadcasts against g, so one call updates a single run, several runs side by
+side, or a whole (lr, β) grid. Entries that share a rule run together in one batch (the four
+momentum-family optimizers are one rule, ``heavy_ball``, at different settings).
+
+Each rule is written in the order of operations of torch.optim's single-tensor CPU code, so that
+trajectories agree with it to float64 rounding (without fused multiply-add: torch's vectorized
+CPU kernels fuse some of them, which changes the last bit, but a 2-element tensor takes the plain
+scalar path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 Step = tuple[np.ndarray, np.ndarray]
-"""What a rule returns: the step (θ ← θ − step) and the new velocity."""
-Rule = Callable[..., Step]
+"""What ``update`` returns: the step (θ ← θ − step) and the new velocity."""
+Rule = Callable[..., tuple[np.ndarray, tuple[np.ndarray, ...]]]
 
 
+# -- hyper-parameters ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HyperParameter:
+    """One hyper-parameter besides lr: its keyword in ``simulate``/``RunSpec`` (``name``), default,
+    range [low, high] (each end open or closed), URL parameter name and a one-line help text."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    url: str
+    help: str
+    symbol: str = ""
+    low_closed: bool = True
+    high_closed: bool = False
+
+    @property
+    def interval(self) -> str:
+        """The range as text, e.g. "[0, 1)"."""
+        return (f"{'[' if self.low_closed else '('}{self.low:g}, {self.high:g}"
+                f"{']' if self.high_closed else ')'}")
+
+    def contains(self, values: ArrayLike) -> np.ndarray:
+        """Whether each value is finite and in range (NaN and ±inf never are)."""
+        v = np.asarray(values, np.float64)
+        with np.errstate(invalid="ignore"):
+            above = v >= self.low if self.low_closed else v > self.low
+            below = v <= self.high if self.high_closed else v < self.high
+        return np.isfinite(v) & above & below
+
+    def check(self, values: ArrayLike, optimizer: str = "") -> None:
+        """ValueError naming the parameter unless every value is in range."""
+        if not np.all(self.contains(values)):
+            whose = f" for {optimizer}" if optimizer else ""
+            raise ValueError(f"{self.name}{whose} must be a finite number in {self.interval}")
+
+
+BETA = HyperParameter("beta", 0.9, 0.0, 1.0, "beta", "Momentum coefficient β: how much of the "
+                      "previous velocity each step keeps.", "β")
+
+
+def _beta2(default: float, help: str) -> HyperParameter:
+    return HyperParameter("beta2", default, 0.0, 1.0, "beta2", help, "β₂")
+
+
+def _eps(default: float) -> HyperParameter:
+    return HyperParameter("eps", default, 0.0, math.inf, "eps", "Added to the denominator "
+                          "(after the square root) so that it is never zero.", "ε",
+                          low_closed=False)
+
+
+@dataclass(frozen=True)
+class State:
+    """One state array of an optimizer: shaped like θ, every element starting at ``initial``."""
+
+    name: str
+    initial: float = 0.0
+
+
+# -- the entry -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Optimizer:
+    """One optimizer. ``settings(**hyper-parameters)`` gives the keyword arguments of ``rule``
+    (it must broadcast over arrays of hyper-parameter values); ``velocity`` is the index of the
+    state array recorded as a run's velocity; ``linear_theory`` names the form of the quadratic
+    momentum theory that describes it ("sgd", "momentum", "nesterov" or "ema"; see
+    ``momentum_viz.theory``), or None when no linear theory applies."""
+
+    name: str
+    label: str
+    color: str
+    rule: Rule
+    settings: Callable[..., dict]
+    hyper: tuple[HyperParameter, ...] = ()
+    state: tuple[State, ...] = (State("velocity"),)
+    velocity: int = 0
+    linear_theory: str | None = None
+    doc: str = field(default="", compare=False)
+
+    @property
+    def hyper_names(self) -> tuple[str, ...]:
+        return tuple(h.name for h in self.hyper)
+
+    @property
+    def uses_beta(self) -> bool:
+        """Whether β (the momentum coefficient, β₁ for Adam) is one of its hyper-parameters."""
+        return "beta" in self.hyper_names
+
+    def parameter(self, name: str) -> HyperParameter | None:
+        return next((h for h in self.hyper if h.name == name), None)
+
+    def defaults(self) -> dict[str, float]:
+        return {h.name: h.default for h in self.hyper}
+
+
+REGISTRY: dict[str, Optimizer] = {}
+"""Every optimizer by name, in the order they were registered."""
+
+
+def register(entry: Optimizer) -> Optimizer:
+    """Add ``entry`` to the registry (ValueError if the name is taken) and return it."""
+    if entry.name in REGISTRY:
+        raise ValueError(f"an optimizer named {entry.name!r} is already registered")
+    if not entry.name.isidentifier():
+        raise ValueError(f"an optimizer name must be a plain identifier, not {entry.name!r}")
+    REGISTRY[entry.name] = entry
+    return entry
+
+
+def unregister(name: str) -> None:
+    """Remove an entry (for tests that register a throwaway optimizer)."""
+    REGISTRY.pop(name, None)
+
+
+def get(name: str) -> Optimizer:
+    """The entry called ``name``; ValueError listing the known names otherwise."""
+    try:
+        return REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown optimizer {name!r}; choose from "
+                         f"{', '.join(REGISTRY)}") from None
+
+
+class _Names(Sequence[str]):
+    """The registered names, in order, read live from the registry (a tuple-like view)."""
+
+    def __getitem__(self, i):
+        return tuple(REGISTRY)[i]
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(REGISTRY))
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in REGISTRY
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+class _Field(Mapping[str, str]):
+    """name → one field of each entry, read live from the registry."""
+
+    def __init__(self, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __getitem__(self, name: str) -> str:
+        if name not in REGISTRY:
+            raise KeyError(name)
+        return getattr(REGISTRY[name], self._attribute)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(REGISTRY))
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+
+OPTIMIZERS: Sequence[str] = _Names()
+DISPLAY_NAMES: Mapping[str, str] = _Field("label")
+COLORS: Mapping[str, str] = _Field("color")
+
+
+# -- the momentum family: one rule -----------------------------------------------------------------
 def update(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike,
            dampening: ArrayLike = 0.0,
            nesterov: ArrayLike = False) -> Step:
@@ -39,47 +227,162 @@ def update(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike,
     return lr * ahead, v
 
 
-def settings(optimizer: str, beta: ArrayLike) -> tuple[ArrayLike, ArrayLike, bool]:
-    """(β, dampening, nesterov) of ``update`` for an optimizer at momentum coefficient β."""
-    if optimizer == "sgd":
-        return 0.0, 0.0, False
-    if optimizer == "ema":
-        return beta, beta, False
-    return beta, 0.0, optimizer == "nesterov"
+def heavy_ball(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+               beta: ArrayLike, dampening: ArrayLike = 0.0,
+               nesterov: ArrayLike = False) -> tuple[np.ndarray, tuple[np.ndarray]]:
+    """``update`` as a registry rule: state = (velocity,); t plays no part."""
+    step, v = update(g, state[0], lr, beta, dampening, nesterov)
+    return step, (v,)
 
 
-def sgd(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
+def sgd(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike = 0.0) -> Step:
     """Plain gradient descent, torch.optim.SGD(momentum=0): θ ← θ − lr·g.
 
     β plays no part; the velocity is the gradient itself (momentum with β = 0)."""
-    return update(g, v, lr, *settings("sgd", beta))
+    return update(g, v, lr, 0.0)
 
 
 def momentum(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """Polyak's heavy ball, torch.optim.SGD(momentum=β) and Distill's z/w form:
     v ← βv + g;  θ ← θ − lr·v. Under a constant gradient the step tends to lr·g/(1−β)."""
-    return update(g, v, lr, *settings("momentum", beta))
+    return update(g, v, lr, beta)
 
 
 def nesterov(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """Nesterov momentum as torch.optim.SGD(momentum=β, nesterov=True):
     v ← βv + g;  θ ← θ − lr·(g + βv)."""
-    return update(g, v, lr, *settings("nesterov", beta))
+    return update(g, v, lr, beta, 0.0, True)
 
 
 def ema(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
     """The exponential-moving-average form of the seed text: v ← βv + (1−β)g;  θ ← θ − lr·v.
 
     v is (1−β) times the heavy ball's velocity, so ema with lr is momentum with lr·(1−β)."""
-    return update(g, v, lr, *settings("ema", beta))
+    return update(g, v, lr, beta, beta)
 
 
-RULES: dict[str, Rule] = {"sgd": sgd, "momentum": momentum, "nesterov": nesterov, "ema": ema}
-OPTIMIZERS: tuple[str, ...] = tuple(RULES)
-DISPLAY_NAMES = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov", "ema": "EMA"}
+# -- the adaptive rules ----------------------------------------------------------------------------
+def adam(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+         beta1: ArrayLike, beta2: ArrayLike, eps: ArrayLike):
+    """torch.optim.Adam(lr, betas=(β₁, β₂), eps), bias-corrected; state = (m, s):
+
+        m ← lerp(m, g, 1−β₁);  s ← β₂s + (1−β₂)g²;
+        step = (lr/(1−β₁ᵗ))·m / (√s/√(1−β₂ᵗ) + ε)."""
+    m, s = state
+    m = _lerp(m, g, 1 - beta1)
+    s = s * beta2 + (1 - beta2) * g * g
+    step_size = lr / (1 - _power(beta1, t))
+    denom = np.sqrt(s) / np.sqrt(1 - _power(beta2, t)) + eps
+    return step_size * m / denom, (m, s)
+
+
+def rmsprop(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+            alpha: ArrayLike, eps: ArrayLike, momentum: ArrayLike):
+    """torch.optim.RMSprop(lr, alpha, eps, momentum); state = (s, b):
+
+        s ← αs + (1−α)g²;  a = √s + ε;
+        momentum > 0: b ← μb + g/a, step = lr·b;   momentum = 0: step = lr·g/a (b = g/a)."""
+    s, buf = state
+    s = s * alpha + (1 - alpha) * g * g
+    avg = np.sqrt(s) + eps
+    if not isinstance(momentum, np.ndarray):
+        if momentum > 0:
+            buf = buf * momentum + g / avg
+            return lr * buf, (s, buf)
+        return lr * g / avg, (s, g / avg)
+    pushed = buf * momentum + g / avg
+    heavy = momentum > 0
+    return (np.where(heavy, lr * pushed, lr * g / avg),
+            (s, np.where(heavy, pushed, g / avg)))
+
+
+def adagrad(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+            eps: ArrayLike):
+    """torch.optim.Adagrad(lr, eps) (lr_decay 0, initial accumulator 0); state = (Σg², g/σ):
+
+        Σ ← Σ + g²;  σ = √Σ + ε;  step = lr·g/σ."""
+    total = state[0] + g * g
+    std = np.sqrt(total) + eps
+    return lr * g / std, (total, g / std)
+
+
+def _lerp(start: np.ndarray, end: np.ndarray, weight: ArrayLike) -> np.ndarray:
+    """torch.lerp's scalar formula: start + w·(end − start) for |w| < 0.5, otherwise
+    end − (end − start)·(1 − w)."""
+    if isinstance(weight, np.ndarray):
+        return np.where(np.abs(weight) < 0.5, start + weight * (end - start),
+                        end - (end - start) * (1 - weight))
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
+_LEVELS: dict[int, tuple] = {}
+
+
+def _power(base: ArrayLike, t: int) -> ArrayLike:
+    """base ** t computed with Python's float power (the C library's pow), as torch computes
+    ``beta ** step`` on Python floats. NumPy's vectorized pow can differ from it in the last bit
+    on some CPUs, so an array of bases is reduced to its distinct values (cached per array: the
+    engine passes the same arrays every step) and only those are raised."""
+    if not isinstance(base, np.ndarray):
+        return base ** t
+    cached = _LEVELS.get(id(base))
+    if cached is None or cached[0]() is not base:
+        values, inverse = np.unique(base, return_inverse=True)
+        if len(_LEVELS) >= 8:
+            _LEVELS.clear()
+        cached = (weakref.ref(base), values.tolist(), inverse.reshape(base.shape))
+        _LEVELS[id(base)] = cached
+    _, values, inverse = cached
+    return np.array([v ** t for v in values])[inverse]
+
+
+# -- the registered optimizers ---------------------------------------------------------------------
+def _family(beta: ArrayLike, dampening: ArrayLike, nesterov: bool) -> dict:
+    return {"beta": beta, "dampening": dampening, "nesterov": nesterov}
+
+
+register(Optimizer(
+    "sgd", "SGD", "#D55E00", heavy_ball, lambda: _family(0.0, 0.0, False),
+    linear_theory="sgd", doc="torch.optim.SGD(lr): θ ← θ − lr·g"))
+register(Optimizer(
+    "momentum", "Momentum", "#0072B2", heavy_ball, lambda beta: _family(beta, 0.0, False),
+    hyper=(BETA,), linear_theory="momentum",
+    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v"))
+register(Optimizer(
+    "nesterov", "Nesterov", "#009E73", heavy_ball, lambda beta: _family(beta, 0.0, True),
+    hyper=(BETA,), linear_theory="nesterov",
+    doc="torch.optim.SGD(lr, momentum=β, nesterov=True): v ← βv + g; θ ← θ − lr·(g + βv)"))
+register(Optimizer(
+    "ema", "EMA", "#CC79A7", heavy_ball, lambda beta: _family(beta, beta, False),
+    hyper=(BETA,), linear_theory="ema",
+    doc="v ← βv + (1−β)g; θ ← θ − lr·v (momentum at lr·(1−β))"))
+register(Optimizer(
+    "adam", "Adam", "#E69F00", adam,
+    lambda beta, beta2, eps: {"beta1": beta, "beta2": beta2, "eps": eps},
+    hyper=(BETA, _beta2(0.999, "Decay of the running average of g²."), _eps(1e-8)),
+    state=(State("exp_avg"), State("exp_avg_sq")),
+    doc="torch.optim.Adam(lr, betas=(β, β₂), eps)"))
+register(Optimizer(
+    "rmsprop", "RMSprop", "#56B4E9", rmsprop,
+    lambda beta, beta2, eps: {"alpha": beta2, "eps": eps, "momentum": beta},
+    hyper=(HyperParameter("beta", 0.0, 0.0, 1.0, "beta", "Momentum μ on the scaled step "
+                          "(0: classic RMSprop).", "β"),
+           _beta2(0.99, "Decay α of the running average of g²."), _eps(1e-8)),
+    state=(State("square_avg"), State("momentum_buffer")), velocity=1,
+    doc="torch.optim.RMSprop(lr, alpha=β₂, eps, momentum=β)"))
+register(Optimizer(
+    "adagrad", "AdaGrad", "#000000", adagrad, lambda eps: {"eps": eps},
+    hyper=(_eps(1e-10),), state=(State("state_sum"), State("direction")), velocity=1,
+    doc="torch.optim.Adagrad(lr, eps)"))
 
 
 def effective_lr(optimizer: str, lr: float, beta: float) -> float:
     """The step per unit gradient once a constant gradient has built up the velocity:
-    lr for sgd and ema, lr/(1−β) for momentum and nesterov (the "terminal velocity")."""
-    return lr if optimizer in ("sgd", "ema") else lr / (1 - beta)
+    lr for sgd and ema, lr/(1−β) for momentum and nesterov (the "terminal velocity").
+    ValueError for an optimizer without a linear theory (an adaptive step has no such ratio)."""
+    form = get(optimizer).linear_theory
+    if form is None:
+        raise ValueError(f"{optimizer} has no step per unit gradient: its step is adaptive")
+    return lr if form in ("sgd", "ema") else lr / (1 - beta)

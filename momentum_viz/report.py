@@ -57,18 +57,24 @@ def reading(runs: Sequence[Run], tol: float = DEFAULT_TOL) -> str:
 
 
 def runs_csv(runs: Sequence[Run]) -> str:
-    """Every step of every run: step, optimizer, beta, lr, x, y, loss, vx, vy (NaN after a
-    divergence, as in the run)."""
+    """Every step of every run: step, optimizer, beta, lr, x, y, loss, vx, vy, beta2, eps (NaN
+    after a divergence, as in the run). lr is the learning rate of that step (the schedule's);
+    beta is 0 for an optimizer without one; beta2 and eps are empty where the optimizer has no
+    such parameter."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["step", "optimizer", "beta", "lr", "x", "y", "loss", "vx", "vy"])
+    writer.writerow(["step", "optimizer", "beta", "lr", "x", "y", "loss", "vx", "vy", "beta2",
+                     "eps"])
     for run in runs:
-        beta = run.beta if run.optimizer != "sgd" else 0.0
+        entry = run.spec.entry
+        beta = run.beta if entry.uses_beta else 0.0
+        extra = [repr(float(getattr(run.spec, name))) if entry.parameter(name) else ""
+                 for name in ("beta2", "eps")]
         for k in range(run.steps + 1):
             (x, y), (vx, vy) = run.path[k], run.velocity[k]
-            writer.writerow([k, run.optimizer, repr(beta), repr(run.lr), repr(float(x)),
-                             repr(float(y)), repr(float(run.loss[k])), repr(float(vx)),
-                             repr(float(vy))])
+            writer.writerow([k, run.optimizer, repr(float(beta)), repr(float(run.lrs[k])),
+                             repr(float(x)), repr(float(y)), repr(float(run.loss[k])),
+                             repr(float(vx)), repr(float(vy)), *extra])
     return out.getvalue()
 
 
@@ -129,12 +135,13 @@ def _width(run: Run) -> float:
 
 
 def _overshoot_clause(runs: Sequence[Run], metrics: list[Metrics]) -> str:
-    """Overshoots of the runs that use momentum, and SGD's zig-zag across the minimum."""
+    """Overshoots of the runs whose optimizer carries a velocity (has a β), and the zig-zag
+    across the minimum of those that do not (SGD, AdaGrad)."""
     pieces = []
     for run, m in zip(runs, metrics, strict=True):
         if not m.overshoots or m.diverged_at is not None:
             continue
-        if run.optimizer == "sgd":
+        if not run.spec.entry.uses_beta:
             zigzag = " (zig-zag)" if m.overshoots >= 3 else ""
             pieces.append(f"{run.label} crossed the minimum's axes {_times(m.overshoots)}"
                           + zigzag)

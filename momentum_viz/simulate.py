@@ -8,26 +8,58 @@ from functools import cached_property
 
 import numpy as np
 
+from momentum_viz import optimizers
 from momentum_viz.criteria import DEFAULT_TOL, diverged, start_point
-from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
+from momentum_viz.engine import Batch, check_steps, gradient_noise, groups, iterate
 from momentum_viz.metrics import Metrics, run_metrics
-from momentum_viz.optimizers import DISPLAY_NAMES
+from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Point, Surface
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One optimizer setting to run: name, learning rate and β."""
+    """One optimizer setting to run: the optimizer's registry name, the (base) learning rate,
+    its hyper-parameters and an lr schedule (None: constant).
+
+    A hyper-parameter left at None takes the optimizer's default (β 0.9 for the momentum family
+    and Adam, 0 for RMSprop; β₂ 0.999 for Adam, 0.99 for RMSprop; ε 1e-8, 1e-10 for AdaGrad); one
+    the optimizer does not use is ignored (β of an optimizer without one is 0). An unknown
+    optimizer is a ValueError here already."""
 
     optimizer: str
     lr: float
-    beta: float = 0.9
+    beta: float | None = None
+    beta2: float | None = None
+    eps: float | None = None
+    schedule: Schedule | None = None
+
+    def __post_init__(self) -> None:
+        entry = optimizers.get(self.optimizer)
+        for h in entry.hyper:
+            if getattr(self, h.name) is None:
+                object.__setattr__(self, h.name, h.default)
+        if self.beta is None:
+            object.__setattr__(self, "beta", 0.0)
+
+    @property
+    def entry(self) -> optimizers.Optimizer:
+        return optimizers.get(self.optimizer)
 
     @property
     def label(self) -> str:
-        """Display name, e.g. "SGD" or "Momentum β=0.9"."""
-        name = DISPLAY_NAMES.get(self.optimizer, self.optimizer)
-        return name if self.optimizer == "sgd" else f"{name} β={self.beta:g}"
+        """Display name, e.g. "SGD", "Momentum β=0.9" or "Adam β=0.9 β₂=0.99 · cosine t_max=200":
+        β when the optimizer uses it, any other hyper-parameter away from its default, and the
+        schedule."""
+        entry = self.entry
+        parts = [entry.label]
+        for h in entry.hyper:
+            value = getattr(self, h.name)
+            if h.name == "beta" or value != h.default:
+                parts.append(f"{h.symbol or h.name}={value:g}")
+        name = " ".join(parts)
+        if self.schedule is not None and self.schedule.name != "constant":
+            name += f" · {self.schedule.label}"
+        return name
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,8 +68,12 @@ class Run:
 
     ``path`` (steps+1, 2) positions; ``loss`` (steps+1,) f at each position; ``velocity``
     (steps+1, 2) the velocity that carried the run to that position (v₀ = 0; for sgd the
-    gradient it followed); ``grad`` (steps+1, 2) the exact gradient at that position (without
-    noise). ``diverged_at`` is the first step whose position or loss is non-finite or outside the
+    gradient it followed; for an adaptive optimizer the state its registry entry names: Adam's
+    first moment m, RMSprop's buffer — g/(√s+ε) without momentum — and AdaGrad's g/σ);
+    ``grad`` (steps+1, 2) the exact gradient at that position (without noise); ``lrs``
+    (steps+1,) the learning rate of each step (row k moves θ_k to θ_{k+1}; the last row is the
+    lr a further step would use), which the schedule sets and divergence does not touch.
+    ``diverged_at`` is the first step whose position or loss is non-finite or outside the
     escape square (``Surface.escape_radius``); every row after it is NaN, never clipped.
     """
 
@@ -52,10 +88,14 @@ class Run:
     velocity: np.ndarray
     grad: np.ndarray
     diverged_at: int | None
+    lrs: np.ndarray
 
     optimizer = property(lambda self: self.spec.optimizer)
     lr = property(lambda self: self.spec.lr)
     beta = property(lambda self: self.spec.beta)
+    beta2 = property(lambda self: self.spec.beta2)
+    eps = property(lambda self: self.spec.eps)
+    schedule = property(lambda self: self.spec.schedule)
     label = property(lambda self: self.spec.label)
 
     def metrics(self, tol: float = DEFAULT_TOL) -> Metrics:
@@ -72,14 +112,21 @@ def simulate(
     *,
     optimizer: str,
     lr: float,
-    beta: float = 0.9,
+    beta: float | None = None,
+    beta2: float | None = None,
+    eps: float | None = None,
+    schedule: Schedule | None = None,
     start: Point | None = None,
     steps: int,
     noise: float = 0.0,
     seed: int = 0,
 ) -> Run:
-    """Run one optimizer on ``surface`` from ``start`` (default: the surface's) for ``steps``."""
-    spec = RunSpec(optimizer, lr, beta)
+    """Run one optimizer on ``surface`` from ``start`` (default: the surface's) for ``steps``.
+
+    ``optimizer`` is a registry name (``OPTIMIZERS``); β, β₂ and ε left at None take its
+    defaults and those it does not use are ignored; ``schedule`` comes from
+    ``momentum_viz.schedules`` (None: constant lr). See ``RunSpec``."""
+    spec = RunSpec(optimizer, lr, beta, beta2, eps, schedule)
     return simulate_many(surface, [spec], start=start, steps=steps, noise=noise, seed=seed)[0]
 
 
@@ -92,20 +139,32 @@ def simulate_many(
     noise: float = 0.0,
     seed: int = 0,
 ) -> list[Run]:
-    """Run several optimizer settings side by side in one batch, all from the same start and
-    seeing the same gradient noise."""
+    """Run several optimizer settings side by side, all from the same start and seeing the same
+    gradient noise: one batch per update rule and schedule (the momentum family at one schedule
+    is one batch), each run exactly as if alone."""
     steps = check_steps(steps)
     start = start_point(surface, start)
-    batch = Batch.of([s.optimizer for s in specs], [s.lr for s in specs], [s.beta for s in specs])
     n = len(specs)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     positions = np.empty((steps + 1, 2, n))
     velocities = np.empty((steps + 1, 2, n))
+    noise_seq = gradient_noise(noise, steps, seed)
+    batches = []
+    for rule_group in groups([s.optimizer for s in specs]):
+        by_schedule: dict = {}
+        for i in rule_group:
+            by_schedule.setdefault(specs[i].schedule, []).append(i)
+        for columns in by_schedule.values():
+            chosen = [specs[i] for i in columns]
+            batches.append((columns, Batch.of(
+                [s.optimizer for s in chosen], [s.lr for s in chosen],
+                [s.beta for s in chosen], [s.beta2 for s in chosen], [s.eps for s in chosen],
+                chosen[0].schedule)))
     with np.errstate(all="ignore"):
-        for k, theta, v, _ in iterate(
-            surface, batch, theta0, steps, gradient_noise(noise, steps, seed)
-        ):
-            positions[k], velocities[k] = theta, v
+        for columns, batch in batches:
+            cols = slice(None) if len(columns) == n else columns  # one batch: no gather
+            for k, theta, v, _ in iterate(surface, batch, theta0[:, cols], steps, noise_seq):
+                positions[k][:, cols], velocities[k][:, cols] = theta, v
         # f and ∇f of every visited point at once: the same compiled code as in the loop,
         # so these are the values the optimizer used (before noise), to the bit.
         flat = positions.transpose(1, 0, 2).reshape(2, -1)
@@ -121,7 +180,9 @@ def simulate_many(
         if diverged_at is not None:
             for a in arrays:
                 a[diverged_at + 1:] = np.nan
+        lrs = (np.full(steps + 1, float(spec.lr)) if spec.schedule is None
+               else spec.schedule.lrs(spec.lr, steps))
         runs.append(Run(surface, spec, start, steps, float(noise), int(seed), *arrays,
-                        diverged_at=diverged_at))
+                        diverged_at=diverged_at, lrs=lrs))
     return runs
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from momentum_viz import optimizers
 from momentum_viz.criteria import DEFAULT_TOL, diverged, not_converged_test, start_point
 from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
+from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Point, Surface
 
 CHUNK = 10_000
@@ -48,6 +50,9 @@ class Sweep:
     diverged: np.ndarray
     steps_to_converge: np.ndarray
     """The same number as ``Run.metrics().steps_to_converge``; −1 where it never converged."""
+    beta2: float | None = None
+    eps: float | None = None
+    schedule: Schedule | None = None
 
     def cell(self, row: int, col: int) -> Cell:
         """The cell at ``[row, col]``."""
@@ -77,14 +82,27 @@ def sweep(
     tol: float = DEFAULT_TOL,
     noise: float = 0.0,
     seed: int = 0,
+    beta2: float | None = None,
+    eps: float | None = None,
+    schedule: Schedule | None = None,
 ) -> Sweep:
-    """Run ``optimizer`` for every (lr, β) pair of the grid as one vectorized batch."""
+    """Run ``optimizer`` for every (lr, β) pair of the grid as one vectorized batch.
+
+    β is the optimizer's β: the momentum of the momentum family and of RMSprop, β₁ for Adam.
+    ``beta2``, ``eps`` (None: the optimizer's defaults) and ``schedule`` are shared by every
+    cell. An optimizer without β (sgd, adagrad) runs the lrs once and repeats that row for
+    every β, which it ignores."""
     steps = check_steps(steps)
     lrs, betas = np.asarray(lrs, np.float64).ravel(), np.asarray(betas, np.float64).ravel()
     start = start_point(surface, start)
+    entry = optimizers.get(optimizer)
     shape = (len(betas), len(lrs))
-    n = shape[0] * shape[1]
-    batch = Batch.uniform(optimizer, np.tile(lrs, shape[0]), np.repeat(betas, shape[1]))
+    rows = shape[0] if entry.uses_beta else min(shape[0], 1)
+    n = rows * shape[1]
+    batch = Batch.uniform(optimizer, np.tile(lrs, rows), np.repeat(betas[:rows], shape[1]),
+                          beta2, eps, schedule)
+    beta2 = entry.defaults().get("beta2") if beta2 is None else beta2
+    eps = entry.defaults().get("eps") if eps is None else eps
     noise_seq = gradient_noise(noise, steps, seed)
     chunks = [slice(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
 
@@ -93,7 +111,9 @@ def sweep(
                       noise_seq, tol)
 
     parts = [track(cols) for cols in chunks]
-    final_loss, last_outside, diverged = (np.concatenate(p) for p in zip(*parts, strict=True))
+    final_loss, last_outside, diverged = (
+        np.tile(np.concatenate(p), shape[0] // rows if rows else 1)
+        for p in zip(*parts, strict=True))
     converged = ~diverged & (last_outside < steps)
     return Sweep(
         surface=surface, optimizer=optimizer, lrs=lrs, betas=betas, start=start, steps=steps,
@@ -101,6 +121,8 @@ def sweep(
         final_loss=np.where(diverged, np.nan, final_loss).reshape(shape),
         diverged=diverged.reshape(shape),
         steps_to_converge=np.where(converged, last_outside + 1, -1).reshape(shape),
+        beta2=beta2 if entry.parameter("beta2") else None,
+        eps=eps if entry.parameter("eps") else None, schedule=schedule,
     )
 
 

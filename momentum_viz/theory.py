@@ -25,6 +25,8 @@ from typing import Protocol, TypeAlias
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from momentum_viz import optimizers
+
 Real: TypeAlias = np.float64 | NDArray[np.float64]
 Complex: TypeAlias = np.complex128 | NDArray[np.complex128]
 Bool: TypeAlias = np.bool_ | NDArray[np.bool_]
@@ -37,12 +39,21 @@ class HasHessian(Protocol):
     def hessian(self, x: ArrayLike, y: ArrayLike) -> tuple[ArrayLike, ArrayLike, ArrayLike]: ...
 
 
-_KNOWN = ("sgd", "momentum", "nesterov", "ema")
+FORMS = ("sgd", "momentum", "nesterov", "ema")
+"""The linear forms this module knows; an optimizer's registry entry names the one that describes
+it (``Optimizer.linear_theory``), and the functions below accept an optimizer name or a form."""
 
 
-def _check(optimizer: str) -> None:
-    if optimizer not in _KNOWN:
-        raise ValueError(f"unknown optimizer {optimizer!r}; expected one of {_KNOWN}")
+def _form(optimizer: str) -> str:
+    """The linear form of ``optimizer`` (a registry name or a form); ValueError for an unknown
+    name or an optimizer no linear theory describes (an adaptive step is not linear in g)."""
+    if optimizer in FORMS and optimizer not in optimizers.REGISTRY:
+        return optimizer
+    form = optimizers.get(optimizer).linear_theory
+    if form not in FORMS:
+        raise ValueError(f"no linear theory applies to {optimizer}: its step is not linear "
+                         f"in the gradient")
+    return form
 
 
 def _floats(*values: ArrayLike) -> list[NDArray[np.float64]]:
@@ -51,7 +62,7 @@ def _floats(*values: ArrayLike) -> list[NDArray[np.float64]]:
 
 def _trace_det(lr: ArrayLike, beta: ArrayLike, lam: ArrayLike, optimizer: str) -> tuple[Real, Real]:
     """T and D of the characteristic polynomial z² − T·z + D of the iteration matrix."""
-    _check(optimizer)
+    optimizer = _form(optimizer)
     lr, beta, lam = _floats(lr, beta, lam)
     h = lr * lam
     if optimizer == "sgd":
@@ -78,7 +89,7 @@ def iteration_matrix(
 
     Shape: broadcast(lr, beta, lam).shape + (2, 2).
     """
-    _check(optimizer)
+    optimizer = _form(optimizer)
     lr, beta, lam = _floats(lr, beta, lam)
     h = lr * lam
     if optimizer == "sgd":
@@ -126,6 +137,7 @@ def stable(lr: ArrayLike, beta: ArrayLike, lam: ArrayLike, optimizer: str = "mom
     for ema), taken directly so tiny lr·λ > 0 still counts as stable. For momentum with
     lr > 0 and 0 ≤ β < 1 this is 0 < lr·λ < 2(1+β); for sgd 0 < lr·λ < 2.
     """
+    optimizer = _form(optimizer)
     trace, det = _trace_det(lr, beta, lam, optimizer)
     lr, beta, lam = _floats(lr, beta, lam)
     p_at_one = lr * lam * (1 - beta) if optimizer == "ema" else lr * lam
@@ -162,7 +174,7 @@ def stability_limit_lr(
     From p(−1) = 1 + T + D = 0 for the others: sgd 2/λmax, nesterov 2(1+β)/((1+2β)λmax),
     ema 2(1+β)/((1−β)λmax).
     """
-    _check(optimizer)
+    optimizer = _form(optimizer)
     beta, lam_max = _floats(beta, lam_max)
     limit = 2 * (1 + beta) / lam_max
     with np.errstate(divide="ignore"):
@@ -183,7 +195,7 @@ def critical_lrs(
     momentum: (1 ∓ √β)²/λ; ema: the same divided by (1−β); nesterov: ((1−β)/(1+β))²/λ and
     1/λ (where both roots are 0). NaN unless 0 ≤ β < 1 and λ > 0; sgd has no β, so NaN.
     """
-    _check(optimizer)
+    optimizer = _form(optimizer)
     beta, lam = _floats(beta, lam)
     valid = (beta >= 0) & (beta < 1) & (lam > 0) & (optimizer != "sgd")
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -210,7 +222,7 @@ def optimal(
     - nesterov: lr = 4/(3λmax + λmin), β = (√(3κ+1) − 2)/(√(3κ+1) + 2), rate 1 − 2/√(3κ+1)
       (Lessard, Recht & Packard 2016).
     """
-    _check(optimizer)
+    optimizer = _form(optimizer)
     lo, hi = _floats(lam_min, lam_max)
     if not np.all((lo > 0) & (lo <= hi)):
         raise ValueError("optimal needs 0 < lam_min <= lam_max")

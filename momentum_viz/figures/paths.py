@@ -131,8 +131,9 @@ def path_figure(
     """Contour + every run's complete path + balls animated by Play / the step slider.
 
     ``arrows_for`` picks the run whose downhill direction −∇f and velocity are drawn as arrows
-    at the ball (default: the first run that is not plain SGD). ``click_grid`` > 0 adds an
-    invisible grid of that many points per side that can be clicked to choose a start point.
+    at the ball (default: the first run whose optimizer has a β, i.e. carries a velocity).
+    ``click_grid`` > 0 adds an invisible grid of that many points per side that can be clicked
+    to choose a start point.
     """
     bounds = _view_bounds(surface, runs)
     colors = run_colors(runs)
@@ -158,7 +159,7 @@ def path_figure(
     for run, last, color in zip(runs, lasts, colors, strict=True):
         data += _path_traces(run, last, color, with_lr)
     if arrows_for is None:
-        arrows_for = next((i for i, r in enumerate(runs) if r.optimizer != "sgd"), None)
+        arrows_for = next((i for i, r in enumerate(runs) if r.spec.entry.uses_beta), None)
     moving_start = len(data)
     data += _moving_traces(runs, colors, arrows_for,
                            _moving_coords(runs, lasts, arrows_for, 0, bounds))

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from momentum_viz.optimizers import COLORS
 from momentum_viz.simulate import Run
 
-OPTIMIZER_COLORS = {
-    "sgd": "#D55E00",       # vermillion
-    "momentum": "#0072B2",  # blue
-    "nesterov": "#009E73",  # bluish green
-    "ema": "#CC79A7",       # reddish purple
-}
+OPTIMIZER_COLORS = COLORS
+"""Each optimizer's colour, read from its registry entry (Okabe–Ito: sgd vermillion, momentum
+blue, nesterov bluish green, ema reddish purple, adam orange, rmsprop sky blue, adagrad black)."""
 SEQUENCE = ["#E69F00", "#56B4E9", "#0072B2", "#000000", "#CC79A7", "#009E73", "#D55E00"]
 """For runs of one optimizer at several β (the β comparison)."""
 
