@@ -51,21 +51,23 @@ def by_hand(rule, start, steps, noise=()):
 def test_batch_of_gives_each_optimizer_its_settings():
     batch = Batch.of(["sgd", "momentum", "nesterov", "ema"], 0.1, 0.8)
     assert batch.lr.ndim == 0 and float(batch.lr) == 0.1  # shared: compacted to 0-d
-    np.testing.assert_array_equal(batch.beta, [0.0, 0.8, 0.8, 0.8])  # sgd has no momentum
-    np.testing.assert_array_equal(batch.dampening, [0.0, 0.0, 0.0, 0.8])  # ema damps by β
-    np.testing.assert_array_equal(batch.nesterov, [False, False, True, False])
-    assert batch.beta.dtype == batch.dampening.dtype == np.float64
+    settings = batch.settings
+    np.testing.assert_array_equal(settings["beta"], [0.0, 0.8, 0.8, 0.8])  # sgd: no momentum
+    np.testing.assert_array_equal(settings["dampening"], [0.0, 0.0, 0.0, 0.8])  # ema damps by β
+    np.testing.assert_array_equal(settings["nesterov"], [False, False, True, False])
+    assert settings["beta"].dtype == settings["dampening"].dtype == np.float64
 
 
 def test_batch_of_keeps_differing_values_and_compacts_equal_ones():
     same = Batch.of(["momentum", "momentum"], [0.1, 0.1], [0.9, 0.9])
-    for field in (same.lr, same.beta, same.dampening, same.nesterov):
+    for field in (same.lr, *same.settings.values()):
         assert field.ndim == 0
-    assert (float(same.lr), float(same.beta), float(same.dampening), bool(same.nesterov)) == \
-        (0.1, 0.9, 0.0, False)
+    assert float(same.lr) == 0.1
+    assert {k: v.item() for k, v in same.settings.items()} == \
+        {"beta": 0.9, "dampening": 0.0, "nesterov": False}
     mixed = Batch.of(["momentum", "momentum", "momentum"], [0.1, 0.2, 0.3], 0.9)
     np.testing.assert_array_equal(mixed.lr, [0.1, 0.2, 0.3])
-    assert mixed.beta.ndim == 0
+    assert mixed.settings["beta"].ndim == 0
 
 
 def test_batch_uniform_and_columns():
@@ -73,22 +75,24 @@ def test_batch_uniform_and_columns():
     betas = np.array([0.5, 0.6, 0.7, 0.8])
     ema = Batch.uniform("ema", lrs, betas)
     np.testing.assert_array_equal(ema.lr, lrs)
-    np.testing.assert_array_equal(ema.beta, betas)
-    np.testing.assert_array_equal(ema.dampening, betas)
-    assert ema.nesterov.ndim == 0 and not ema.nesterov
+    np.testing.assert_array_equal(ema.settings["beta"], betas)
+    np.testing.assert_array_equal(ema.settings["dampening"], betas)
+    assert ema.settings["nesterov"].ndim == 0 and not ema.settings["nesterov"]
     nesterov = Batch.uniform("nesterov", lrs, np.full(4, 0.9))
-    assert nesterov.beta.ndim == 0 and float(nesterov.beta) == 0.9 and bool(nesterov.nesterov)
+    assert nesterov.settings["beta"].ndim == 0 and float(nesterov.settings["beta"]) == 0.9
+    assert bool(nesterov.settings["nesterov"])
     sgd = Batch.uniform("sgd", lrs, betas)
-    assert sgd.beta.ndim == sgd.dampening.ndim == 0 and float(sgd.beta) == 0.0
+    assert sgd.settings["beta"].ndim == sgd.settings["dampening"].ndim == 0
+    assert float(sgd.settings["beta"]) == 0.0
     chunk = ema.columns(slice(1, 3))
     np.testing.assert_array_equal(chunk.lr, [0.02, 0.03])
-    np.testing.assert_array_equal(chunk.dampening, [0.6, 0.7])
-    assert chunk.nesterov.ndim == 0  # shared settings stay shared
-    assert nesterov.columns(slice(0, 2)).beta.ndim == 0
+    np.testing.assert_array_equal(chunk.settings["dampening"], [0.6, 0.7])
+    assert chunk.settings["nesterov"].ndim == 0  # shared settings stay shared
+    assert nesterov.columns(slice(0, 2)).settings["beta"].ndim == 0
 
 
 @pytest.mark.parametrize("build", [
-    lambda: Batch.of(["adam"], 0.1, 0.9), lambda: Batch.of(["sgd"], 0.0, 0.9),
+    lambda: Batch.of(["lion"], 0.1, 0.9), lambda: Batch.of(["sgd"], 0.0, 0.9),
     lambda: Batch.of(["momentum"], np.inf, 0.9), lambda: Batch.of(["momentum"], 0.1, 1.0),
     lambda: Batch.uniform("momentum", np.array([0.1, -0.1]), np.array([0.5, 0.5])),
     lambda: Batch.uniform("ema", np.array([0.1]), np.array([-0.5])),

@@ -78,7 +78,9 @@ def test_csv_holds_every_step_of_every_run():
                    120)
     rows = list(csv.DictReader(io.StringIO(runs_csv(runs))))
     assert len(rows) == 2 * 121
-    assert list(rows[0]) == ["step", "optimizer", "beta", "lr", "x", "y", "loss", "vx", "vy"]
+    assert list(rows[0]) == ["step", "optimizer", "beta", "lr", "x", "y", "loss", "vx", "vy",
+                             "beta2", "eps"]
+    assert {(r["beta2"], r["eps"]) for r in rows} == {("", "")}  # not parameters of these
     for run, block in zip(runs, (rows[:121], rows[121:]), strict=True):
         assert {r["optimizer"] for r in block} == {run.optimizer}
         xy = np.array([[float(r["x"]), float(r["y"])] for r in block])

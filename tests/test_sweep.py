@@ -192,7 +192,7 @@ def test_bad_parameters():
     with pytest.raises(ValueError):
         mv.sweep(bowl, optimizer="sgd", lrs=[0.1], betas=[0.0], steps=10, tol=0.0)
     with pytest.raises(ValueError):
-        mv.sweep(bowl, optimizer="adam", lrs=[0.1], betas=[0.0], steps=10)
+        mv.sweep(bowl, optimizer="lion", lrs=[0.1], betas=[0.0], steps=10)
     with pytest.raises(ValueError):
         mv.sweep(bowl, optimizer="momentum", lrs=[0.1], betas=[1.0], steps=10)
     with pytest.raises(ValueError):
