@@ -324,3 +324,21 @@ def test_the_reading_and_metrics_cover_the_adaptive_optimizers():
     assert "diverged" in text or "above the minimum" in text
     rows = metrics_rows(runs)
     assert [r["run"] for r in rows] == [r.label for r in runs]
+
+
+@pytest.mark.parametrize("schedule", [mv.schedules.cosine(80, 1e-4), mv.schedules.step(25, 0.5),
+                                      mv.schedules.warmup(40, 0.05)])
+def test_scheduled_adaptive_runs_are_torchs_update_with_the_schedules_lr(schedule):
+    """The lr of step k (``Run.lrs``, checked against torch's schedulers in test_schedules)
+    enters Adam's step size and RMSprop's step exactly as torch's param_group["lr"] does."""
+    surface = mv.get_surface("himmelblau")
+    steps = 200
+    adam = mv.simulate(surface, optimizer="adam", lr=0.05, schedule=schedule, steps=steps)
+    path, _ = torch_adam(exact_gradients(adam), surface.start, None, 0.9, 0.999, 1e-8, steps,
+                         lrs=adam.lrs)
+    np.testing.assert_array_equal(adam.path, path)
+    heavy = mv.simulate(surface, optimizer="rmsprop", lr=0.005, beta=0.8, schedule=schedule,
+                        steps=steps)
+    path = torch_rmsprop(exact_gradients(heavy), surface.start, None, 0.99, 1e-8, 0.8, steps,
+                         lrs=heavy.lrs)
+    np.testing.assert_array_equal(heavy.path, path)
