@@ -230,9 +230,15 @@ def update(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike,
 def heavy_ball(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
                beta: ArrayLike, dampening: ArrayLike = 0.0,
                nesterov: ArrayLike = False) -> tuple[np.ndarray, tuple[np.ndarray]]:
-    """``update`` as a registry rule: state = (velocity,); t plays no part."""
-    step, v = update(g, state[0], lr, beta, dampening, nesterov)
-    return step, (v,)
+    """``update`` as a registry rule: state = (velocity,); t plays no part. (The same lines as
+    ``update``, not a call to it: this runs once per step of every momentum-family batch.)"""
+    pushed = g if isinstance(dampening, int | float) and dampening == 0 else (1 - dampening) * g
+    v = beta * state[0] + pushed
+    if isinstance(nesterov, bool):
+        ahead = g + beta * v if nesterov else v
+    else:
+        ahead = np.where(nesterov, g + beta * v, v)
+    return lr * ahead, (v,)
 
 
 def sgd(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike = 0.0) -> Step:

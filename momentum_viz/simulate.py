@@ -162,9 +162,13 @@ def simulate_many(
                 chosen[0].schedule)))
     with np.errstate(all="ignore"):
         for columns, batch in batches:
-            cols = slice(None) if len(columns) == n else columns  # one batch: no gather
-            for k, theta, v, _ in iterate(surface, batch, theta0[:, cols], steps, noise_seq):
-                positions[k][:, cols], velocities[k][:, cols] = theta, v
+            alone = len(columns) == n  # one batch: record straight into the result
+            pos, vel = ((positions, velocities) if alone else
+                        (np.empty((steps + 1, 2, len(columns))) for _ in range(2)))
+            for k, theta, v, _ in iterate(surface, batch, theta0[:, columns], steps, noise_seq):
+                pos[k], vel[k] = theta, v
+            if not alone:
+                positions[:, :, columns], velocities[:, :, columns] = pos, vel
         # f and ∇f of every visited point at once: the same compiled code as in the loop,
         # so these are the values the optimizer used (before noise), to the bit.
         flat = positions.transpose(1, 0, 2).reshape(2, -1)

@@ -267,7 +267,7 @@ def test_terminal_velocity_under_a_constant_gradient():
 
 
 def test_optimizer_names():
-    assert mv.OPTIMIZERS == FAMILY + ("adam", "rmsprop", "adagrad")
+    assert (*FAMILY, "adam", "rmsprop", "adagrad") == mv.OPTIMIZERS
     assert [mv.optimizers.get(o).linear_theory for o in mv.OPTIMIZERS] == [*FAMILY, None,
                                                                            None, None]
     with pytest.raises(ValueError):
