@@ -97,7 +97,8 @@ def test_every_optimizer_at_extreme_settings_reports_divergence_and_plots_finite
         for optimizer in mv.OPTIMIZERS:  # the reading and table of every setting
             specs = [mv.RunSpec(optimizer, lr, beta) for lr, beta in settings]
             runs = mv.simulate_many(surface, specs, start=start, steps=STEPS)
-            assert any(r.diverged_at is not None for r in runs), "lr = 10 diverges everywhere"
+            if mv.optimizers.get(optimizer).linear_theory:  # an adaptive step is bounded by ~lr
+                assert any(r.diverged_at is not None for r in runs), "lr = 10 diverges"
             check_words(runs)
         specs = [mv.RunSpec(o, lr, beta) for o in mv.OPTIMIZERS for lr, beta in DRAWN]
         check_charts(surface, mv.simulate_many(surface, specs, start=start, steps=STEPS))
@@ -177,10 +178,10 @@ def test_starts_beyond_the_escape_square_diverge_at_step_zero():
     bowl = mv.get_surface("bowl")
     runs = mv.simulate_many(bowl, [mv.RunSpec(o, 0.1, 0.9) for o in mv.OPTIMIZERS],
                             start=(1e6, -1e6), steps=50)
-    assert [r.diverged_at for r in runs] == [0, 0, 0, 0]
+    assert [r.diverged_at for r in runs] == [0] * len(mv.OPTIMIZERS)
     assert "diverged at step 0" in reading(runs)
     spec = assert_all_finite(path_figure(bowl, runs))
-    assert marker_texts(spec).count("diverged at step 0") == 4
+    assert marker_texts(spec).count("diverged at step 0") == len(mv.OPTIMIZERS)
 
 
 # -- the pages' own inputs ------------------------------------------------------------------------

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-import momentum_viz as mv
 from ui import session
 from ui.lessons import LESSONS
 from ui.params import (
     BETA_RANGE,
     CUSTOM,
     LR_RANGE,
+    PAGE_OPTIMIZERS,
     START_WIDTHS,
     log_lr,
     start_is_reasonable,
@@ -93,7 +93,7 @@ def use_cell(lr: float, beta: float) -> None:
     setup = st.session_state[session.SETUP]
     lr = min(max(float(f"{lr:.4g}"), LR_RANGE[0]), LR_RANGE[1])
     beta = min(max(round(beta, 3), BETA_RANGE[0]), BETA_RANGE[1])
-    opt = [o for o in mv.OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
+    opt = [o for o in PAGE_OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
     session.apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False)
     session.notify(session.CELL_APPLIED, (lr, beta))
 

@@ -27,6 +27,8 @@ Setup = dict[str, Any]
 CUSTOM = "custom"
 OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum (heavy ball)",
                    "nesterov": "Nesterov", "ema": "EMA (seed text's form)"}
+PAGE_OPTIMIZERS = tuple(OPTIMIZER_NAMES)
+"""The registry's optimizers the pages offer (the momentum family), in the registry's order."""
 DEFAULT_SURFACE = "ravine"
 DEFAULT_FORMULA = "x^2 + 10y^2"
 DEFAULT_BETAS = (0.0, 0.5, 0.9, 0.99)
@@ -84,10 +86,10 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
 
 def _optimizers(text: str) -> list[str]:
     names = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [n for n in names if n not in mv.OPTIMIZERS]
+    unknown = [n for n in names if n not in PAGE_OPTIMIZERS]
     if unknown or not names:
-        raise ParamError(f"must list optimizers from {', '.join(mv.OPTIMIZERS)}")
-    return [n for n in mv.OPTIMIZERS if n in names]
+        raise ParamError(f"must list optimizers from {', '.join(PAGE_OPTIMIZERS)}")
+    return [n for n in PAGE_OPTIMIZERS if n in names]
 
 
 def parse_betas(text: str) -> list[float]:
@@ -336,9 +338,9 @@ PARAMS: tuple[Param, ...] = (
     _start("y0", "Start y₀", 1),
     Param("opt", list, fixed(["sgd", "momentum"]), _optimizers, ",".join,
           (Widget("opt", "multiselect", "Optimizers", options={
-              "options": tuple(mv.OPTIMIZERS), "format_func": OPTIMIZER_NAMES.get}),),
+              "options": PAGE_OPTIMIZERS, "format_func": OPTIMIZER_NAMES.get}),),
           ONLY_PLAYGROUND,
-          from_widgets=lambda state: [o for o in mv.OPTIMIZERS if o in state["opt"]]),
+          from_widgets=lambda state: [o for o in PAGE_OPTIMIZERS if o in state["opt"]]),
     Param("sgd_lr", float, fixed(None), _number(*LR_RANGE), _fmt,
           (Widget("sgd_own", "checkbox", "Give SGD its own learning rate",
                   "A fair race: momentum's steady-state step is lr/(1−β), so SGD may deserve "
