@@ -23,6 +23,19 @@ def test_the_library_example_runs_and_prints_what_its_comments_say():
     assert second == "(200, 200) 187 0.00225 0.876"
 
 
+def test_every_python_example_prints_what_its_comments_say():
+    for code in re.findall(r"```python\n(.*?)```", README, re.S):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "README.md", "exec"), {})
+        printed = out.getvalue().splitlines()
+        said = [line.split("# ", 1)[1] for line in code.splitlines()
+                if line.startswith("print(") and "# " in line]
+        for line, comment in zip(printed, said, strict=True):
+            if "(" not in comment and "…" not in comment:
+                assert line == comment
+
+
 def test_classroom_links_parse_without_warnings():
     links = re.findall(r"`(http://localhost:8501/\?[^`]+)`", README)
     assert len(links) == 3
