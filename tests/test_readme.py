@@ -23,8 +23,8 @@ def test_the_library_example_runs_and_prints_what_its_comments_say():
     assert second == "(200, 200) 187 0.00225 0.876"
 
 
-def test_every_python_example_prints_what_its_comments_say():
-    for code in re.findall(r"```python\n(.*?)```", README, re.S):
+def test_the_other_python_examples_print_what_their_comments_say():
+    for code in re.findall(r"```python\n(.*?)```", README, re.S)[1:]:
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(code, "README.md", "exec"), {})
