@@ -369,3 +369,36 @@ def lab_rows(ctx: Context) -> Iterator[Row]:
             profile=ProfileSpec(lambda args=args: _run_sweep(args), steps,
                                 _sweep_diagnosis(args, LAB_TARGETS_S[full])),
         )
+
+
+@bench("sweep-adam", "simulate-many-adaptive")
+def adaptive_rows(ctx: Context) -> Iterator[Row]:
+    """The adaptive optimizers beside momentum's rows: the same 200×200×500 sweep with Adam
+    (β = β₁), and simulate_many of Adam, RMSprop and AdaGrad (one batch per rule)."""
+    steps = ctx.pick(500, 50)
+    args = _grid(ctx.pick(200, 20), steps)
+    size = len(args["lrs"])
+    timing = measure(lambda: mv.sweep(args["surface"], optimizer="adam", lrs=args["lrs"],
+                                      betas=args["betas"], steps=steps, tol=TOL),
+                     repeats=ctx.pick(5, 2))
+    yield Row(
+        name="sweep-adam",
+        what=(f"sweep {size}×{size} (lr, β₁) × {steps} steps, {SURFACE}, adam (β₂ 0.999, "
+              f"ε 1e-8), the lrs and β of `sweep`"),
+        ours=Figure.time(timing),
+        note="no target: reported beside `sweep` (momentum); Adam's rule does ~3× the "
+             "element-wise work of the heavy ball's",
+    )
+    surface = mv.get_surface(SURFACE)
+    sim_steps = ctx.pick(1000, 100)
+    specs = [mv.RunSpec("adam", surface.lr), mv.RunSpec("rmsprop", surface.lr),
+             mv.RunSpec("adagrad", surface.lr)]
+    ours = measure(lambda: mv.simulate_many(surface, specs, steps=sim_steps),
+                   repeats=ctx.pick(30, 3), warmup=ctx.pick(3, 1))
+    yield Row(
+        name="simulate-many-adaptive",
+        what=(f"simulate_many, {SURFACE}: adam, rmsprop, adagrad at lr={surface.lr:g} × "
+              f"{sim_steps} steps (three rules: three batches)"),
+        ours=Figure.time(ours),
+        note="no target: reported beside `simulate-many` (one batch of the momentum family)",
+    )

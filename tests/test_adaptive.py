@@ -342,3 +342,14 @@ def test_scheduled_adaptive_runs_are_torchs_update_with_the_schedules_lr(schedul
     path = torch_rmsprop(exact_gradients(heavy), surface.start, None, 0.99, 1e-8, 0.8, steps,
                          lrs=heavy.lrs)
     np.testing.assert_array_equal(heavy.path, path)
+
+
+def test_the_tuning_map_of_an_adaptive_optimizer_draws_no_theory_curves():
+    from momentum_viz.figures import tuning_figure
+    surface = mv.get_surface("ravine")
+    curvature = mv.theory.curvature(surface, surface.minima[0])
+    for optimizer, curves in (("momentum", True), ("adam", False)):
+        result = mv.sweep(surface, optimizer=optimizer, lrs=[0.01, 0.05], betas=[0.0, 0.9],
+                          steps=50)
+        names = [t.name or "" for t in tuning_figure(result, curvature=curvature).data]
+        assert any(n.startswith("stability limit") for n in names) is curves

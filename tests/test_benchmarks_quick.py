@@ -21,7 +21,7 @@ from benchmarks.timing import Timing, measure  # noqa: E402
 
 ENGINE_ROWS = {"sweep", "sweep-steps-per-s", "sweep-vs-torch", "simulate-many",
                "formula-compile", "grad-lambdified", "grad-kernel", "lab-sweep-100",
-               "lab-sweep-200"}
+               "lab-sweep-200", "sweep-adam", "simulate-many-adaptive"}
 PAGE_ROWS = {"playground-compute", "playground-json-size", "lab-map-end-to-end"}
 BROWSER_ROWS = {"browser-first-chart", "browser-beta-slider", "server-memory"}
 

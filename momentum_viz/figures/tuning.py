@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from momentum_viz import optimizers
 from momentum_viz.figures.theory_plots import (
     DIVERGED_COLOR,
     GOOD_TO_BAD,
@@ -50,7 +51,8 @@ def tuning_figure(
 ) -> go.Figure:
     """The map of ``sweep`` coloured by ``metric`` ("steps" or "loss"), with the stability
     limit and critical-damping curves of ``curvature`` (labelled a local approximation unless
-    exact), the ``current`` (lr, β) and the fastest cell marked. At most ``click_points`` cell
+    exact; only for an optimizer the linear theory describes), the ``current`` (lr, β) and the
+    fastest cell marked. At most ``click_points`` cell
     centres per side are clickable (every cell on grids up to that size)."""
     lrs, betas = sweep.lrs, sweep.betas
     stalled = ~sweep.diverged & (sweep.steps_to_converge < 0)
@@ -61,6 +63,8 @@ def tuning_figure(
     data.append(legend_swatch(DIVERGED_COLOR, "diverged"))
     if metric == "steps" and stalled.any():
         data.append(legend_swatch(STALLED_COLOR, f"not converged in {sweep.steps} steps"))
+    if not optimizers.get(sweep.optimizer).linear_theory:
+        curvature = None  # no linear theory applies: no curves to draw
     if curvature is not None:
         data += theory_curves(curvature.lam_min, curvature.lam_max, betas, sweep.optimizer)
     data += _click_layer(sweep, stalled, click_points)
