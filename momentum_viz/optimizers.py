@@ -6,11 +6,12 @@ name, default, range, URL parameter, help text); its state (arrays shaped like �
 at a constant); its update rule; and which form of the linear momentum theory applies to it, if
 any. The rule is one pure function on arrays of any shape:
 
-    rule(g, state, lr, t, **settings) -> (step, new_state)
+    rule(g, state, lr, t, *settings) -> (step, new_state)
 
 g is the gradient at θ, ``state`` the tuple of state arrays, t the step number (1 for the first
 step, as torch's ``state["step"]``), and the caller moves θ ← θ − step. ``settings`` are the rule's
-arguments, which the entry's ``settings`` function derives from its hyper-parameters; every one
+further parameters (passed in the order of its signature; keyword-only ones by name), which the
+entry's ``settings`` function derives, by name, from its hyper-parameters; every one
 of them, and lr, broadcasts against g, so one call updates a single run, several runs side by
 side, or a whole (lr, β) grid. Entries that share a rule run together in one batch (the four
 momentum-family optimizers are one rule, ``heavy_ball``, at different settings).
@@ -227,7 +228,7 @@ def update(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike,
     return lr * ahead, v
 
 
-def heavy_ball(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+def heavy_ball(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
                beta: ArrayLike, dampening: ArrayLike = 0.0,
                nesterov: ArrayLike = False) -> tuple[np.ndarray, tuple[np.ndarray]]:
     """``update`` as a registry rule: state = (velocity,); t plays no part. (The same lines as
@@ -268,7 +269,7 @@ def ema(g: np.ndarray, v: np.ndarray, lr: ArrayLike, beta: ArrayLike) -> Step:
 
 
 # -- the adaptive rules ----------------------------------------------------------------------------
-def adam(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+def adam(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
          beta1: ArrayLike, beta2: ArrayLike, eps: ArrayLike):
     """torch.optim.Adam(lr, betas=(β₁, β₂), eps), bias-corrected; state = (m, s):
 
@@ -282,7 +283,7 @@ def adam(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
     return step_size * m / denom, (m, s)
 
 
-def rmsprop(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+def rmsprop(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
             alpha: ArrayLike, eps: ArrayLike, momentum: ArrayLike):
     """torch.optim.RMSprop(lr, alpha, eps, momentum); state = (s, b):
 
@@ -291,7 +292,7 @@ def rmsprop(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
     s, buf = state
     s = s * alpha + (1 - alpha) * g * g
     avg = np.sqrt(s) + eps
-    if not isinstance(momentum, np.ndarray):
+    if np.ndim(momentum) == 0:
         if momentum > 0:
             buf = buf * momentum + g / avg
             return lr * buf, (s, buf)
@@ -302,7 +303,7 @@ def rmsprop(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
             (s, np.where(heavy, pushed, g / avg)))
 
 
-def adagrad(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int, *,
+def adagrad(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
             eps: ArrayLike):
     """torch.optim.Adagrad(lr, eps) (lr_decay 0, initial accumulator 0); state = (Σg², g/σ):
 
@@ -315,7 +316,7 @@ def adagrad(g: np.ndarray, state: tuple[np.ndarray, ...], lr: ArrayLike, t: int,
 def _lerp(start: np.ndarray, end: np.ndarray, weight: ArrayLike) -> np.ndarray:
     """torch.lerp's scalar formula: start + w·(end − start) for |w| < 0.5, otherwise
     end − (end − start)·(1 − w)."""
-    if isinstance(weight, np.ndarray):
+    if np.ndim(weight):
         return np.where(np.abs(weight) < 0.5, start + weight * (end - start),
                         end - (end - start) * (1 - weight))
     if abs(weight) < 0.5:
@@ -331,8 +332,8 @@ def _power(base: ArrayLike, t: int) -> ArrayLike:
     ``beta ** step`` on Python floats. NumPy's vectorized pow can differ from it in the last bit
     on some CPUs, so an array of bases is reduced to its distinct values (cached per array: the
     engine passes the same arrays every step) and only those are raised."""
-    if not isinstance(base, np.ndarray):
-        return base ** t
+    if not isinstance(base, np.ndarray) or base.ndim == 0:
+        return float(base) ** t
     cached = _LEVELS.get(id(base))
     if cached is None or cached[0]() is not base:
         values, inverse = np.unique(base, return_inverse=True)
