@@ -20,9 +20,6 @@ from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Surface
 
 MAX_STEPS = 100_000
-HYPER = ("beta", "beta2", "eps")
-"""The hyper-parameters besides lr that a run carries (``RunSpec`` fields); each optimizer uses
-those its registry entry declares and ignores the others."""
 
 
 @dataclass(frozen=True)
@@ -146,17 +143,6 @@ def groups(names: Sequence[str]) -> list[list[int]]:
     for i, name in enumerate(names):
         out.setdefault(optimizers.get(name).rule, []).append(i)
     return list(out.values())
-
-
-def check_parameters(names: Sequence[str], lr: np.ndarray, beta: np.ndarray) -> None:
-    """Raise ValueError for an unknown optimizer, lr outside (0, ∞) or, for an optimizer that
-    uses β, β outside [0, 1)."""
-    for name in names:
-        entry = optimizers.get(name)
-        beta_parameter = entry.parameter("beta")
-        if beta_parameter is not None:
-            beta_parameter.check(beta, name)
-    check_lr(lr)
 
 
 def check_lr(lr: np.ndarray) -> None:
