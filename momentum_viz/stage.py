@@ -1,0 +1,204 @@
+"""The Playground's stage as data: everything the browser needs to draw the map, the paths,
+the balls, the arrows and the loss chart, for every position of the β and lr sliders.
+
+``stage_data`` is pure (no Streamlit): it computes the β family and the lr family of the
+current setup (``momentum_viz.family``, one engine batch) and packs them compactly:
+
+* positions as float64 with the mantissa rounded to 36 bits (6 bytes a number instead of 8,
+  relative error ≤ 2⁻³⁷ ≈ 7e-12, far inside the 1e-9 the scrub promises);
+* the loss (f − f*, or f when the minimum is unknown) as float32, for a chart;
+* nothing else per step while every step is sent: the browser recovers each run's velocity and
+  gradient from its positions by inverting the update rule (``stage.js``, ``derive``), exactly
+  as the engine defines them; only when the path is thinned (more than ``MAX_POINTS`` steps) are
+  the step vector, the gradient and |v| sent, as float32, at the steps shown.
+
+A path that is thinned still passes through exact positions: it shows the steps it lists.
+The grids coarsen with the number of steps so that the data stays within ``BYTES_BUDGET``.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from momentum_viz.family import Family, beta_grid, lr_grid, simulate_family
+from momentum_viz.figures.paths import surface_background
+from momentum_viz.figures.style import run_colors, run_name
+from momentum_viz.optimizers import DISPLAY_NAMES
+from momentum_viz.simulate import Run, RunSpec
+from momentum_viz.surface import Point, Surface
+
+MAX_POINTS = 501
+"""Up to 500 steps every step is a point and a frame; beyond, 501 evenly spaced steps."""
+BYTES_BUDGET = 1_400_000
+"""The packed families stay under this (the map picture and labels come on top)."""
+GRIDS = ((0.01, 20), (0.02, 10), (0.05, 10), (0.1, 5), (0.1, 2))
+"""(β step, lr positions per decade), finest first: the first whose estimate fits is used."""
+BYTES_PER_POINT = {False: 16 + 16 / 3, True: 16 + 16 / 3 + 5 * 16 / 3}
+"""Base64 bytes a path point costs: 6-byte x and y, a float32 loss (thinned: also float32
+step, gradient and |v|)."""
+
+SpecsAt = Callable[[str, float], Sequence[RunSpec]]
+"""The runs of the setup with one parameter ("beta" or "lr") set to a value."""
+
+
+def shown_steps(steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
+    """The steps drawn (and animated): all of them, or ``max_points`` evenly spaced ones
+    including the first and the last."""
+    if steps + 1 <= max_points:
+        return np.arange(steps + 1)
+    return np.unique(np.linspace(0, steps, max_points).round().astype(np.int64))
+
+
+def pick_grids(specs_at: SpecsAt, beta: float, lr: float, steps: int,
+               scrub: Sequence[str]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The β and lr grids: the finest of ``GRIDS`` whose packed paths fit ``BYTES_BUDGET``."""
+    points = len(shown_steps(steps))
+    per_path = points * BYTES_PER_POINT[steps + 1 > MAX_POINTS]
+    base = list(specs_at("beta", beta))
+
+    def varying(name: str, other: float) -> int:
+        return sum(a != b for a, b in zip(base, specs_at(name, other), strict=True)) \
+            if name in scrub else 0
+
+    varies = {"beta": varying("beta", 0.5 if beta != 0.5 else 0.6), "lr": varying("lr", lr * 2)}
+    for beta_step, per_decade in GRIDS:
+        betas = beta_grid(beta, beta_step) if "beta" in scrub else (beta,)
+        lrs = lr_grid(lr, per_decade) if "lr" in scrub else (lr,)
+        paths = len(base) + varies["beta"] * (len(betas) - 1) + varies["lr"] * (len(lrs) - 1)
+        if paths * per_path <= BYTES_BUDGET:
+            break
+    return betas, lrs
+
+
+def stage_families(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float,
+                   start: Point, steps: int, noise: float, seed: int,
+                   scrub: Sequence[str] = ("beta", "lr")) -> tuple[Family, Family]:
+    """The β family (lr fixed) and the lr family (β fixed) of the setup, in one batch."""
+    betas, lrs = pick_grids(specs_at, beta, lr, steps, scrub)
+    rows = [list(specs_at("beta", b)) for b in betas] + [list(specs_at("lr", v)) for v in lrs]
+    both = simulate_family(surface, rows, start=start, steps=steps, noise=noise, seed=seed)
+    return (Family(betas, both.runs[:len(betas)]), Family(lrs, both.runs[len(betas):]))
+
+
+def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, start: Point,
+               steps: int, noise: float = 0.0, seed: int = 0,
+               scrub: Sequence[str] = ("beta", "lr"), plotly_url: str = "") -> dict:
+    """The component's data (JSON-ready) for the setup whose runs are ``specs_at("beta", β)``.
+
+    ``scrub`` names the sliders shown ("beta" is left out in β-comparison mode, where β is
+    not one value)."""
+    betas_family, lrs_family = stage_families(surface, specs_at, beta=beta, lr=lr, start=start,
+                                              steps=steps, noise=noise, seed=seed, scrub=scrub)
+    current = betas_family.runs[betas_family.values.index(float(beta))]
+    shown = shown_steps(steps)
+    thinned = len(shown) < steps + 1
+    pool: list[dict] = []
+    index: dict[int, int] = {}
+
+    def ref(run: Run) -> int:
+        if id(run) not in index:
+            index[id(run)] = len(pool)
+            pool.append(_pack(run, shown, thinned, surface.f_min))
+        return index[id(run)]
+
+    families = {}
+    for name, family in (("beta", betas_family), ("lr", lrs_family)):
+        rows = [[ref(run) for run in row] for row in family.runs]
+        value = float(beta if name == "beta" else lr)
+        families[name] = dict(values=list(family.values), index=family.values.index(value),
+                              rows=rows, scrub=name in scrub)
+    gaps = [r.loss - surface.f_min if surface.f_min is not None else r.loss for r in current]
+    finite = np.concatenate([g[np.isfinite(g)] for g in gaps])
+    log = surface.f_min is not None and finite.size > 0 and bool(np.all(finite > 0))
+    image, colorbar = surface_background(surface, _view_bounds(surface, start))
+    (x0, x1), (y0, y1) = _view_bounds(surface, start)
+    noise_rows = None
+    if noise and not thinned:
+        from momentum_viz.engine import gradient_noise
+        noise_rows = _b64(gradient_noise(noise, steps, seed)[:, :, 0], "<f8")
+    arrows_for = next((j for j, r in enumerate(current) if r.optimizer != "sgd"), None)
+    return dict(
+        plotly=plotly_url,
+        bounds=[x0, x1, y0, y1],
+        image=image,
+        colorbar=colorbar,
+        minima=[list(m) for m in surface.minima],
+        start=[float(start[0]), float(start[1])],
+        steps=int(steps),
+        shown=_b64(shown.astype(np.int32), "<i4"),
+        thinned=thinned,
+        noise=noise_rows,
+        loss=dict(log=log, title=("f − f*  (log scale)" if log else "f − f*")
+                  if surface.f_min is not None else "f"),
+        runs=[dict(color=c, optimizer=r.optimizer) for r, c in zip(current, run_colors(current),
+                                                                   strict=True)],
+        arrowsFor=arrows_for,
+        pool=pool,
+        families=families,
+    )
+
+
+def _pack(run: Run, shown: np.ndarray, thinned: bool, f_min: float | None) -> dict:
+    """One run, packed: its positions at ``shown`` (6-byte floats), f − f* (float32) and, if
+    thinned, the step to the next position, the gradient and |v| (float32)."""
+    last = _last_drawable(run)
+    rows = shown[shown <= last]
+    if rows[-1] != last:
+        rows = np.append(rows, last)
+    gap = run.loss[rows] - f_min if f_min is not None else run.loss[rows]
+    packed = dict(
+        opt=run.optimizer, lr=run.lr, beta=run.beta, label=run_name(run),
+        name=DISPLAY_NAMES.get(run.optimizer, run.optimizer),
+        n=len(rows), last=int(last), diverged=run.diverged_at,
+        xy=pack_float48(run.path[rows]), f=_b64(gap, "<f4"),
+        gLast=[float(g) for g in run.grad[last]] if np.all(np.isfinite(run.grad[last]))
+        else None)
+    if thinned:
+        nxt = np.minimum(rows + 1, last)
+        packed.update(
+            step=_b64(run.path[nxt] - run.path[rows], "<f4"),
+            grad=_b64(run.grad[rows], "<f4"),
+            speed=_b64(np.hypot(*run.velocity[rows].T), "<f4"),
+            rows=_b64(rows.astype(np.int32), "<i4"))
+    return packed
+
+
+def pack_float48(values: np.ndarray) -> str:
+    """float64 values, row-major, as base64 of their top 6 bytes (little-endian) with the
+    mantissa rounded to nearest: relative error ≤ 2⁻³⁷. ``unpack_float48`` reverses it."""
+    bits = np.ascontiguousarray(values, "<f8").view("<u8").ravel()
+    finite = np.isfinite(values).ravel()
+    rounded = np.where(finite, bits + np.uint64(0x8000), bits)
+    six = rounded.view(np.uint8).reshape(-1, 8)[:, 2:]
+    return base64.b64encode(six.tobytes()).decode("ascii")
+
+
+def unpack_float48(text: str) -> np.ndarray:
+    """The flat float64 array ``pack_float48`` packed."""
+    six = np.frombuffer(base64.b64decode(text), np.uint8).reshape(-1, 6)
+    full = np.zeros((len(six), 8), np.uint8)
+    full[:, 2:] = six
+    return full.view("<f8").ravel()
+
+
+def _b64(values: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(values, dtype).tobytes()).decode("ascii")
+
+
+def _last_drawable(run: Run) -> int:
+    if run.diverged_at is None:
+        return run.steps
+    ok = np.all(np.isfinite(run.path[: run.diverged_at + 1]), axis=1)
+    return int(np.flatnonzero(ok)[-1])
+
+
+def _view_bounds(surface: Surface, start: Point):
+    """The domain, widened to include a start point set outside it (as the paths figure)."""
+    (x0, x1), (y0, y1) = surface.domain
+    sx, sy = start
+    pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
+    return ((min(x0, sx - pad_x), max(x1, sx + pad_x)), (min(y0, sy - pad_y),
+                                                         max(y1, sy + pad_y)))
