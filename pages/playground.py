@@ -4,23 +4,13 @@ import streamlit as st
 
 import momentum_viz as mv
 from momentum_viz.report import metrics_rows, reading, runs_csv
-from ui import compute, controls, session
+from ui import compute, controls, session, stage
 from ui.lessons import LESSONS
 from ui.params import CUSTOM, run_specs
-from ui.playground import CLICK_GRID, animation_html, display_rows
+from ui.playground import animation_html, display_rows
 from ui.site import PLAYGROUND
 
 setup = session.begin_page(PLAYGROUND)
-st.title("Playground")
-st.caption("Pick a surface, set the learning rate and β, and watch momentum race plain gradient "
-           "descent: every path is drawn at once; ▶ Play rolls the balls along them.")
-
-st.markdown("**Lessons** — one click sets everything:")
-for row in range(0, len(LESSONS), 3):
-    for column, i in zip(st.columns(3), range(row, row + 3), strict=True):
-        column.button(LESSONS[i].title, key=f"lesson_{i}", on_click=controls.apply_lesson,
-                      args=(i,), width="stretch")
-
 with st.sidebar:
     st.header("Setup")
     controls.surface_controls()
@@ -33,9 +23,6 @@ with st.sidebar:
         controls.noise_controls()
 
 setup = session.finish_page(PLAYGROUND)
-lesson = st.session_state.get(session.LESSON_APPLIED)
-if lesson is not None and LESSONS[lesson].setup() == setup:
-    st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
 
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error)
@@ -47,21 +34,23 @@ if not run_specs(setup):
     st.stop()
 
 runs = compute.runs_for(setup, key)
-chart_column, side_column = st.columns([5, 3], gap="medium")
-with chart_column:
-    paths_tab, surface_tab = st.tabs(["Paths (animated)", "3-D view"], key="view",
-                                     on_change="rerun")
-    if paths_tab.open:
-        figure = compute.figure_for("paths", setup, key, click_grid=CLICK_GRID)
-        st.plotly_chart(figure, key="paths_chart", on_select=controls.start_from_click,
-                        selection_mode="points", config={"displaylogo": False})
-        st.caption("Click anywhere on the map to start from there. Arrows: the downhill "
-                   "direction −∇f (dotted) and the momentum run's velocity, scaled together.")
-    if surface_tab.open:
-        st.plotly_chart(compute.figure_for("surface3d", setup, key), key="surface_chart")
-with side_column:
-    st.markdown(f"##### {reading(runs)}")
-    st.plotly_chart(compute.figure_for("loss", setup, key), key="loss_chart")
+paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"], key="view",
+                                 on_change="rerun")
+if paths_tab.open:
+    stage.mount(setup, key)
+    st.caption("Drag β or lr: every path redraws as you drag, each one exact. Click the map to "
+               "start from there. Keys: space plays, ← → step.")
+if surface_tab.open:
+    st.plotly_chart(compute.figure_for("surface3d", setup, key), key="surface_chart")
+st.markdown(f"##### {reading(runs)}")
+lesson = st.session_state.get(session.LESSON_APPLIED)
+if lesson is not None and LESSONS[lesson].setup() == setup:
+    st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
+st.markdown("**Lessons** — one click sets everything:")
+for row in range(0, len(LESSONS), 3):
+    for column, i in zip(st.columns(3), range(row, row + 3), strict=True):
+        column.button(LESSONS[i].title, key=f"lesson_{i}", on_click=controls.apply_lesson,
+                      args=(i,), width="stretch")
 
 st.table(display_rows(metrics_rows(runs)))
 st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "

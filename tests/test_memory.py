@@ -27,7 +27,7 @@ def page_namespaces(page: str) -> int:
 @pytest.mark.parametrize(("page", "key", "values", "query"), [
     ("pages/playground.py", "formula", [f"x^2 + {i}y^2 + sin({i}x)" for i in range(1, 6)],
      {"surface": "custom"}),
-    ("pages/playground.py", "beta", [0.5, 0.6, 0.7, 0.8, 0.9], {}),
+    ("pages/playground.py", "steps", [100, 120, 140, 160, 180], {}),
     ("pages/tuning_lab.py", "map_steps", [60, 70, 80, 90, 100], {"map_grid": "10"}),
 ])
 def test_a_page_keeps_only_its_current_run(page, key, values, query):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from plotly_spec import chart_specs, decode, trace, xy
+from stage_spec import current, labels, path_of, run_named, shown, stage_of
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page
@@ -17,34 +17,42 @@ def engine_path(surface_id, optimizer, lr, beta, start, steps):
     return run.path
 
 
-def test_default_view_renders_paths_loss_and_reading():
+def close(a, b) -> bool:
+    """Equal to the 1e-9 the stage promises (its positions are exact to ~7e-12)."""
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-9, atol=0)
+
+
+def test_default_view_renders_the_stage_and_reading():
     at = open_page()
     no_exception(at)
-    specs = chart_specs(at)
-    assert {"paths_chart", "loss_chart"} <= set(specs)
-    paths = specs["paths_chart"]
-    sgd, momentum = trace(paths, "SGD"), trace(paths, "Momentum β=0.6")
-    assert np.allclose(xy(sgd)[0], [-2.5, -1.6]) and len(xy(sgd)) == 201
-    assert np.array_equal(xy(momentum), engine_path("ravine", "momentum", 0.038, 0.6,
-                                                    (-2.5, -1.6), 200))
-    assert paths["frames"] and paths["layout"]["updatemenus"][0]["buttons"][0]["method"] == \
-        "animate"
+    data = stage_of(at)
+    sgd, momentum = path_of(run_named(data, "SGD")), path_of(run_named(data, "Momentum β=0.6"))
+    assert np.allclose(sgd[0], [-2.5, -1.6]) and len(sgd) == 201
+    assert close(momentum, engine_path("ravine", "momentum", 0.038, 0.6, (-2.5, -1.6), 200))
+    assert current(data, "beta") == 0.6 and current(data, "lr") == 0.038
+    assert data["families"]["beta"]["scrub"] and data["families"]["lr"]["scrub"]
+    assert data["plotly"].endswith("/plotly.min.js") and data["image"]["source"]
+    assert not at.get("plotly_chart"), "the stage replaces the paths and loss charts"
     reading = " ".join(m.value for m in at.markdown)
     assert "reached the minimum in 63 steps, SGD in 197 steps" in reading
 
 
-def test_changing_beta_changes_the_momentum_trace():
-    at = open_page()
-    before = xy(trace(chart_specs(at)["paths_chart"], "Momentum"))
-    at.slider(key="beta").set_value(0.85).run()
+def test_the_stage_shows_the_setups_beta_and_holds_its_whole_family():
+    """The β the page is opened with is the stage's β; the family around it is exact too (the
+    browser tests drag the slider and release it into the URL)."""
+    default = path_of(run_named(stage_of(open_page()), "Momentum"))
+    at = open_page(beta="0.855")
     no_exception(at)
-    after_trace = trace(chart_specs(at)["paths_chart"], "Momentum")
-    assert after_trace["name"].startswith("Momentum β=0.85")
-    after = xy(after_trace)
-    assert not np.array_equal(before, after)
-    assert np.array_equal(after, engine_path("ravine", "momentum", 0.038, 0.85, (-2.5, -1.6),
-                                             200))
-    assert at.query_params["beta"] == "0.85"
+    data = stage_of(at)
+    after = path_of(run_named(data, "Momentum β=0.855"))
+    assert not np.array_equal(default, after)
+    assert close(after, engine_path("ravine", "momentum", 0.038, 0.855, (-2.5, -1.6), 200))
+    family = data["families"]["beta"]
+    assert current(data, "beta") == 0.855 and 0.85 in family["values"]
+    i = family["values"].index(0.85)
+    neighbour = path_of(data["pool"][family["rows"][i][1]])
+    assert close(neighbour, engine_path("ravine", "momentum", 0.038, 0.85, (-2.5, -1.6), 200))
+    assert at.query_params["beta"] == "0.855"
 
 
 def test_shared_url_restores_widgets_and_path():
@@ -54,12 +62,11 @@ def test_shared_url_restores_widgets_and_path():
     assert not at.warning
     assert at.selectbox(key="surface").value == "rosenbrock"
     assert at.number_input(key="lr").value == 0.0005
-    assert at.slider(key="beta").value == 0.85
+    assert current(stage_of(at), "beta") == 0.85
     assert at.slider(key="steps").value == 300
     assert at.multiselect(key="opt").value == ["sgd", "momentum"]
-    momentum = xy(trace(chart_specs(at)["paths_chart"], "Momentum β=0.85"))
-    assert np.array_equal(momentum, engine_path("rosenbrock", "momentum", 0.0005, 0.85,
-                                                (-1.2, 1.0), 300))
+    momentum = path_of(run_named(stage_of(at), "Momentum β=0.85"))
+    assert close(momentum, engine_path("rosenbrock", "momentum", 0.0005, 0.85, (-1.2, 1.0), 300))
 
 
 def test_garbage_url_values_warn_by_name_and_fall_back():
@@ -73,19 +80,19 @@ def test_garbage_url_values_warn_by_name_and_fall_back():
     defaults = mv.get_surface("ravine")
     assert at.selectbox(key="surface").value == "ravine"
     assert at.number_input(key="lr").value == defaults.lr
-    assert at.slider(key="beta").value == defaults.beta
+    assert current(stage_of(at), "beta") == defaults.beta
     assert at.multiselect(key="opt").value == ["sgd", "momentum"]
 
 
 def test_bad_formula_shows_the_message_and_keeps_the_last_good_surface():
     at = open_page(surface="custom", formula="x^2 + 3y^2")
     no_exception(at)
-    good = xy(trace(chart_specs(at)["paths_chart"], "SGD"))
+    good = path_of(run_named(stage_of(at), "SGD"))
     at.text_input(key="formula").set_value("x^2 + z").run()
     no_exception(at)
     errors = " ".join(e.value for e in at.error)
     assert "unknown name 'z': use x and y" in errors
-    assert np.array_equal(xy(trace(chart_specs(at)["paths_chart"], "SGD")), good)
+    assert np.array_equal(path_of(run_named(stage_of(at), "SGD")), good)
     assert at.query_params["formula"] == "x^2 + z"
 
 
@@ -101,7 +108,7 @@ def test_each_lesson_button_sets_its_parameters(index):
     assert at.number_input(key="lr").value == expected["lr"]
     assert at.slider(key="steps").value == expected["steps"]
     assert lesson.title in " ".join(i.value for i in at.info)
-    names = [t["name"] for t in chart_specs(at)["paths_chart"]["data"] if t.get("name")]
+    names = labels(stage_of(at))
     if expected["compare"]:
         assert all(any(n.startswith(f"Momentum β={b:g}") for n in names)
                    for b in expected["betas"])
@@ -115,11 +122,10 @@ def test_diverged_run_is_marked_on_the_loss_chart_and_map():
     run = mv.simulate(mv.get_surface("ravine"), optimizer="sgd", lr=0.042, steps=200)
     k = run.diverged_at
     assert k is not None
-    loss = chart_specs(at)["loss_chart"]
-    labels = [t.get("text", [""])[0] for t in loss["data"] if t.get("mode") == "markers+text"]
-    assert f"diverged at step {k}" in labels
-    sgd_line = trace(loss, "SGD (diverged")
-    assert np.all(np.isfinite(decode(sgd_line["y"])))
+    sgd = run_named(stage_of(at), "SGD (diverged")
+    assert sgd["diverged"] == k and sgd["label"] == f"SGD (diverged at step {k})"
+    loss = np.frombuffer(__import__("base64").b64decode(sgd["f"]), "<f4")
+    assert len(loss) == sgd["last"] + 1 and np.all(np.isfinite(loss))
     assert "SGD diverged at step" in " ".join(m.value for m in at.markdown)
 
 
@@ -127,9 +133,8 @@ def test_a_start_where_f_is_undefined_shows_a_divergence_at_step_0():
     """log(x² + y²) is −∞ at the origin (a click on the map's centre can start there)."""
     at = open_page(surface="custom", formula="log(x^2 + y^2)", x0="0", y0="0")
     no_exception(at)
-    paths = chart_specs(at)["paths_chart"]
-    labels = [t.get("text", [""])[0] for t in paths["data"] if t.get("mode") == "markers+text"]
-    assert labels and all(label == "diverged at step 0" for label in labels)
+    runs = shown(stage_of(at))
+    assert runs and all(r["diverged"] == 0 and r["n"] == 1 for r in runs)
     assert "diverged at step 0" in " ".join(m.value for m in at.markdown)
 
 
@@ -137,10 +142,15 @@ def test_sgd_own_learning_rate_and_beta_comparison():
     at = open_page(sgd_lr="0.01")
     no_exception(at)
     assert at.checkbox(key="sgd_own").value
-    sgd = xy(trace(chart_specs(at)["paths_chart"], "SGD"))
-    assert np.array_equal(sgd, engine_path("ravine", "sgd", 0.01, 0.0, (-2.5, -1.6), 200))
+    data = stage_of(at)
+    sgd = path_of(run_named(data, "SGD"))
+    assert close(sgd, engine_path("ravine", "sgd", 0.01, 0.0, (-2.5, -1.6), 200))
+    lr = data["families"]["lr"]  # SGD keeps its own lr while lr is scrubbed
+    assert len({lr["rows"][i][0] for i in range(len(lr["values"]))}) == 1
     at = open_page(compare="1", betas="0,0.5,0.9")
     no_exception(at)
-    names = [t.get("name", "") for t in chart_specs(at)["paths_chart"]["data"]]
+    data = stage_of(at)
+    names = labels(data)
+    assert not data["families"]["beta"]["scrub"], "β comparison has no single β to scrub"
     for beta in ("0", "0.5", "0.9"):
         assert any(n.startswith(f"Momentum β={beta}") for n in names)

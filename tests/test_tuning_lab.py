@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 import pytest
 from plotly_spec import chart_specs, decode, trace, xy
+from stage_spec import current, path_of, run_named, stage_of
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page, text_of
@@ -125,12 +126,13 @@ def test_use_best_hands_the_cell_to_the_playground():
 
     at.switch_page(PLAYGROUND).run()
     no_exception(at)
-    assert at.number_input(key="lr").value == lr and at.slider(key="beta").value == beta
+    data = stage_of(at)
+    assert at.number_input(key="lr").value == lr and current(data, "beta") == beta
     assert at.slider(key="steps").value == 300
     run = mv.simulate(mv.get_surface("ravine"), optimizer="nesterov", lr=lr, beta=beta,
                       start=(-2.5, -1.6), steps=300)
-    plotted = xy(trace(chart_specs(at)["paths_chart"], f"Nesterov β={beta:g}"))
-    np.testing.assert_array_equal(plotted, run.path)
+    plotted = path_of(run_named(data, f"Nesterov β={beta:g}"))
+    np.testing.assert_allclose(plotted, run.path, rtol=1e-9, atol=0)
 
 
 def test_the_playground_link_carries_the_setup():

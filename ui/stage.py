@@ -1,0 +1,103 @@
+"""The Playground's stage: the map, the paths, the animation and the loss chart in one browser
+component whose β and lr sliders redraw while they are dragged.
+
+The data comes from ``momentum_viz.stage.stage_data`` (pure, tested without Streamlit); this
+module only mounts the component (``stage_component/stage.js`` and ``.css``, no build step) and
+takes what it sends back: a released β or lr, or a click on the map (the new start).
+plotly.js is the plotly package's own bundle, served by Streamlit's component file route
+(cacheable, no CDN) and loaded once as a classic script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+
+import plotly
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+from momentum_viz.stage import stage_data
+from ui import compute, session
+from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_specs
+
+KEY = "stage"
+_HERE = Path(__file__).parent / "stage_component"
+_PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
+
+# A v1 component declared only for its file route: /component/<name>/plotly.min.js is served
+# from the plotly package with Cache-Control: public. It is never rendered.
+_plotly_files = components_v1.declare_component("plotlyjs", path=str(_PLOTLY_DIR))
+_stage = st.components.v2.component(
+    "momentum_viz_stage", html="", css=(_HERE / "stage.css").read_text(encoding="utf-8"),
+    js=(_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
+
+
+def plotly_url() -> str:
+    """Where the browser loads plotly.min.js from (honours server.baseUrlPath)."""
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{'/' + base if base else ''}/component/{_plotly_files.name}/plotly.min.js"
+
+
+def _inputs(setup: dict, key: tuple) -> tuple:
+    return (key, tuple(setup["opt"]), setup["sgd_lr"], bool(setup["compare"]),
+            tuple(setup["betas"]), setup["lr"], setup["beta"], (setup["x0"], setup["y0"]),
+            setup["steps"], setup["noise"], setup["seed"])
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _data(inputs: tuple, url: str) -> dict:
+    key, opt, sgd_lr, compare, betas, lr, beta, start, steps, noise, seed = inputs
+    setup = dict(opt=list(opt), sgd_lr=sgd_lr, compare=compare, betas=list(betas), lr=lr,
+                 beta=beta)
+    data = stage_data(compute.surface_for(key),
+                      lambda name, value: run_specs(setup | {name: value}),
+                      beta=beta, lr=lr, start=start, steps=steps, noise=noise, seed=seed,
+                      scrub=("lr",) if compare else ("beta", "lr"), plotly_url=url)
+    data["token"] = hashlib.sha1(repr(inputs).encode()).hexdigest()[:16]
+    return data
+
+
+def stage_data_for(setup: dict, key: tuple) -> dict:
+    """The component's data for this setup (shared across sessions, never modified here)."""
+    return _data(_inputs(setup, key), plotly_url())
+
+
+def mount(setup: dict, key: tuple) -> None:
+    """Show the stage for ``setup``, with its β and lr sliders (they agree with the sidebar's:
+    a released value becomes the setup, which the sidebar's widgets then show)."""
+    _stage(key=KEY, data=stage_data_for(setup, key), on_beta_change=_beta_released,
+           on_lr_change=_lr_released, on_click_change=_clicked)
+
+
+def _sent(name: str):
+    return st.session_state[KEY].get(name)
+
+
+def _number(value, low: float, high: float) -> float | None:
+    """A value from the browser, if it is a finite number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def _beta_released() -> None:
+    beta = _number(_sent("beta"), *BETA_RANGE)
+    if beta is not None:
+        session.apply_changes(beta=beta)
+
+
+def _lr_released() -> None:
+    lr = _number(_sent("lr"), *LR_RANGE)
+    if lr is not None:
+        session.apply_changes(lr=lr)
+
+
+def _clicked() -> None:
+    point = _sent("click")
+    if isinstance(point, dict):
+        x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
+        if x is not None and y is not None:
+            session.apply_changes(x0=round(x, 4), y0=round(y, 4))

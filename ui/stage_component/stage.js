@@ -1,0 +1,573 @@
+// The Playground's stage: the map with every run's path, the balls and arrows at the current
+// step, and the loss chart, redrawn by Plotly.react from precomputed exact families while the
+// β or lr slider is dragged. Data: momentum_viz/stage.py (stage_data). No build step.
+
+const STAGES = new WeakMap();
+const SPEEDS = [0.25, 0.5, 1, 2, 4];
+const BASE_FPS = 25; // frames a second at 1×: 200 steps in 8 s
+const ARROW_FRACTION = 0.12;
+
+function loadPlotly(url) {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!window.__mvPlotly) {
+    window.__mvPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url; // plotly.min.js is a classic UMD script: a <script>, not an import
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = reject;
+      document.head.appendChild(script);
+    });
+  }
+  return window.__mvPlotly;
+}
+
+// -- decoding ----------------------------------------------------------------------------------
+function bytes(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+function float48(b64) {
+  const six = bytes(b64);
+  const n = six.length / 6;
+  const full = new Uint8Array(8 * n);
+  for (let i = 0; i < n; i++) full.set(six.subarray(6 * i, 6 * i + 6), 8 * i + 2);
+  return new Float64Array(full.buffer);
+}
+const f32 = (b64) => new Float32Array(bytes(b64).buffer);
+const f64 = (b64) => new Float64Array(bytes(b64).buffer);
+const i32 = (b64) => new Int32Array(bytes(b64).buffer);
+
+// A run's path, velocity and gradient. Sent: positions (exact to 7e-12) and f − f*. With every
+// step sent, v and ∇f follow from the positions by inverting the update rule
+// (optimizers.update): d_k = (θ_k − θ_{k+1})/lr is g_k for SGD, v_{k+1} for momentum and EMA,
+// and (1+β)v_{k+1} − βv_k for Nesterov.
+function decodeRun(p, noise) {
+  if (p._run) return p._run;
+  const xy = float48(p.xy);
+  const n = p.n;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) { x[i] = xy[2 * i]; y[i] = xy[2 * i + 1]; }
+  const run = { x, y, f: f32(p.f), n };
+  if (p.step) {
+    const s = f32(p.step), g = f32(p.grad);
+    run.sx = new Float64Array(n); run.sy = new Float64Array(n);
+    run.gx = new Float64Array(n); run.gy = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      run.sx[i] = s[2 * i]; run.sy[i] = s[2 * i + 1]; run.gx[i] = g[2 * i]; run.gy[i] = g[2 * i + 1];
+    }
+    run.speed = f32(p.speed);
+    run.rows = i32(p.rows);
+  } else {
+    const { lr, beta, opt } = p;
+    run.sx = new Float64Array(n); run.sy = new Float64Array(n);
+    run.gx = new Float64Array(n); run.gy = new Float64Array(n);
+    run.speed = new Float64Array(n);
+    let vx = 0, vy = 0; // v_k, the velocity that carried the run to θ_k
+    for (let k = 0; k < n; k++) {
+      run.speed[k] = Math.hypot(vx, vy);
+      if (k === n - 1) {
+        if (p.gLast) { run.gx[k] = p.gLast[0]; run.gy[k] = p.gLast[1]; }
+        break;
+      }
+      run.sx[k] = x[k + 1] - x[k]; run.sy[k] = y[k + 1] - y[k];
+      const dx = -run.sx[k] / lr, dy = -run.sy[k] / lr;
+      let nx, ny, gx, gy;
+      if (opt === "sgd") { gx = dx; gy = dy; nx = dx; ny = dy; }
+      else if (opt === "nesterov") {
+        nx = (beta * vx + dx) / (1 + beta); ny = (beta * vy + dy) / (1 + beta);
+        gx = nx - beta * vx; gy = ny - beta * vy;
+      } else if (opt === "ema") {
+        nx = dx; ny = dy; gx = (nx - beta * vx) / (1 - beta); gy = (ny - beta * vy) / (1 - beta);
+      } else { nx = dx; ny = dy; gx = nx - beta * vx; gy = ny - beta * vy; }
+      if (noise) { gx -= noise[2 * k]; gy -= noise[2 * k + 1]; } // the exact ∇f, as drawn
+      run.gx[k] = gx; run.gy[k] = gy;
+      vx = nx; vy = ny;
+    }
+  }
+  p._run = run;
+  return run;
+}
+
+const fmt = (v) => (v === null || !Number.isFinite(v) ? "—" : v === 0 ? "0" : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(4));
+const fmtBeta = (b) => String(+b.toFixed(4));
+const fmtLr = (v) => String(+v.toPrecision(4));
+
+// -- the stage ---------------------------------------------------------------------------------
+function build(parent, api) {
+  // parentElement also holds the component's <style>: add to it, never overwrite it
+  const root = document.createElement("div");
+  parent.appendChild(root);
+  root.innerHTML = `
+  <div class="mvs" tabindex="0" aria-label="Paths: space plays, arrow keys step">
+    <div class="mvs-sliders">
+      <label class="mvs-slider mvs-beta"><span>β <b class="mvs-val"></b></span>
+        <input type="range" min="0" step="1" aria-label="momentum β"></label>
+      <label class="mvs-slider mvs-lr"><span>lr <b class="mvs-val"></b></span>
+        <input type="range" min="0" step="1" aria-label="learning rate"></label>
+    </div>
+    <div class="mvs-player">
+      <button class="mvs-play" title="Play / pause (space)">▶</button>
+      <button class="mvs-back" title="Step −1 (←)">−1</button>
+      <button class="mvs-fwd" title="Step +1 (→)">+1</button>
+      <input class="mvs-scrub" type="range" min="0" step="1" value="0" aria-label="step">
+      <span class="mvs-step"></span>
+      <select class="mvs-speed" title="Speed">${SPEEDS.map((s) => `<option value="${s}"${s === 1 ? " selected" : ""}>${s}×</option>`).join("")}</select>
+      <label class="mvs-dir" title="Draw both arrows the same length"><input type="checkbox"> direction only</label>
+    </div>
+    <div class="mvs-main">
+      <div class="mvs-mapbox"><div class="mvs-map"></div><div class="mvs-cbar"></div></div>
+      <div class="mvs-side">
+        <div class="mvs-readout"></div>
+        <div class="mvs-loss"></div>
+        <div class="mvs-note"></div>
+      </div>
+    </div>
+  </div>`;
+  const $ = (s) => root.querySelector(s);
+  const el = {
+    stage: $(".mvs"), map: $(".mvs-map"), cbar: $(".mvs-cbar"), loss: $(".mvs-loss"), readout: $(".mvs-readout"),
+    play: $(".mvs-play"), back: $(".mvs-back"), fwd: $(".mvs-fwd"), scrub: $(".mvs-scrub"),
+    step: $(".mvs-step"), speed: $(".mvs-speed"), dir: $(".mvs-dir input"), note: $(".mvs-note"),
+    beta: $(".mvs-beta input"), betaLabel: $(".mvs-beta"), betaVal: $(".mvs-beta .mvs-val"),
+    lr: $(".mvs-lr input"), lrLabel: $(".mvs-lr"), lrVal: $(".mvs-lr .mvs-val"),
+  };
+  const s = { api, el, data: null, token: null, frame: 0, playing: false, family: "beta",
+              index: { beta: 0, lr: 0 }, pending: null, Plotly: null, raf: 0 };
+
+  const setFrame = (i) => {
+    const last = s.shown.length - 1;
+    s.frame = Math.max(0, Math.min(last, i));
+    draw(s, false);
+  };
+  el.play.addEventListener("click", () => toggle(s));
+  el.back.addEventListener("click", () => { stop(s); setFrame(s.frame - 1); });
+  el.fwd.addEventListener("click", () => { stop(s); setFrame(s.frame + 1); });
+  el.scrub.addEventListener("input", () => { stop(s); setFrame(+el.scrub.value); });
+  el.dir.addEventListener("change", () => draw(s, false));
+  el.speed.addEventListener("change", () => { s.clock = null; });
+  for (const name of ["beta", "lr"]) {
+    const input = el[name];
+    input.addEventListener("input", () => {
+      s.family = name;
+      s.index[name] = +input.value;
+      s.scrubbing = true; // paths as lines while dragging: a marker per step is an SVG node each
+      draw(s, true);
+    });
+    input.addEventListener("change", () => {
+      s.scrubbing = false;
+      draw(s, true);
+      const value = s.data.families[name].values[+input.value];
+      s.pending = name; // the other family is for the old value until the rerun's data comes
+      s.sent = { name, value };
+      el[name === "beta" ? "lr" : "beta"].disabled = true;
+      api.setStateValue(name, value);
+    });
+  }
+  el.stage.addEventListener("keydown", (e) => {
+    if (e.target.tagName === "INPUT") return; // a slider or the checkbox keeps its keys
+    if (e.target.tagName === "SELECT") return;
+    // space plays and pauses even when a player button has the focus (not "click it again")
+    if (e.key === " ") { e.preventDefault(); toggle(s); }
+    else if (e.key === "ArrowRight") { e.preventDefault(); stop(s); setFrame(s.frame + 1); }
+    else if (e.key === "ArrowLeft") { e.preventDefault(); stop(s); setFrame(s.frame - 1); }
+  });
+  el.map.addEventListener("click", (e) => clickStart(s, e));
+  new ResizeObserver(() => { if (s.Plotly && s.data) relayout(s); }).observe(el.stage);
+  return s;
+}
+
+function update(s, data) {
+  s.api = s.api || {};
+  if (s.token === data.token) return;
+  s.token = data.token;
+  s.data = data;
+  s.pending = null;
+  s.shown = i32(data.shown);
+  s.noise = data.noise ? f64(data.noise) : null;
+  const { el } = s;
+  // data from a rerun older than the last value sent: keep showing the value sent (its rerun's
+  // data follows), so quick key presses are not undone
+  const newer = s.sent && data.families[s.sent.name].values[data.families[s.sent.name].index] !== s.sent.value
+    ? s.sent : null;
+  if (!newer) s.sent = null;
+  for (const name of ["beta", "lr"]) {
+    const fam = data.families[name];
+    const keep = newer && newer.name === name ? fam.values.indexOf(newer.value) : -1;
+    s.index[name] = keep >= 0 ? keep : fam.index;
+    el[name].max = fam.values.length - 1;
+    el[name].value = s.index[name];
+    el[name].disabled = !!newer && newer.name !== name;
+    el[name + "Label"].style.display = fam.scrub ? "" : "none";
+  }
+  s.family = newer ? newer.name : "beta";
+  s.lossRanges = {};
+  s.lossDrawnFor = null;
+  el.scrub.max = s.shown.length - 1;
+  if (s.frame > s.shown.length - 1) s.frame = 0;
+  el.note.textContent = data.thinned
+    ? `${data.steps} steps: ${s.shown.length} of them are drawn and animated (every ` +
+      `${Math.round(data.steps / (s.shown.length - 1))}th or so), each at its exact position.`
+    : "";
+  loadPlotly(data.plotly).then((Plotly) => {
+    s.Plotly = Plotly;
+    el.stage.classList.toggle("mvs-narrow", narrow(s));
+    s.mapLayout = mapLayout(s);
+    s.lossLayout = lossLayout(s);
+    draw(s, true);
+  });
+}
+
+// The runs shown now: the family and position of the slider last moved.
+function current(s) {
+  const fam = s.data.families[s.family];
+  const row = fam.rows[s.index[s.family]];
+  return row.map((ref) => ({ p: s.data.pool[ref], run: decodeRun(s.data.pool[ref], s.noise) }));
+}
+
+function rowAt(s, run) {
+  // the row of this run for the current frame: the step shown, or its last drawable one
+  return Math.min(s.frame, run.n - 1);
+}
+
+function draw(s, paths) {
+  if (!s.Plotly) return;
+  const { el, data } = s;
+  const runs = current(s);
+  for (const name of ["beta", "lr"]) {
+    const fam = data.families[name];
+    const value = fam.values[s.index[name]];
+    el[name + "Val"].textContent = name === "beta" ? fmtBeta(value) : fmtLr(value);
+    el[name].dataset.value = value;
+  }
+  if (s.family === "beta") {
+    el.lrVal.textContent = fmtLr(data.families.lr.values[data.families.lr.index]);
+    el.lr.value = data.families.lr.index;
+  } else {
+    el.betaVal.textContent = fmtBeta(data.families.beta.values[data.families.beta.index]);
+    el.beta.value = data.families.beta.index;
+  }
+  const step = s.shown[s.frame];
+  el.scrub.value = s.frame;
+  el.step.textContent = `step ${step} / ${data.steps}`;
+  el.stage.dataset.step = step;
+  const config = { displayModeBar: false, responsive: true };
+  // Scatter-only updates go through Plotly.animate without a redraw (the fast path: no axes,
+  // no layout pass); a full Plotly.react only when the traces or the axes change.
+  const quick = { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
+                  mode: "immediate" };
+  if (paths || !s.mapData) {
+    s.mapData = mapData(s, runs);
+    s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
+  } else {
+    moveMap(s, runs);
+    const moving = [s.moving, s.moving + 1, s.moving + 2];
+    // a newer frame interrupts this one ("immediate"): its promise rejects, which is fine
+    s.Plotly.animate(el.map, { data: moving.map((i) => s.mapData[i]), traces: moving }, quick)
+      .catch(() => {});
+  }
+  if (paths || !s.lossData) s.lossData = lossData(s, runs);
+  else moveLoss(s, runs);
+  if (s.lossDrawnFor === s.family) {
+    s.Plotly.animate(el.loss, { data: s.lossData, traces: s.lossData.map((_, i) => i) }, quick)
+      .catch(() => {});
+  } else {
+    const range = lossRange(s);
+    s.Plotly.react(el.loss, s.lossData, { ...s.lossLayout,
+      yaxis: { ...s.lossLayout.yaxis, range, autorange: false } }, config);
+    s.lossDrawnFor = s.family;
+  }
+  readout(s, runs, step);
+}
+
+// The loss chart's y range over the whole family, so that moving along it needs no new axes:
+// from the lowest value any of its runs reaches to a little above the start's f (runs that
+// diverge leave through the top).
+function lossRange(s) {
+  s.lossRanges = s.lossRanges || {};
+  if (s.lossRanges[s.family]) return s.lossRanges[s.family];
+  const log = s.data.loss.log;
+  let lo = Infinity, hi = -Infinity, top = -Infinity;
+  for (const row of s.data.families[s.family].rows) {
+    for (const ref of row) {
+      const p = s.data.pool[ref];
+      const f = p._f || (p._f = f32(p.f));
+      if (Number.isFinite(f[0])) top = Math.max(top, f[0]);
+      for (const v of f) {
+        if (!Number.isFinite(v) || (log && v <= 0)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+    }
+  }
+  if (!(lo <= hi)) { lo = log ? 1e-3 : 0; hi = 1; }
+  if (Number.isFinite(top)) hi = Math.min(hi, log ? top * 100 : top + (top - lo) * 0.5);
+  let range;
+  if (log) {
+    const a = Math.max(Math.log10(lo), Math.log10(hi) - 30), b = Math.log10(hi);
+    const pad = (b - a) * 0.04 || 0.5;
+    range = [a - pad, b + pad];
+  } else {
+    const pad = (hi - lo) * 0.04 || 1;
+    range = [lo - pad, hi + pad];
+  }
+  return (s.lossRanges[s.family] = range);
+}
+
+function ballsAndArrows(s, runs) {
+  const bx = [], by = [];
+  for (const { run } of runs) { const r = rowAt(s, run); bx.push(run.x[r]); by.push(run.y[r]); }
+  const arrows = [[[], []], [[], []]];
+  const j = s.data.arrowsFor;
+  if (j !== null && j !== undefined && runs[j]) {
+    const { p, run } = runs[j];
+    const r = rowAt(s, run);
+    const width = s.data.bounds[1] - s.data.bounds[0];
+    let longest = 0;
+    for (let k = 0; k < run.n; k++) {
+      const m = Math.hypot(run.sx[k], run.sy[k]);
+      if (Number.isFinite(m) && m > longest) longest = m;
+    }
+    const gx = -p.lr * run.gx[r], gy = -p.lr * run.gy[r];
+    const vecs = [[gx, gy], [run.sx[r], run.sy[r]]];
+    const scale = longest > 0 ? ARROW_FRACTION * width / longest : 0;
+    vecs.forEach(([dx, dy], a) => {
+      if (!Number.isFinite(dx) || !Number.isFinite(dy)) return;
+      let k = scale;
+      if (s.el.dir.checked) { const m = Math.hypot(dx, dy); k = m > 0 ? 0.08 * width / m : 0; }
+      arrows[a] = [[run.x[r], run.x[r] + k * dx], [run.y[r], run.y[r] + k * dy]];
+    });
+    s.arrowScale = scale;
+  }
+  return { bx, by, arrows };
+}
+
+function mapData(s, runs) {
+  const { data } = s;
+  const traces = [];
+  if (data.minima.length) {
+    traces.push({ type: "scatter", x: data.minima.map((m) => m[0]), y: data.minima.map((m) => m[1]),
+      mode: "markers", name: "minima", showlegend: false,
+      marker: { symbol: "star", size: 15, color: "#F0E442", line: { width: 1.2, color: "#000" } },
+      hovertemplate: "minimum (%{x:.4g}, %{y:.4g})<extra></extra>" });
+  }
+  traces.push({ type: "scatter", x: [data.start[0]], y: [data.start[1]], mode: "markers",
+    name: "start", showlegend: false, hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
+    marker: { symbol: "circle-open", size: 16, color: "#000", line: { width: 2.5 } } });
+  runs.forEach(({ p, run }, j) => {
+    const color = data.runs[j].color;
+    traces.push({ type: "scatter", x: run.x, y: run.y, name: p.label, showlegend: false,
+      mode: run.n <= 600 && !s.scrubbing ? "lines+markers" : "lines", line: { color, width: 2.5 },
+      marker: { size: 4, color }, hovertemplate: `${p.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>` });
+    if (p.diverged !== null) {
+      traces.push({ type: "scatter", x: [run.x[run.n - 1]], y: [run.y[run.n - 1]],
+        mode: "markers+text", showlegend: false, text: [`diverged at step ${p.diverged}`],
+        textposition: "top center", textfont: { color }, hoverinfo: "skip",
+        marker: { symbol: "x", size: 14, color, line: { width: 1 } } });
+    }
+  });
+  s.moving = traces.length;
+  const { bx, by, arrows } = ballsAndArrows(s, runs);
+  traces.push({ type: "scatter", x: bx, y: by, mode: "markers", name: "position",
+    showlegend: false, hoverinfo: "skip",
+    marker: { size: 15, color: data.runs.map((r) => r.color), line: { width: 2, color: "#fff" } } });
+  const j = data.arrowsFor;
+  const color = j !== null && j !== undefined ? data.runs[j].color : "#000";
+  [["#000000", "−lr·∇f (downhill)", "dot"], [color, "next step", "solid"]].forEach(([c, name, dash], a) => {
+    traces.push({ type: "scatter", x: arrows[a][0], y: arrows[a][1], mode: "lines+markers",
+      name, showlegend: false, hoverinfo: "skip", line: { color: c, width: 3, dash },
+      marker: { symbol: "arrow", angleref: "previous", size: [0, 14], color: c } });
+  });
+  return traces;
+}
+
+function moveMap(s, runs) {
+  const { bx, by, arrows } = ballsAndArrows(s, runs);
+  const t = s.mapData;
+  t[s.moving] = { ...t[s.moving], x: bx, y: by };
+  t[s.moving + 1] = { ...t[s.moving + 1], x: arrows[0][0], y: arrows[0][1] };
+  t[s.moving + 2] = { ...t[s.moving + 2], x: arrows[1][0], y: arrows[1][1] };
+}
+
+function lossXY(s, run) {
+  const rows = run.rows || s.shown;
+  const x = new Float64Array(run.n), y = new Float64Array(run.n);
+  for (let i = 0; i < run.n; i++) {
+    x[i] = run.rows ? run.rows[i] : (s.data.thinned ? rows[i] : i);
+    const v = run.f[i];
+    y[i] = Number.isFinite(v) && (!s.data.loss.log || v > 0) ? v : NaN;
+  }
+  return { x, y };
+}
+
+function lossData(s, runs) {
+  const traces = runs.map(({ p, run }, j) => {
+    const { x, y } = lossXY(s, run);
+    return { type: "scatter", x, y, mode: "lines", name: p.label, showlegend: false,
+      line: { color: s.data.runs[j].color, width: 2.5 },
+      hovertemplate: `${p.label}<br>step %{x}<br>%{y:.4g}<extra></extra>` };
+  });
+  traces.push(lossMarker(s, runs));
+  return traces;
+}
+
+function lossMarker(s, runs) {
+  const x = [], y = [];
+  for (const { run } of runs) {
+    const { x: lx, y: ly } = run._loss || (run._loss = lossXY(s, run));
+    const r = rowAt(s, run);
+    x.push(lx[r]); y.push(Number.isFinite(ly[r]) ? ly[r] : null);
+  }
+  return { type: "scatter", x, y, mode: "markers", name: "now", showlegend: false,
+    hoverinfo: "skip", marker: { size: 11, color: s.data.runs.map((r) => r.color),
+      line: { width: 2, color: "#fff" } } };
+}
+
+function moveLoss(s, runs) {
+  s.lossData[s.lossData.length - 1] = lossMarker(s, runs);
+}
+
+function readout(s, runs, step) {
+  const rows = runs.map(({ p, run }, j) => {
+    const r = rowAt(s, run);
+    const ended = p.diverged !== null && r === run.n - 1 && step > p.last;
+    return `<div class="mvs-run"><i style="background:${s.data.runs[j].color}"></i>` +
+      `<span class="mvs-name">${escape(p.label)}</span>` +
+      `<span>f${s.data.loss.title.startsWith("f − f*") ? " − f*" : ""} = ${ended ? "—" : fmt(run.f[r])}</span>` +
+      `<span>|v| = ${ended ? "—" : fmt(run.speed[r])}</span></div>`;
+  });
+  const scale = s.el.dir.checked ? "direction only" : `×${fmt(s.arrowScale || 0)}`;
+  s.el.readout.innerHTML = `<div class="mvs-now">step <b>${step}</b> of ${s.data.steps}</div>` +
+    rows.join("") +
+    (s.data.arrowsFor !== null ? `<div class="mvs-arrows"><span class="mvs-dot"></span> −lr·∇f (downhill) ` +
+      `<span class="mvs-solid" style="border-color:${s.data.runs[s.data.arrowsFor].color}"></span> next step, arrows ${scale}</div>` : "");
+}
+
+function escape(text) {
+  return String(text).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+}
+
+// -- layout --------------------------------------------------------------------------------------
+function colorBar(s, phone, length, offset) {
+  const bar = s.data.colorbar.marker;
+  const { cmin, cmax } = bar;
+  const ticks = bar.colorbar.tickvals.map((v, i) => [(v - cmin) / (cmax - cmin || 1), bar.colorbar.ticktext[i]]);
+  const stops = bar.colorscale.map(([p, c]) => `${c} ${p * 100}%`).join(", ");
+  const el = s.el.cbar;
+  el.className = "mvs-cbar" + (phone ? " mvs-cbar-h" : "");
+  el.style.cssText = phone ? "" : `height:${length}px;margin-top:${offset}px`;
+  el.innerHTML = `<span class="mvs-cbar-title">f</span><div class="mvs-cbar-ramp" style="background:linear-gradient(${phone ? "to right" : "to top"}, ${stops})">` +
+    ticks.map(([t, label]) => `<span style="${phone ? "left" : "bottom"}:${(t * 100).toFixed(2)}%">${escape(label)}</span>`).join("") + "</div>";
+}
+
+function narrow(s) { return s.el.stage.clientWidth < 760; }
+
+
+function mapLayout(s) {
+  const [x0, x1, y0, y1] = s.data.bounds;
+  const phone = narrow(s);
+  const full = s.el.stage.clientWidth || 600;
+  // the colour bar is HTML beside (below, on a phone) the plot: drawn once, not at every redraw
+  const margin = phone ? { l: 40, r: 8, t: 6, b: 40 } : { l: 54, r: 10, t: 8, b: 44 };
+  // as tall as the window leaves below the map's top (at least a 400 px plot area); on a phone
+  // the map spans the width
+  const top = s.el.map.getBoundingClientRect().top;
+  const room = window.innerHeight - Math.max(0, top) - 6;
+  const aspect = (x1 - x0) / (y1 - y0);
+  let height = phone ? Math.round((full - margin.l - margin.r) / aspect) + margin.t + margin.b
+    : Math.max(400 + margin.t + margin.b, Math.min(720, room));
+  let width = Math.min(full, Math.round((height - margin.t - margin.b) * aspect) + margin.l + margin.r);
+  if (phone) width = full;
+  s.sideBySide = !phone && full - width - 80 >= 250;
+  if (!phone && width + 80 > full) width = full - 80;
+  s.el.stage.classList.toggle("mvs-wide", s.sideBySide);
+  colorBar(s, phone, height - margin.t - margin.b, margin.t);
+  return {
+    height, width, margin,
+    font: { family: "Inter, Segoe UI, Helvetica, Arial, sans-serif", size: phone ? 12 : 14 },
+    plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
+    hovermode: "closest", dragmode: false, uirevision: "map",
+    images: [s.data.image],
+    xaxis: { range: [x0, x1], title: { text: "x", standoff: 2 }, constrain: "domain",
+             showgrid: false, zeroline: false, fixedrange: true },
+    yaxis: { range: [y0, y1], title: { text: "y", standoff: 2 }, scaleanchor: "x", scaleratio: 1,
+             constrain: "domain", showgrid: false, zeroline: false, fixedrange: true },
+  };
+}
+
+function lossLayout(s) {
+  const phone = narrow(s);
+  return {
+    height: phone ? 220 : 250, margin: { l: 72, r: 10, t: 8, b: 40 },
+    font: { family: "Inter, Segoe UI, Helvetica, Arial, sans-serif", size: 12 },
+    plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
+    dragmode: false, uirevision: "loss",
+    xaxis: { title: { text: "step", standoff: 2 }, range: [0, s.data.steps], gridcolor: "#e5e5e5",
+             fixedrange: true },
+    yaxis: { title: { text: s.data.loss.title, standoff: 6 }, type: s.data.loss.log ? "log" : "linear",
+             gridcolor: "#e5e5e5", exponentformat: "power", fixedrange: true },
+  };
+}
+
+function relayout(s) {
+  const phone = narrow(s);
+  s.el.stage.classList.toggle("mvs-narrow", phone);
+  s.mapLayout = mapLayout(s);
+  s.lossLayout = lossLayout(s);
+  s.lossDrawnFor = null;
+  draw(s, true);
+}
+
+// -- play ------------------------------------------------------------------------------------------
+function toggle(s) { if (s.playing) stop(s); else play(s); }
+function stop(s) {
+  s.playing = false; s.el.play.textContent = "▶"; cancelAnimationFrame(s.raf);
+}
+function play(s) {
+  if (s.frame >= s.shown.length - 1) s.frame = 0;
+  s.playing = true; s.el.play.textContent = "⏸"; s.clock = null;
+  let position = s.frame;
+  const tick = (now) => {
+    if (!s.playing) return;
+    if (s.clock !== null && s.clock !== undefined) {
+      position += (now - s.clock) / 1000 * BASE_FPS * +s.el.speed.value;
+    }
+    s.clock = now;
+    const next = Math.min(Math.floor(position), s.shown.length - 1);
+    if (next !== s.frame) { s.frame = next; draw(s, false); }
+    if (s.frame >= s.shown.length - 1) { stop(s); return; }
+    s.raf = requestAnimationFrame(tick);
+  };
+  s.raf = requestAnimationFrame(tick);
+}
+
+function clickStart(s, e) {
+  const gd = s.el.map;
+  const full = gd._fullLayout;
+  if (!full) return;
+  const rect = gd.getBoundingClientRect();
+  const xa = full.xaxis, ya = full.yaxis;
+  const px = e.clientX - rect.left - xa._offset, py = e.clientY - rect.top - ya._offset;
+  if (px < 0 || py < 0 || px > xa._length || py > ya._length) return;
+  // snapped to a round grid (1/120 of the view or so: 0.05 on a 6-wide map), so a start set
+  // by a click reads well in the URL and in the sidebar
+  const raw = (s.data.bounds[1] - s.data.bounds[0]) / 120;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const grid = [1, 2, 5, 10].find((m) => m * pow >= raw) * pow;
+  const digits = Math.max(0, -Math.floor(Math.log10(grid)) + 1);
+  const snap = (v) => +(Math.round(v / grid) * grid).toFixed(digits);
+  s.api.setTriggerValue("click", { x: snap(xa.p2l(px)), y: snap(ya.p2l(py)) });
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  let s = STAGES.get(parentElement);
+  if (!s) {
+    s = build(parentElement, { setStateValue, setTriggerValue });
+    STAGES.set(parentElement, s);
+  }
+  s.api = { setStateValue, setTriggerValue };
+  update(s, data);
+  return () => { stop(s); };
+}
