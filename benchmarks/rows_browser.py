@@ -24,15 +24,16 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from benchmarks.core import Check, Context, Figure, ProfileSpec, Ratio, Row, bench
 from benchmarks.report import ROOT
-from benchmarks.rows_page import BETA_STEP, ColdPlayground, playground_query, playground_setup
+from benchmarks.rows_page import ColdPlayground, playground_query, playground_setup
 from benchmarks.timing import Timing, fmt_seconds
 from testkit import browser as e2e
 
 ORDER = 30
 FIRST_CHART_TARGET_S = 3.0
 SLIDER_TARGET_S = 0.300
-PATHS_CHART = ".st-key-paths_chart .js-plotly-plot"
-BETA_SLIDER = ".st-key-beta input[type='range']"
+PATHS_CHART = ".st-key-stage .mvs-map"
+BETA_SLIDER = ".st-key-stage .mvs-beta input"
+SCRUB_TARGET_S = 0.033
 PAGE_TIMEOUT_MS = 60_000
 SCRATCH_NOTE = "Measured once (2026-11-25, this machine, load 1–3)."
 SERVER_PROFILE = ("The cProfile below is the server's part alone (one cold compute, as "
@@ -79,7 +80,7 @@ LOAD_TIMELINE_JS = """(drawn) => {
   const b = window.__bench;
   const nav = performance.getEntriesByType("navigation")[0];
   const chunk = performance.getEntriesByType("resource")
-    .find((r) => /PlotlyChart\\.[^/]*\\.js$/.test(r.name));
+    .find((r) => /PlotlyChart\\.[^/]*\\.js$|plotly\\.min\\.js$/.test(r.name));
   const before = b.recv.filter(([t]) => t <= drawn);
   const figure = before.reduce((a, m) => (m[1] > a[1] ? m : a), [NaN, 0]);
   return {
@@ -103,16 +104,37 @@ CHART_UPDATED_JS = """([chart, name]) => {
   return shown ? performance.now() : false;
 }"""
 
-CHANGE_TIMELINE_JS = """([chart, shown]) => {
+CHANGE_TIMELINE_JS = """([chart, _]) => {
   const b = window.__bench;
+  const shown = window.__scrub.drawn.find((t) => t >= b.key) ?? NaN;
   const sent = b.sent.find((t) => t >= b.key) ?? NaN;
-  const figure = b.recv.filter(([t]) => t <= shown).reduce((a, m) => (m[1] > a[1] ? m : a),
-                                                         [NaN, 0]);
+  const after = b.recv.filter(([t]) => t >= b.key);
+  const biggest = after.reduce((a, m) => (m[1] > a[1] ? m : a), [NaN, 0]);
   return {
-    total: shown - b.key, send: sent - b.key, server: figure[0] - sent,
-    draw: shown - figure[0], figure_kb: figure[1] / 1e3,
+    total: shown - b.key, send: sent - b.key,
+    answer: after.length ? after[after.length - 1][0] - b.key : NaN,
+    figure_kb: biggest[1] / 1e3,
     remounted: !document.querySelector(chart).__benchMark,
   };
+}"""
+
+SCRUB_PROBE_JS = """(chart) => {
+  const gd = document.querySelector(chart);
+  if (window.__scrub && window.__scrub.gd === gd) {
+    window.__scrub.moves.length = 0; window.__scrub.drawn.length = 0; return;
+  }
+  const b = window.__scrub = {moves: [], drawn: [], gd};
+  addEventListener("pointermove", () => b.moves.push(performance.now()), true);
+  gd.on("plotly_afterplot", () => b.drawn.push(performance.now()));
+}"""
+
+SCRUB_TIMES_JS = """() => {
+  const b = window.__scrub;
+  return b.moves.map((t, i) => {
+    const next = b.moves[i + 1] ?? Infinity;
+    const drawn = b.drawn.find((d) => d >= t && d < next);
+    return drawn === undefined ? null : drawn - t;
+  });
 }"""
 
 FIRST_CHART_DIAGNOSIS = """\
@@ -141,31 +163,19 @@ drawing, the rest stays. Replacing the share box's `st.code` by a caption change
 measurable (6.3 vs 6.0 s): markdown loads the highlighter anyway. {server_profile}"""
 
 SLIDER_DIAGNOSIS = """\
-Where the time goes (medians of {n} changes, from the key press): the slider sends the new
-value after {send}; the paths figure ({figure_kb:.0f} kB) arrives {server} later (the server's
-rerun up to the chart: `playground-compute`'s cold work, Streamlit's script run, the transfer);
-from its arrival to the updated chart takes {draw}. That last part is drawing from scratch:
-after {remounts} of {n} changes the chart was a new element (Streamlit 1.67 derives a plotly
-chart's element id from its spec, `key_as_main_identity=False`, so a changed figure remounts the
-component and plotly.js runs `newPlot`, not `react`). Main-thread CPU of one change, by script
-(self time): {cpu}; plotly.js functions by inclusive time: {plotly}.
+Where the time goes (medians of {n} presses, from the key press): the stage's β slider redraws
+the paths from the precomputed β family in the same event ({total}: Plotly.react of the map and
+the loss chart, no server round trip); the released value is sent at once ({send}) and the
+rerun's new data (the families around the new β, {figure_kb:.0f} kB) has arrived {answer} after
+the key; the stage was remounted after {remounts} of {n} presses (a keyed v2 component keeps its
+element: new data reaches the same plots). Main-thread CPU of one press, by script (self time):
+{cpu}; plotly.js functions by inclusive time: {plotly}. {server_profile}"""
 
-What would help. {scratch} `Plotly.newPlot` of this paths figure in plotly.js 4.1.1 (the plotly
-package's bundle, same browser, interleaved, median of 9): as now 536–591 ms; without the
-41 × 41 click grid (1681 invisible markers, each an SVG path styled one by one:
-`singlePointStyle`) 245 ms; with a transparent 41 × 41 heatmap as the click layer instead
-256 ms (but tried in the app, a click on a heatmap selects nothing: Streamlit's point
-selection needs a trace plotly can select, so the grid is WebGL markers, drawn fast but with a
-WebGL context made at every remount, `getContext` above); with the margins preset to what
-plotly's auto-margin reaches (the colour bar, the
-legend, the step slider and the axis labels push the margins, and plotly then draws everything
-a second time: `doAutoMargin`, `drawMarginPushers`) 340 ms; both 118–161 ms. In the app (copies
-served side by side, presses interleaved, 20 each, load 2–3): now 1.11 s (drawing 737 ms);
-without the click grid 676 ms (335 ms); with `margin=dict(l=70, r=130, t=110, b=95)` — what
-auto-margin reaches in the app's column, so the look is unchanged — 695 ms (381 ms); both
-647 ms (280 ms). The rest is the server: `playground-compute` plus Streamlit's run, ~300 ms
-here; 300 ms in all needs that row's fixes too (server ≲ 100 ms) and a figure drawn in
-≲ 150 ms. {server_profile}"""
+SCRUB_DIAGNOSIS = """\
+Timed in the page: each pointer move on the stage's β slider (mouse button held) to the map's
+next `plotly_afterplot`, {n} moves. The redraw is `Plotly.react` of the map (contour picture as a
+layout image, every run's path, balls, arrows) and of the loss chart, from paths decoded once
+per β and kept. Nothing goes to the server until the button is released."""
 
 
 @contextmanager
@@ -230,20 +240,49 @@ def _first_chart(browser: Browser, url: str, chart: str, image: bool) -> dict[st
 
 
 def _beta_changes(page: Page, presses: int) -> list[dict[str, float]]:
-    """Press ArrowRight on the focused β slider ``presses`` times; for each, the timeline in ms
-    from the key press until the paths chart shows the momentum run at the new β."""
+    """Press ArrowRight on the focused stage β slider ``presses`` times; for each, the timeline
+    in ms from the key press until the map shows the momentum run at the new β, and until the
+    rerun that the release starts has answered."""
     slider = page.locator(BETA_SLIDER)
     changes = []
     for _ in range(presses):
+        page.evaluate(SCRUB_PROBE_JS, PATHS_CHART)  # timed in the page: key → afterplot
         page.evaluate(MARK_CHART_JS, PATHS_CHART)
-        name = f"Momentum β={round(float(slider.input_value()) + BETA_STEP, 3):g}"
         slider.focus()
         page.keyboard.press("ArrowRight")
+        name = f"Momentum β={float(slider.evaluate('el => el.dataset.value')):g}"
         shown = page.wait_for_function(CHART_UPDATED_JS, arg=[PATHS_CHART, name],
                                        polling="raf", timeout=PAGE_TIMEOUT_MS).json_value()
-        changes.append(page.evaluate(CHANGE_TIMELINE_JS, [PATHS_CHART, shown]))
+        page.wait_for_function("(v) => location.search.includes('beta=' + v + '&')",
+                               arg=name.split("=")[1], timeout=PAGE_TIMEOUT_MS)
         e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+        changes.append(page.evaluate(CHANGE_TIMELINE_JS, [PATHS_CHART, shown]))
     return changes
+
+
+def _scrub(page: Page, moves: int) -> list[float]:
+    """Hold the mouse on the stage's β slider and move it ``moves`` times by one position;
+    each move's time in ms from the pointer event to the map's ``plotly_afterplot``."""
+    page.evaluate(SCRUB_PROBE_JS, PATHS_CHART)
+    handle = page.locator(BETA_SLIDER)
+    box = handle.bounding_box()
+    top, at = int(handle.get_attribute("max")), int(handle.input_value())
+    step = (box["width"] - 16) / top
+    if at + moves > top:  # move towards the other end, one position a move
+        step = -step
+    x, y = box["x"] + 8 + abs(step) * at, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.evaluate("() => { window.__scrub.moves.length = 0; window.__scrub.drawn.length = 0; }")
+    for i in range(1, moves + 1):
+        page.mouse.move(x + step * i, y)
+        page.wait_for_function("(n) => window.__scrub.drawn.length >= n", arg=i,
+                               timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_timeout(30)
+    times = page.evaluate(SCRUB_TIMES_JS)
+    page.mouse.up()
+    e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+    return [t for t in times[-moves:] if t is not None]
 
 
 def _cpu_profile(page: Page, action: Callable[[], object]) -> dict[str, collections.Counter]:
@@ -267,8 +306,8 @@ def _cpu_profile(page: Page, action: Callable[[], object]) -> dict[str, collecti
         while node_id is not None:
             frame = nodes[node_id]["callFrame"]
             name = frame["functionName"].rpartition(".")[2]
-            if "PlotlyChart" in frame["url"] and len(name) > 4 and name != "exports" \
-                    and name not in seen:
+            plotly_js = "PlotlyChart" in frame["url"] or "plotly.min.js" in frame["url"]
+            if plotly_js and len(name) > 4 and name != "exports" and name not in seen:
                 plotly[name] += delta / 1e3
                 seen.add(name)
             node_id = parent.get(node_id)
@@ -337,7 +376,7 @@ def _memory(browser: Browser, server: e2e.AppServer, url: str, sessions: int) \
     return row, first, page
 
 
-@bench("browser-first-chart", "browser-beta-slider", "server-memory")
+@bench("browser-first-chart", "browser-beta-slider", "browser-scrub", "server-memory")
 def browser_rows(ctx: Context) -> Iterator[Row]:
     """The browser rows, on one server for our app and one for the trivial baseline page, in
     one Chromium. The memory is measured first, on the fresh server; its first session then
@@ -360,6 +399,7 @@ def browser_rows(ctx: Context) -> Iterator[Row]:
                 changes = _beta_changes(page, ctx.pick(20, 2))
                 change_cpu = None if ctx.quick else _cpu_profile(
                     page, lambda: _beta_changes(page, 1))
+                scrub = _scrub(page, ctx.pick(24, 3))
             finally:
                 context.close()
             ours, baseline = [], []
@@ -369,6 +409,7 @@ def browser_rows(ctx: Context) -> Iterator[Row]:
             load_cpu = None if ctx.quick else _cpu_profile_of_load(browser, url(beta + 0.09))
     yield _first_chart_row(ours, baseline, load_cpu, steps)
     yield _slider_row(changes, change_cpu, steps)
+    yield _scrub_row(scrub, steps)
     yield memory
 
 
@@ -418,18 +459,33 @@ def _slider_row(changes: list[dict], cpu: dict | None, steps: int) -> Row:
     total = _seconds(changes, "total")
     m = _medians(changes)
     remounts = sum(bool(c["remounted"]) for c in changes)
-    parts = {k: _ms(m[k]) for k in ("send", "server", "draw")}
+    parts = {k: _ms(m[k]) for k in ("total", "send", "answer")}
     diagnosis = SLIDER_DIAGNOSIS.format(
         **parts, n=len(changes), figure_kb=m["figure_kb"], remounts=remounts,
         cpu=_top(cpu and cpu["scripts"], 6), plotly=_top(cpu and cpu["plotly"], 8),
-        scratch=SCRATCH_NOTE, server_profile=SERVER_PROFILE)
+        server_profile=SERVER_PROFILE)
     return Row(
         name="browser-beta-slider",
-        what=(f"headless Chromium: β slider focused, ArrowRight → the paths chart shows the new "
-              f"β (SGD, momentum, Nesterov × {steps} steps), median of {len(changes)}"),
+        what=(f"headless Chromium: the stage's β slider focused, ArrowRight → the map shows the "
+              f"new β (SGD, momentum, Nesterov × {steps} steps), median of {len(changes)}"),
         ours=Figure.time(total), checks=(Check.at_most(total, SLIDER_TARGET_S),),
-        note=(f"medians: key → value sent {parts['send']}, → figure received "
-              f"{parts['server']}, → chart drawn {parts['draw']}; chart remounted "
-              f"{remounts}/{len(changes)}"),
+        note=(f"medians: key → map redrawn {parts['total']} (from the precomputed family), "
+              f"→ value sent {parts['send']}, → rerun's data received {parts['answer']} "
+              f"({m['figure_kb']:.0f} kB); stage remounted {remounts}/{len(changes)}"),
         profile=ProfileSpec(ColdPlayground(steps, 0.2), 1, diagnosis, unit="rerun"),
+    )
+
+
+def _scrub_row(times_ms: list[float], steps: int) -> Row:
+    timing = Timing(tuple(t / 1e3 for t in times_ms))
+    return Row(
+        name="browser-scrub",
+        what=(f"headless Chromium: mouse held on the stage's β slider, pointer move → the map's "
+              f"plotly_afterplot, timed in the page (SGD, momentum, Nesterov × {steps} steps), "
+              f"median of {len(times_ms)} moves"),
+        ours=Figure.time(timing), checks=(Check.at_most(timing, SCRUB_TARGET_S),),
+        note="no server round trip while the button is down; the floor page has no scrub",
+        profile=None if not times_ms else ProfileSpec(
+            ColdPlayground(steps, 0.3), 1, SCRUB_DIAGNOSIS.format(n=len(times_ms)),
+            unit="rerun"),
     )

@@ -25,10 +25,10 @@ from benchmarks.core import Check, Context, Figure, ProfileSpec, Row, bench
 from benchmarks.timing import fmt_seconds, measure_interleaved
 from momentum_viz.figures import tuning_figure
 from momentum_viz.figures.paths import surface_background
+from momentum_viz.stage import stage_data
 from testkit.apptest import no_exception, open_page
-from ui import compute, site
+from ui import compute, site, stage
 from ui.params import LR_RANGE, STEPS_RANGE, default_setup, query_from_setup, run_specs
-from ui.playground import CLICK_GRID
 from ui.site import page_script
 
 ORDER = 20
@@ -46,23 +46,15 @@ SCRATCH_NOTE = ("Measured once (2026-11-25, this machine, load 1–4), on scratc
 
 COMPUTE_DIAGNOSIS = """\
 Where the time goes (medians of this run, each part timed on its own, interleaved with the
-whole): the engine's `simulate_many` {simulate} — about half the budget by itself (see
-`simulate-many`: ~22 NumPy calls of ~1–1.5 µs per step on arrays of 3) —, the paths figure
-{paths} (the surface picture, f on 480 × 480 points banded and PNG-encoded, is remembered per
-surface and view: {picture}), the loss figure {loss}, and what `st.plotly_chart` does to both
-on every rerun (`figure.to_dict()` and `plotly.io.to_json`, {serialize}, {kb:.0f} kB). Both
-figures are built from plain dicts in one `go.Figure(data, layout)` call, which plotly
-validates ~5× faster than the same figure assembled with `add_trace`, `add_hline` and
-`update_layout` (loss figure 25 → 6 ms, paths figure 42 → 16 ms, measured in one run); what
-remains in them is mostly plotly's validation of the traces' arrays and our 150 animation
-frames.
-
-What would help. {scratch} Figures handed over as dicts the way `AnimatedFigure` already
-hands over its frames (a Figure whose `to_dict` returns the dict; Streamlit re-validates
-dicts, not figures) would skip the remaining validation: a prototype of the loss figure
-built that way took 2.4 ms (same JSON). Below 50 ms also needs
-`simulate_many` under ~15 ms: fewer NumPy calls per step than the update rule, the gradient
-program and the recording need (see `simulate-many`)."""
+whole): the engine's `simulate_many` for the runs the reading and the table describe
+{simulate}, and the stage's data {stage}: the β family (every position of the stage's β slider,
+0–0.99 by 0.01 and the high ends) and the lr family (41 positions over ±1 decade) of every
+chosen optimizer, in one engine batch, then packed (6-byte floats, float32 losses); past 500
+steps the grids coarsen and the paths are thinned. The surface picture inside it is remembered
+per surface and view ({picture}). `json.dumps` of the data, as the component sends it:
+{serialize} ({kb:.0f} kB). The batch costs little more than the three runs alone (the loop is per
+step, not per trajectory): the price of scrubbing without a server round trip is paid here once
+per change."""
 
 LAB_DIAGNOSIS = """\
 Where the time goes: the sweep ({size}×{size} runs of {steps} steps), the map figure and its
@@ -90,20 +82,27 @@ def as_sent(figure: go.Figure) -> str:
 
 
 class ColdPlayground:
-    """One Playground rerun after a β change, through the page's own cached functions: the
-    runs, the paths figure (with its click grid) and the loss figure, both as sent. Each call
-    moves β one slider step, so every cache misses."""
+    """One Playground rerun after a change, through the page's own cached functions: the runs
+    (reading, table) and the stage's data (both families), serialized as the component sends
+    it. Each call moves β one step of the sidebar's slider (0.001), so every cache misses."""
 
     def __init__(self, steps: int, first_beta: float):
         self.steps = steps
         self.betas = (round(first_beta + i * BETA_STEP, 6) for i in count())
 
-    def __call__(self) -> tuple[str, str]:
+    def __call__(self) -> tuple[str]:
         setup = playground_setup(self.steps, next(self.betas))
         key = compute.surface_key(setup)
         compute.runs_for(setup, key)
-        paths = compute.figure_for("paths", setup, key, click_grid=CLICK_GRID)
-        return as_sent(paths), as_sent(compute.figure_for("loss", setup, key))
+        return (json.dumps(stage.stage_data_for(setup, key)),)
+
+
+def _stage_data(setup: dict) -> dict:
+    """The stage's data for ``setup``, computed afresh (no cache)."""
+    surface = compute.surface_for(compute.surface_key(setup))
+    return stage_data(surface, lambda name, value: run_specs(setup | {name: value}),
+                      beta=setup["beta"], lr=setup["lr"], start=(setup["x0"], setup["y0"]),
+                      steps=setup["steps"], noise=setup["noise"], seed=setup["seed"])
 
 
 def _playground_parts(steps: int) -> dict[str, Callable[[], object]]:
@@ -111,15 +110,12 @@ def _playground_parts(steps: int) -> dict[str, Callable[[], object]]:
     setup = playground_setup(steps)
     surface = compute.surface_for(compute.surface_key(setup))
     specs, start = list(run_specs(setup)), (setup["x0"], setup["y0"])
-    runs = mv.simulate_many(surface, specs, start=start, steps=steps)
-    paths = compute.FIGURES["paths"](surface, runs, click_grid=CLICK_GRID)
-    loss = compute.FIGURES["loss"](surface, runs)
+    data = _stage_data(setup)
     return {
         "simulate": lambda: mv.simulate_many(surface, specs, start=start, steps=steps),
-        "paths": lambda: compute.FIGURES["paths"](surface, runs, click_grid=CLICK_GRID),
+        "stage": lambda: _stage_data(setup),
         "picture": lambda: surface_background(surface),
-        "loss": lambda: compute.FIGURES["loss"](surface, runs),
-        "serialize": lambda: (as_sent(paths), as_sent(loss)),
+        "serialize": lambda: json.dumps(data),
     }
 
 
@@ -127,16 +123,12 @@ def _json_bytes(part: object) -> int:
     return len(json.dumps(part, separators=(",", ":")).encode())
 
 
-def _json_parts(spec: dict) -> dict[str, int]:
-    """Bytes of the sent JSON by part: the surface picture, the click grid, the paths, the
-    animation frames."""
-    traces = spec["data"]
-    return {
-        "surface picture (PNG data URI)": len(spec["layout"]["images"][0]["source"]),
-        "click grid": _json_bytes([t for t in traces if t.get("name") == "click to start here"]),
-        "paths": _json_bytes([t for t in traces if t.get("customdata") is not None]),
-        "animation frames": _json_bytes(spec.get("frames", [])),
-    }
+def _json_parts(data: dict) -> dict[str, int]:
+    """Bytes of the stage's sent JSON by part: the surface picture, the packed paths, the rest."""
+    picture = len(data["image"]["source"])
+    paths = _json_bytes(data["pool"])
+    return {"surface picture (PNG data URI)": picture, "packed paths (both families)": paths,
+            "the rest": _json_bytes(data) - picture - paths}
 
 
 @bench("playground-compute", "playground-json-size")
@@ -155,42 +147,33 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
     diagnosis = COMPUTE_DIAGNOSIS.format(**median, kb=sent_kb, scratch=SCRATCH_NOTE)
     yield Row(
         name="playground-compute",
-        what=(f"one Playground rerun after a β change, caches cold: simulate_many of SGD, "
-              f"momentum, Nesterov × {steps} steps on the default ravine view, the paths figure "
-              f"(with its click grid) and the loss figure built and serialized as "
-              f"st.plotly_chart does"),
+        what=(f"one Playground rerun after a change, caches cold: simulate_many of SGD, "
+              f"momentum, Nesterov × {steps} steps on the default ravine view and the stage's "
+              f"data (the β and lr families, one engine batch, packed), serialized as the "
+              f"component sends it"),
         ours=Figure.time(page), checks=(Check.at_most(page, COMPUTE_TARGET_S),),
-        note=(f"parts, each timed alone: simulate_many {median['simulate']}, paths figure "
-              f"{median['paths']} (surface picture {median['picture']}), loss figure "
-              f"{median['loss']}, to_dict + to_json of both {median['serialize']} "
-              f"({sent_kb:.0f} kB)"),
+        note=(f"parts, each timed alone: simulate_many {median['simulate']}, stage data "
+              f"{median['stage']} (surface picture, remembered: {median['picture']}), "
+              f"json.dumps {median['serialize']} ({sent_kb:.0f} kB)"),
         profile=ProfileSpec(cold, 1, diagnosis, unit="rerun"),
     )
 
     json_steps = ctx.pick(500, 50)
-    sent = as_sent(_playground_figure(json_steps))
+    sent = json.dumps(_stage_data(playground_setup(json_steps)))
     size_mb = len(sent.encode()) / 1e6
     parts_kb = ", ".join(f"{name} ~{n / 1e3:.0f} kB"
                          for name, n in _json_parts(json.loads(sent)).items())
     longest = STEPS_RANGE[1]
     extreme = ("" if ctx.quick else f"; at the steps slider's maximum ({longest}): "
-               f"{len(as_sent(_playground_figure(longest)).encode()) / 1e6:.2f} MB")
+               f"{len(json.dumps(_stage_data(playground_setup(longest))).encode()) / 1e6:.2f} MB")
     size = Figure(size_mb, size_mb, size_mb, "MB")
     yield Row(
         name="playground-json-size",
-        what=(f"the Playground's paths figure as sent (to_json of to_dict), SGD, momentum, "
-              f"Nesterov × {json_steps} steps, default ravine view"),
+        what=(f"the Playground stage's data as sent (json.dumps: the β and lr families of SGD, "
+              f"momentum, Nesterov × {json_steps} steps, default ravine view)"),
         ours=size, checks=(Check.at_most(size, JSON_TARGET_MB),),
         note=f"deterministic; {parts_kb}{extreme}",
     )
-
-
-def _playground_figure(steps: int) -> go.Figure:
-    """The paths figure the Playground shows for its default view over ``steps`` steps."""
-    setup = playground_setup(steps)
-    key = compute.surface_key(setup)
-    return compute.FIGURES["paths"](compute.surface_for(key), compute.runs_for(setup, key),
-                                   click_grid=CLICK_GRID)
 
 
 def _lab_work(size: int, steps: int) -> Callable[[], str]:

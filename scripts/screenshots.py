@@ -32,6 +32,38 @@ VIEWS = {
 }
 
 
+SCRUB = ("scrub", VIEWS["playground"], (0.3, 0.75, 0.9))
+"""The scrub sequence: the Playground at 1280×720 while β is dragged, the button still down,
+one picture per β (assets/scrub_beta_<β>.png)."""
+
+
+def scrub_sequence(browser, url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url + SCRUB[1])
+    page.wait_for_selector(".st-key-stage .mvs-map .main-svg", timeout=60_000)
+    page.wait_for_timeout(2000)
+    handle = page.locator(".st-key-stage .mvs-beta input")
+    box = handle.bounding_box()
+    top = int(handle.get_attribute("max"))
+    values = [float(v) for v in handle.evaluate(
+        "el => Array.from({length: +el.max + 1}, (_, i) => i)")]
+    at = int(handle.input_value())
+    x_of = lambda i: box["x"] + 8 + (box["width"] - 16) * i / top  # noqa: E731
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x_of(at), y)
+    page.mouse.down()
+    for beta in SCRUB[2]:
+        target = min(range(len(values)), key=lambda i: abs(i / top * 0.99 - beta))
+        page.mouse.move(x_of(target), y, steps=8)
+        page.wait_for_timeout(400)
+        shown = handle.evaluate("el => el.dataset.value")
+        out = ROOT / "assets" / f"scrub_beta_{shown}.png"
+        page.screenshot(path=str(out))
+        print(f"saved {out.relative_to(ROOT)} (β = {shown}, mouse button held)")
+    page.mouse.up()
+    page.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,7 +96,10 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1050})
-            for name in sys.argv[1:] or VIEWS:
+            for name in sys.argv[1:] or [*VIEWS, "scrub"]:
+                if name == "scrub":
+                    scrub_sequence(browser, url)
+                    continue
                 path = VIEWS[name]
                 page.goto(url + path)
                 page.wait_for_selector("[data-testid='stApp'][data-test-script-state="
