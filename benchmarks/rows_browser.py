@@ -34,6 +34,7 @@ SLIDER_TARGET_S = 0.300
 PATHS_CHART = ".st-key-stage .mvs-map"
 BETA_SLIDER = ".st-key-stage .mvs-beta input"
 SCRUB_TARGET_S = 0.033
+SCRUB_STEPS = 200
 PAGE_TIMEOUT_MS = 60_000
 SCRATCH_NOTE = "Measured once (2026-11-25, this machine, load 1–3)."
 SERVER_PROFILE = ("The cProfile below is the server's part alone (one cold compute, as "
@@ -245,11 +246,15 @@ def _beta_changes(page: Page, presses: int) -> list[dict[str, float]]:
     rerun that the release starts has answered."""
     slider = page.locator(BETA_SLIDER)
     changes = []
+    key = "ArrowRight"
     for _ in range(presses):
+        at, top = (int(slider.evaluate(f"el => +el.{a}")) for a in ("value", "max"))
+        if at in (0, top):  # at an end of the β grid: turn round, so every press changes β
+            key = "ArrowRight" if at == 0 else "ArrowLeft"
         page.evaluate(SCRUB_PROBE_JS, PATHS_CHART)  # timed in the page: key → afterplot
         page.evaluate(MARK_CHART_JS, PATHS_CHART)
         slider.focus()
-        page.keyboard.press("ArrowRight")
+        page.keyboard.press(key)
         name = f"Momentum β={float(slider.evaluate('el => el.dataset.value')):g}"
         shown = page.wait_for_function(CHART_UPDATED_JS, arg=[PATHS_CHART, name],
                                        polling="raf", timeout=PAGE_TIMEOUT_MS).json_value()
@@ -268,14 +273,16 @@ def _scrub(page: Page, moves: int) -> list[float]:
     box = handle.bounding_box()
     top, at = int(handle.get_attribute("max")), int(handle.input_value())
     step = (box["width"] - 16) / top
-    if at + moves > top:  # move towards the other end, one position a move
-        step = -step
-    x, y = box["x"] + 8 + abs(step) * at, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + 8 + step * at, y)
     page.mouse.down()
     page.evaluate("() => { window.__scrub.moves.length = 0; window.__scrub.drawn.length = 0; }")
+    direction = 1 if at < top else -1
     for i in range(1, moves + 1):
-        page.mouse.move(x + step * i, y)
+        if not 0 <= at + direction <= top:  # bounce at the ends: each move is a new β
+            direction = -direction
+        at += direction
+        page.mouse.move(box["x"] + 8 + step * at, y)
         page.wait_for_function("(n) => window.__scrub.drawn.length >= n", arg=i,
                                timeout=PAGE_TIMEOUT_MS)
         page.wait_for_timeout(30)
@@ -399,7 +406,16 @@ def browser_rows(ctx: Context) -> Iterator[Row]:
                 changes = _beta_changes(page, ctx.pick(20, 2))
                 change_cpu = None if ctx.quick else _cpu_profile(
                     page, lambda: _beta_changes(page, 1))
-                scrub = _scrub(page, ctx.pick(24, 3))
+                # the scrub at the defaults (200 steps: every β by 0.01), on its own page
+                scrub_context, scrub_page = _open(
+                    browser, app.url + playground_query(playground_setup(SCRUB_STEPS)))
+                try:
+                    e2e.wait_for_app(scrub_page, timeout=PAGE_TIMEOUT_MS)
+                    scrub_page.wait_for_selector(f"{PATHS_CHART} .main-svg",
+                                                 timeout=PAGE_TIMEOUT_MS)
+                    scrub = _scrub(scrub_page, ctx.pick(24, 3))
+                finally:
+                    scrub_context.close()
             finally:
                 context.close()
             ours, baseline = [], []
@@ -409,7 +425,7 @@ def browser_rows(ctx: Context) -> Iterator[Row]:
             load_cpu = None if ctx.quick else _cpu_profile_of_load(browser, url(beta + 0.09))
     yield _first_chart_row(ours, baseline, load_cpu, steps)
     yield _slider_row(changes, change_cpu, steps)
-    yield _scrub_row(scrub, steps)
+    yield _scrub_row(scrub, SCRUB_STEPS)
     yield memory
 
 
