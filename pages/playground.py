@@ -15,7 +15,6 @@ with st.sidebar:
     st.header("Setup")
     controls.surface_controls()
     controls.learning_rate_controls()
-    session.draw("beta")
     session.draw("steps")
     controls.start_controls()
     controls.optimizer_controls()

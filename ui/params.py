@@ -330,7 +330,8 @@ PARAMS: tuple[Param, ...] = (
                   widget=Widget("beta", "slider", "Momentum β",
                                 "0 is plain gradient descent; near 1 the ball barely slows.",
                                 {"step": 0.001, "format": "%.3f"}),
-                  pages=ALL, follows_surface=True),
+                  # the Playground's β control is its stage's slider (ui/stage.py)
+                  pages=frozenset({LAB, WHY}), follows_surface=True),
     _number_param("steps", *STEPS_RANGE, fixed(200), integer=True,
                   widget=Widget("steps", "slider", "Steps", options={"step": 1}),
                   pages=RUN_PAGES),
