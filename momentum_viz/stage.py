@@ -156,14 +156,24 @@ def _pack(run: Run, shown: np.ndarray, thinned: bool, f_min: float | None) -> di
         xy=pack_float48(run.path[rows]), f=_b64(gap, "<f4"),
         gLast=[float(g) for g in run.grad[last]] if np.all(np.isfinite(run.grad[last]))
         else None)
-    if thinned:
+    if thinned or not _derivable(run):
         nxt = np.minimum(rows + 1, last)
         packed.update(
             step=_b64(run.path[nxt] - run.path[rows], "<f4"),
             grad=_b64(run.grad[rows], "<f4"),
-            speed=_b64(np.hypot(*run.velocity[rows].T), "<f4"),
-            rows=_b64(rows.astype(np.int32), "<i4"))
+            speed=_b64(np.hypot(*run.velocity[rows].T), "<f4"))
+        if thinned:
+            packed["rows"] = _b64(rows.astype(np.int32), "<i4")
     return packed
+
+
+DERIVABLE = frozenset({"sgd", "momentum", "nesterov", "ema"})
+"""Optimizers whose velocity and gradient the browser recovers from the positions (``stage.js``
+inverts their update rule at a constant lr); any other run sends them."""
+
+
+def _derivable(run: Run) -> bool:
+    return run.optimizer in DERIVABLE and getattr(run.spec, "schedule", None) is None
 
 
 def pack_float48(values: np.ndarray) -> str:

@@ -116,3 +116,14 @@ def test_comparison_mode_scrubs_lr_only():
     data = data_for(setup)
     assert not data["families"]["beta"]["scrub"] and data["families"]["lr"]["scrub"]
     assert len(data["runs"]) == 3
+
+
+def test_a_run_the_browser_cannot_invert_sends_its_velocity_and_gradient():
+    """Adam's steps do not give back its velocity by the momentum family's rule: sent."""
+    surface = mv.get_surface("ravine")
+    specs = lambda name, value: [mv.RunSpec("adam", 0.05 if name != "lr" else value)]  # noqa: E731
+    data = stage_data(surface, specs, beta=0.6, lr=0.05, start=surface.start, steps=50,
+                      scrub=("lr",))
+    packed = data["pool"][0]
+    assert packed["opt"] == "adam" and "step" in packed and "grad" in packed
+    assert "rows" not in packed  # every step is sent

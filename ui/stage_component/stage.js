@@ -58,7 +58,7 @@ function decodeRun(p, noise) {
       run.sx[i] = s[2 * i]; run.sy[i] = s[2 * i + 1]; run.gx[i] = g[2 * i]; run.gy[i] = g[2 * i + 1];
     }
     run.speed = f32(p.speed);
-    run.rows = i32(p.rows);
+    run.rows = p.rows ? i32(p.rows) : null; // thinned: the steps shown
   } else {
     const { lr, beta, opt } = p;
     run.sx = new Float64Array(n); run.sy = new Float64Array(n);
