@@ -25,9 +25,6 @@ setup = session.finish_page(PLAYGROUND)
 
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error)
-if setup["surface"] == CUSTOM:
-    st.latex(surface.latex)
-    st.latex(surface.grad_latex)
 if not run_specs(setup):
     st.info("Choose at least one optimizer in the sidebar.")
     st.stop()
@@ -42,6 +39,9 @@ if paths_tab.open:
 if surface_tab.open:
     st.plotly_chart(compute.figure_for("surface3d", setup, key), key="surface_chart")
 st.markdown(f"##### {reading(runs)}")
+if setup["surface"] == CUSTOM:  # below the stage: the map stays where the eye is
+    st.latex(surface.latex)
+    st.latex(surface.grad_latex)
 lesson = st.session_state.get(session.LESSON_APPLIED)
 if lesson is not None and LESSONS[lesson].setup() == setup:
     st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
