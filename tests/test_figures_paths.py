@@ -1,4 +1,4 @@
-"""path_figure: paths, markers, the PNG surface, animation frames, controls and the click grid."""
+"""path_figure: paths, markers, the PNG surface, animation frames and controls."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def bowl_runs() -> list[mv.Run]:
 
 @pytest.fixture(scope="module")
 def bowl_spec(bowl_runs) -> dict:
-    return spec(path_figure(mv.get_surface("bowl"), bowl_runs, click_grid=7))
+    return spec(path_figure(mv.get_surface("bowl"), bowl_runs))
 
 
 def test_one_path_trace_per_run_with_its_whole_path(bowl_runs, bowl_spec):
@@ -178,16 +178,6 @@ def test_arrows_show_downhill_and_velocity_at_the_ball(bowl_runs, bowl_spec):
         assert max(lengths) == pytest.approx(0.12 * 6)
 
 
-def test_click_grid_is_an_invisible_webgl_grid_over_the_view(bowl_spec, bowl_runs):
-    (grid,) = [t for t in bowl_spec["data"] if t["type"] == "scattergl"]
-    points = xy(grid)
-    assert len(points) == 49 and grid["marker"]["opacity"] == 0
-    assert sorted(set(points[:, 0])) == pytest.approx([-3, -2, -1, 0, 1, 2, 3])
-    assert sorted(set(points[:, 1])) == pytest.approx([-3, -2, -1, 0, 1, 2, 3])
-    plain = spec(path_figure(mv.get_surface("bowl"), bowl_runs))
-    assert not [t for t in plain["data"] if t["type"] == "scattergl"]
-
-
 def plotted(figure: dict) -> list[tuple[str, np.ndarray]]:
     """Every coordinate array of the traces and frames (the colour-bar holder draws none)."""
     traces = [*figure["data"], *(t for f in figure["frames"] for t in f["data"])]
@@ -196,7 +186,7 @@ def plotted(figure: dict) -> list[tuple[str, np.ndarray]]:
 
 
 def test_json_round_trip_with_finite_coordinates_only(bowl_runs):
-    figure = path_figure(mv.get_surface("bowl"), bowl_runs, click_grid=5)
+    figure = path_figure(mv.get_surface("bowl"), bowl_runs)
     text = figure.to_json()
     assert "NaN" not in text and "Infinity" not in text
     as_dict = json.loads(text)

@@ -118,7 +118,7 @@ def check_words(runs: list[mv.Run]) -> None:
 def check_charts(surface: mv.Surface, runs: list[mv.Run]) -> None:
     """The Playground's charts of these runs (one chart, labelled with each run's lr) plot
     finite numbers only and mark each divergence in the legend and at the point."""
-    paths = assert_all_finite(path_figure(surface, runs, click_grid=11, with_lr=True))
+    paths = assert_all_finite(path_figure(surface, runs, with_lr=True))
     loss = assert_all_finite(loss_figure(runs, with_lr=True))
     assert_all_finite(surface3d_figure(surface, runs, resolution=30))
     for run in (r for r in runs if r.diverged_at is not None):

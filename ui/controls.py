@@ -74,19 +74,6 @@ def map_controls() -> None:
     session.draw("map_beta")
 
 
-def start_from_click() -> None:
-    """The paths chart's ``on_select``: start the runs from the clicked point.
-
-    Chart callbacks live in a module, not in a page: Streamlit keeps the metadata of every
-    chart a session has drawn (a chart's id changes with its figure), callback included, and a
-    page's own function would keep that run's whole namespace alive with it (figures, runs,
-    the surface) for as long as the session lasts."""
-    points = st.session_state.paths_chart.selection.get("points", [])
-    if points:
-        st.session_state.x0 = round(float(points[0]["x"]), 4)
-        st.session_state.y0 = round(float(points[0]["y"]), 4)
-
-
 def use_cell(lr: float, beta: float) -> None:
     """Take a Tuning lab cell to the shared setup: its lr and β, and the map's optimizer and
     steps, so the Playground replays this cell's run."""
@@ -111,7 +98,12 @@ def use_optimal(lr: float, beta: float) -> None:
 
 
 def use_clicked_cell() -> None:
-    """The Tuning lab map's ``on_select`` (here for the reason given in ``start_from_click``)."""
+    """The Tuning lab map's ``on_select``.
+
+    Chart callbacks live in a module, not in a page: Streamlit keeps the metadata of every
+    chart a session has drawn (a chart's id changes with its figure), callback included, and a
+    page's own function would keep that run's whole namespace alive with it (figures, runs,
+    the surface) for as long as the session lasts."""
     points = st.session_state.lab_map.selection.get("points", [])
     if points:
         use_cell(float(points[0]["x"]), float(points[0]["y"]))

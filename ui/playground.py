@@ -1,4 +1,4 @@
-"""The Playground's own logic: its table's cells, the map's click grid and the offline
+"""The Playground's own logic: its table's cells and the offline
 animation export."""
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io
 from plotly.offline import get_plotlyjs
-
-CLICK_GRID = 41
-"""Points per side of the paths map's invisible click grid (a click starts the runs there)."""
 
 _PAGE_TAIL = b"\n</body>\n</html>\n"
 

@@ -125,23 +125,18 @@ def path_figure(
     *,
     arrows_for: int | None = None,
     max_frames: int = MAX_FRAMES,
-    click_grid: int = 0,
     with_lr: bool = False,
 ) -> go.Figure:
     """Contour + every run's complete path + balls animated by Play / the step slider.
 
     ``arrows_for`` picks the run whose downhill direction −∇f and velocity are drawn as arrows
     at the ball (default: the first run whose optimizer has a β, i.e. carries a velocity).
-    ``click_grid`` > 0 adds an invisible grid of that many points per side that can be clicked
-    to choose a start point.
     """
     bounds = _view_bounds(surface, runs)
     colors = run_colors(runs)
     frame_steps = _frame_steps(max(r.steps for r in runs), max_frames) if runs else []
     image, colorbar = surface_background(surface, bounds)
     data = [colorbar]
-    if click_grid:
-        data.append(_click_grid(bounds, click_grid))
     if surface.minima:
         mx, my = np.array(surface.minima).T
         data.append(dict(
@@ -235,17 +230,6 @@ def _moving_traces(runs, colors, arrows_for, coords) -> list[dict]:
                 line=dict(color=color, width=3, dash=dash),
                 marker=dict(symbol="arrow", angleref="previous", size=[0, 14], color=color)))
     return traces
-
-
-def _click_grid(bounds, n: int) -> dict:
-    """Invisible points to click on. WebGL: as SVG, ~1700 markers would cost the browser more
-    than everything else on the chart together at every redraw."""
-    (x0, x1), (y0, y1) = bounds
-    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    return dict(
-        type="scattergl", x=gx.ravel(), y=gy.ravel(), mode="markers", name="click to start here",
-        showlegend=False, marker=dict(size=10, opacity=0, color="#000000"),
-        hovertemplate="start here: (%{x:.3g}, %{y:.3g})<extra></extra>")
 
 
 def _last_finite(run: Run) -> int:
