@@ -41,8 +41,10 @@ def query(page) -> dict[str, str]:
 
 
 def check_navigation(page, title: str) -> None:
-    """The app's own navigation ran (not Streamlit's pages/ folder listing)."""
-    assert page.locator("h1").first.inner_text().strip() == title
+    """The app's own navigation ran (not Streamlit's pages/ folder listing), on ``title``'s
+    page (the Playground has no heading: its stage starts at the top)."""
+    current = page.locator("[data-testid='stSidebarNav'] a[aria-current='page']")
+    assert current.inner_text().split("\n")[-1].strip() == title
     nav = page.locator("[data-testid='stSidebarNav']").inner_text()
     assert all(name in nav for name in PAGES) and "common" not in nav, nav
 
