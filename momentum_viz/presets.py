@@ -14,6 +14,14 @@ _PRESETS: dict[str, dict] = {
         description="A round bowl: every direction has curvature 2, so plain gradient descent "
                     "heads straight for the bottom and momentum can only overshoot.",
     ),
+    "oval": dict(
+        name="Oval bowl (λ = 1 and 1.2)",
+        formula="(x^2 + 1.2y^2)/2",
+        domain=((-3, 3), (-3, 3)), start=(-2.5, 2.0), minima=[(0, 0)], lr=0.05, beta=0.9,
+        description="A slightly oval bowl: curvature 1 along x and 1.2 along y. The two "
+                    "directions swing at slightly different rates, so a ball with a lot of "
+                    "momentum circles the minimum instead of swinging through it.",
+    ),
     "ravine": dict(
         name="Ravine (ill-conditioned quadratic, κ = 50)",
         formula="(x + y)^2/4 + 25(x - y)^2/2",

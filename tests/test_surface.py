@@ -14,6 +14,7 @@ from momentum_viz.surface import make_surface
 # The standard definitions, written independently of presets.py.
 DEFINITIONS = {
     "bowl": lambda x, y: x**2 + y**2,
+    "oval": lambda x, y: (x**2 + 1.2 * y**2) / 2,
     "ravine": lambda x, y: (x + y) ** 2 / 4 + 25 * (x - y) ** 2 / 2,
     "rosenbrock": lambda x, y: (1 - x) ** 2 + 100 * (y - x**2) ** 2,
     "beale": lambda x, y: (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2

@@ -9,11 +9,20 @@ from ui.params import Setup, default_setup
 
 @dataclass(frozen=True)
 class Lesson:
-    """A title, what to watch, and the setup's changes from its surface's defaults."""
+    """A lesson: its id (a slug, the URL's ``?lesson=``), title, what it shows, what to notice
+    in the picture, and the setup's changes from its surface's defaults. Every number its
+    words quote is checked against the engine's runs (tests/test_lessons.py)."""
 
+    id: str
     title: str
-    explanation: str
+    text: str
+    notice: str
     changes: dict = field(default_factory=dict)
+
+    @property
+    def explanation(self) -> str:
+        """What the lesson shows, then the line "What to notice: …"."""
+        return f"{self.text} **What to notice:** {self.notice}"
 
     def setup(self) -> Setup:
         """The complete setup: the surface's defaults with this lesson's changes."""
@@ -23,48 +32,80 @@ class Lesson:
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson(
+        "ravine",
         "Ravine: SGD zig-zags, momentum glides",
-        "In a long narrow valley the gradient points mostly across it, so SGD bounces from wall "
-        "to wall while creeping along the floor. Momentum averages the alternating "
-        "across-valley pushes away and builds speed along the valley: same lr, about three "
-        "times fewer steps.",
-        dict(surface="ravine", opt=["sgd", "momentum"], lr=0.038, beta=0.6, steps=200),
+        "Across this long valley the curvature is λ = 50, so lr·λ = 1.9, close to plain "
+        "gradient descent's limit 2: SGD jumps over the floor at every step, and its zig-zag "
+        "shrinks by only |1 − 1.9| = 0.9 per step. Both runs take the same first step (the "
+        "velocity starts at zero). From then on momentum's velocity adds up the pushes: "
+        "across the valley they alternate and cancel, along the floor (λ = 1) they agree "
+        "and build speed. Same lr, about three times fewer steps.",
+        "SGD's zig-zag goes on most of the way down; momentum's swings die out after a few "
+        "steps and it glides along the floor. The table counts the crossings.",
+        dict(surface="ravine", opt=["sgd", "momentum"], lr=0.038, beta=0.6, x0=-2.5, y0=-2.2,
+             steps=300),
     ),
     Lesson(
+        "spiral",
         "β too high: overshoot and spiral",
-        "With β = 0.97 the ball keeps 97% of its velocity each step: it races past the minimum, "
-        "swings back and spirals in slowly. Watch the loss curve ripple; lower β and the "
-        "spiral tightens.",
-        dict(surface="ravine", opt=["sgd", "momentum"], lr=0.02, beta=0.97, steps=300),
+        "On this slightly oval bowl (curvatures 1 and 1.2) with β = 0.95 the ball keeps 95% "
+        "of its velocity each step: it races past the minimum, and because the two "
+        "directions swing at slightly different rates it circles the minimum more than "
+        "four times before it settles. SGD, with the same lr, slides straight in and "
+        "arrives in half the steps.",
+        "the momentum path winds around the star, always the same way round; lower β and "
+        "it circles fewer times and settles sooner.",
+        dict(surface="oval", opt=["sgd", "momentum"], lr=0.05, beta=0.95, steps=300),
     ),
     Lesson(
+        "divergence",
         "Past the stability limit: divergence",
-        "Plain gradient descent is stable only while lr·λmax < 2; here lr·λmax = 2.1, so SGD's "
-        "zig-zag grows until it flies off. Momentum's limit is lr·λmax < 2(1+β) = 3.8, so the "
-        "same lr still converges; raise lr past 0.076 and it diverges too.",
-        dict(surface="ravine", opt=["sgd", "momentum"], lr=0.042, beta=0.9, steps=200),
+        "Plain gradient descent is stable only while lr·λmax < 2; here lr·λmax = 2.2, so "
+        "SGD's zig-zag across the valley grows by |1 − 2.2| = 1.2 per step: it starts small, "
+        "near the floor, and swells until it leaves the map. Momentum's limit is "
+        "lr·λmax < 2(1+β) = 3.8, so the same lr still converges; raise lr past 0.076 and "
+        "it diverges too.",
+        "SGD's zig-zag widens step after step; the ✕ marks where it leaves the map. "
+        "Momentum, at the same lr, reaches the star.",
+        dict(surface="ravine", opt=["sgd", "momentum"], lr=0.044, beta=0.9, x0=-2.0, y0=-2.1,
+             steps=200),
     ),
     Lesson(
+        "critical-damping",
         "Critical damping",
-        "On the bowl (curvature λ = 2, lr = 0.05) the β that damps the motion critically is "
-        "(1 − √(lr·λ))² ≈ 0.4675: fastest, with no overshoot. Below it the ball is sluggish; "
-        "above it, it overshoots and rings.",
-        dict(surface="bowl", compare=True, betas=[0.2, 0.4675, 0.8], lr=0.05, steps=120),
+        "Along the valley floor (λ = 1, lr·λ = 0.038) the critical β is "
+        "(1 − √(lr·λ))² ≈ 0.648. Below it (β = 0.3) the ball creeps along the floor; at it, "
+        "it arrives fastest of the three without passing the minimum along the floor; above "
+        "it (β = 0.9) it runs past the minimum along the floor and swings back. Across the "
+        "valley (λ = 50) lr·λ = 1.9 > 1: there no β stops the swing without a sign change. "
+        "Even at that direction's critical β ≈ 0.143 the double root 1 − √1.9 ≈ −0.378 is "
+        "negative: the component flips sign every step while shrinking by 0.378.",
+        "the β = 0.9 path passes the star along the valley and comes back; the critical "
+        "one stops at it; the β = 0.3 one is still on its way. All three zig-zag across the "
+        "valley at first.",
+        dict(surface="ravine", compare=True, betas=[0.3, 0.648, 0.9], lr=0.038, x0=-2.5,
+             y0=-2.2, steps=200),
     ),
     Lesson(
+        "noise",
         "Noisy gradients: momentum averages them",
         "Every gradient here has random noise (σ = 2) added, the same for both runs. SGD "
         "jerks at every step; the EMA velocity averages about 1/(1−β) = 10 recent gradients, "
         "so its path is smooth, though with the same step size both end in a cloud around "
         "the minimum.",
+        "the orange path jitters at every step, the blue one curves smoothly.",
         dict(surface="bowl", opt=["sgd", "ema"], lr=0.05, beta=0.9, noise=2.0, seed=7,
              steps=300),
     ),
     Lesson(
+        "rosenbrock",
         "Rosenbrock's banana valley",
         "Both optimizers drop into the curved valley within a few steps. Along its nearly "
         "flat floor SGD crawls, while momentum keeps its speed around the bend and reaches "
         "(1, 1) in under 800 steps.",
+        "after 1,000 steps SGD is still short of the star; momentum is there.",
         dict(surface="rosenbrock", opt=["sgd", "momentum"], lr=0.002, beta=0.9, steps=1000),
     ),
 )
+LESSON_IDS: tuple[str, ...] = tuple(lesson.id for lesson in LESSONS)
+"""The lessons' ids, in order: the values ``?lesson=`` accepts."""

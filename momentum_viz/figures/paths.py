@@ -150,9 +150,9 @@ def path_figure(
             type="scatter", x=[sx], y=[sy], mode="markers", name="start",
             marker=dict(symbol="circle-open", size=16, color="#000000", line=dict(width=2.5)),
             hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>"))
-    lasts = [_last_finite(r) for r in runs]
+    lasts = [_last_drawn(r, bounds) for r in runs]
     for run, last, color in zip(runs, lasts, colors, strict=True):
-        data += _path_traces(run, last, color, with_lr)
+        data += _path_traces(run, last, color, with_lr, bounds)
     if arrows_for is None:
         arrows_for = next((i for i, r in enumerate(runs) if r.spec.entry.uses_beta), None)
     moving_start = len(data)
@@ -169,7 +169,7 @@ def path_figure(
     return fig
 
 
-def _path_traces(run: Run, last: int, color: str, with_lr: bool) -> list[dict]:
+def _path_traces(run: Run, last: int, color: str, with_lr: bool, bounds) -> list[dict]:
     """The run's path up to its last drawable step ``last``, and a marked end if it diverged."""
     path, loss = run.path[: last + 1], run.loss[: last + 1]
     steps = np.arange(last + 1)
@@ -185,11 +185,26 @@ def _path_traces(run: Run, last: int, color: str, with_lr: bool) -> list[dict]:
         traces.append(dict(
             type="scatter", x=path[-1:, 0], y=path[-1:, 1], mode="markers+text",
             legendgroup=name,
-            showlegend=False, text=[f"diverged at step {run.diverged_at}"],
-            textposition="top center", textfont=dict(color=color),
+            showlegend=False, text=[_divergence_label(run, last)],
+            textposition=_inward(path[-1], bounds), textfont=dict(color=color),
             marker=dict(symbol="x", size=14, color=color, line=dict(width=1)),
-            hovertemplate=f"{run.label} diverged at step {run.diverged_at}<extra></extra>"))
+            hovertemplate=f"{run.label}: {_divergence_label(run, last)}<extra></extra>"))
     return traces
+
+
+def _inward(point: np.ndarray, bounds) -> str:
+    """A text position that puts a label beside ``point`` on the side facing the map's centre,
+    so that a mark near an edge keeps its label on the map."""
+    (x0, x1), (y0, y1) = bounds
+    return (f"{'bottom' if point[1] > (y0 + y1) / 2 else 'top'} "
+            f"{'left' if point[0] > (x0 + x1) / 2 else 'right'}")
+
+
+def _divergence_label(run: Run, last: int) -> str:
+    """Where a diverged run's drawn path ends (its step ``last``) and when it diverged."""
+    if last == run.diverged_at:
+        return f"diverged at step {run.diverged_at}"
+    return f"left the map after step {last}, diverged at step {run.diverged_at}"
 
 
 def _moving_coords(runs, lasts, arrows_for, k, bounds) -> list[tuple[list, list]]:
@@ -240,6 +255,20 @@ def _last_finite(run: Run) -> int:
         return run.steps
     ok = np.all(np.isfinite(run.path[: run.diverged_at + 1]), axis=1)
     return int(np.flatnonzero(ok)[-1])
+
+
+def _last_drawn(run: Run, bounds) -> int:
+    """Index of the last position drawn on the map (the view ``bounds``): all of a run that did
+    not diverge; a run that diverged up to its last position on the map — its later, ever
+    larger swings would only draw lines across the whole map — or, if it never was on it, up
+    to its last finite position."""
+    last = _last_finite(run)
+    if run.diverged_at is None:
+        return last
+    (x0, x1), (y0, y1) = bounds
+    x, y = run.path[: last + 1].T
+    inside = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    return int(inside[-1]) if len(inside) else last
 
 
 def _frame_steps(steps: int, max_frames: int) -> list[int]:
