@@ -68,7 +68,7 @@ with formulas:
     st.caption("The article writes the complex-root rate as 2√β and swaps σ₁ and σ₂ in R^k; "
                "both are corrected here.")
     st.metric("Your rate max|σ|", f"{rate:.4g}", help="The larger over the two directions.")
-    st.markdown(f"A tenfold smaller distance every **{why.per_digit(rate)}**.")
+    st.markdown(why.tenfold_sentence(rate))
 
 st.subheader("The best lr and β for this κ")
 left, right = st.columns(2, gap="large")

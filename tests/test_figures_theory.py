@@ -91,8 +91,10 @@ def test_the_pages_closed_form_of_r_to_the_k_and_the_articles_typo():
 
 def test_the_optimum_damps_both_ends_critically():
     lr, beta, rate = theory.optimal(1.0, 100.0)
-    assert direction_regime(lr, beta, 1.0) == "critically damped"
-    assert direction_regime(lr, beta, 100.0) == "critically damped"
+    assert direction_regime(lr, beta, 1.0) == "critically damped"  # lr·λ = 4/121 < 1
+    # lr·λ = 400/121 > 1: the double root 1 − √(lr·λ) = −9/11 is negative
+    assert direction_regime(lr, beta, 100.0) == "critically damped (flipping)"
+    assert theory.roots(lr, beta, 100.0)[0].real == pytest.approx(-9 / 11)
     assert theory.rate(lr, beta, 1.0) == pytest.approx(rate)
     assert theory.rate(lr, beta, 100.0) == pytest.approx(rate)
     assert direction_regime(lr, 0.5, 1.0) == "monotone"

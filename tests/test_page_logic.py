@@ -5,6 +5,7 @@ animation page."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ import plotly.graph_objects as go
 import pytest
 
 import momentum_viz as mv
+from momentum_viz.figures import direction_regime
 from ui import lab, playground, why
-from ui.params import LR_RANGE, default_setup
+from ui.params import KAPPAS, LR_RANGE, default_setup
 
 
 def test_reference_is_plain_gds_limit_at_the_nearest_minimum():
@@ -60,8 +62,8 @@ def test_outcome_and_captions():
 
 
 def test_per_digit_and_eigenbasis():
-    assert why.per_digit(1.0) == why.per_digit(1.5) == "never"
-    assert why.per_digit(0.05) == "1 step"
+    assert why.per_digit(1.0) is None and why.per_digit(1.5) is None
+    assert why.per_digit(0.05) == "step"
     assert why.per_digit(0.5) == f"{math.log(10) / math.log(2):.1f} steps"
     basis = why.eigenbasis(30)
     np.testing.assert_allclose(basis.T @ basis, np.eye(2), atol=1e-15)
@@ -112,3 +114,54 @@ def test_the_app_uses_streamlits_public_api_only():
     for path in [root / "app.py", *(root / "pages").glob("*.py"), *(root / "ui").glob("*.py")]:
         text = path.read_text(encoding="utf-8")
         assert "streamlit.runtime" not in text and "PagesManager" not in text, path
+
+
+KAPPA_LRS = np.geomspace(1e-4, 5.0, 25)
+"""lr from far below to far past the stability limit of every κ in KAPPAS."""
+
+
+@pytest.mark.parametrize("kappa", KAPPAS)
+def test_theory_sentences_are_grammatical_for_every_kappa_lr_and_beta(kappa):
+    lams = (why.LAM_MIN, why.LAM_MIN * kappa)
+    best_lr, best_beta, best_rate = (float(v) for v in mv.theory.optimal(*lams))
+    texts = [why.optimum_text(kappa, best_rate)]
+    for lr in [*KAPPA_LRS, best_lr]:
+        texts += why.damping_lines(lr, lams)
+        for beta in [0.0, 0.3, 0.9, 0.999, best_beta,
+                     float(mv.theory.critical_beta(lr, lams[0]))]:
+            if not 0 <= beta < 1:
+                continue
+            rate = max(float(mv.theory.rate(lr, beta, lam)) for lam in lams)
+            texts += [why.tenfold_sentence(rate), *why.direction_lines(lr, beta, lams)]
+    for text in texts:
+        assert "never**" not in text and "every never" not in text and "None" not in text
+        assert "nan" not in text.split()
+        for every in re.findall(r"every \*\*([^*]*)\*\*", text):
+            assert re.fullmatch(r"step|\d+\.\d steps", every), text
+
+
+def test_sentences_when_the_distance_does_not_shrink():
+    assert why.tenfold_sentence(1.0) == "The distance never shrinks: rate 1, no convergence."
+    assert why.tenfold_sentence(1.25) == ("The distance grows by a factor 1.25 every step: the "
+                                          "run diverges.")
+    assert why.tenfold_sentence(0.5).startswith("The distance shrinks tenfold every **3.3 steps")
+    assert why.digit_clause(2.0) == "no digit ever: the distance grows every step, it diverges"
+    # κ = 1000, lr = 0.033: lr·λ₂ = 33, past every β's stability limit
+    (line,) = [t for t in why.direction_lines(0.033, 0.9, (1.0, 1000.0)) if "λ₂" in t]
+    assert line.endswith("no digit ever: the distance grows every step, it diverges.")
+
+
+def test_critical_damping_is_labelled_and_told_by_the_sign_of_its_double_root():
+    # lr·λ = 0.25 < 1: double root 1 − √0.25 = 0.5 > 0; lr·λ = 2.25 > 1: 1 − 1.5 = −0.5
+    assert direction_regime(0.25, 0.25, 1.0) == "critically damped"
+    assert direction_regime(0.25, 0.25, 9.0) == "critically damped (flipping)"
+    slow, fast = why.damping_lines(0.25, (1.0, 9.0))
+    assert "At the critical β it is fastest, rate 0.5, and creeps in without overshooting" in slow
+    assert ("flips sign every step (the double root -0.5 is negative) while shrinking by 0.5: "
+            "it never stops without overshooting") in fast
+    lines = why.direction_lines(0.25, 0.25, (1.0, 9.0))
+    assert "(critically damped): sits exactly on the border, a double root 1 − √(lr·λ) ≥ 0: " \
+           "it creeps in without overshooting" in lines[0]
+    assert "flips sign every step while shrinking" in why.direction_lines(
+        1 / 36, 0.25, (1.0, 81.0))[1]  # lr·λ₂ = 2.25, critical β = 0.25
+    assert "as long as the steps are short enough (lr·λ < 1)" in why.PHYSICS

@@ -42,7 +42,7 @@ def test_theory_numbers_for_kappa_100():
     assert rate == pytest.approx((1.49 + math.sqrt(1.49**2 - 2)) / 2)
     assert shown["Your rate max|σ|"] == f"{rate:.4g}" == "0.9796"
     text = text_of(at)
-    assert f"tenfold smaller distance every **{math.log(10) / -math.log(rate):.1f} steps**" in text
+    assert f"shrinks tenfold every **{math.log(10) / -math.log(rate):.1f} steps**" in text
     # critical β = (1 − √(lr·λ))²: 0.81 for λ = 1, 0 for λ = 100
     assert "**λ₁ = 1** (lr·λ = 0.01): critical β = **0.81**" in text
     assert "**λ₂ = 100** (lr·λ = 1): critical β = **0**" in text
@@ -63,8 +63,10 @@ def test_optimal_button_sets_lr_and_beta_everywhere():
     assert at.slider(key="beta").value == pytest.approx(beta, rel=1e-12)
     assert float(at.query_params["lr"]) == pytest.approx(lr, rel=1e-9)
     assert f"rate √β* = {9 / 11:.6g}" in text_of(at)
-    for name in ("**λ₁ = 1**", "**λ₂ = 100**"):
-        assert f"{name} (critically damped)" in text_of(at)
+    # lr*·λ₁ = 4/121 < 1: the double root is positive; lr*·λ₂ = 400/121 > 1: negative
+    assert "**λ₁ = 1** (critically damped): " in text_of(at)
+    assert "**λ₂ = 100** (critically damped (flipping)): " in text_of(at)
+    assert "flips sign every step while shrinking" in text_of(at)
     assert metrics(at)["Your rate max|σ|"] == f"{9 / 11:.4g}"
     figure = chart_specs(at)["why_rate_map"]
     mine, best = trace(figure, "your lr, β"), trace(figure, "optimal lr*, β*")

@@ -24,8 +24,13 @@ BEHAVIOUR = {
     "ripples": "rings: overshoots and swings back, shrinking by √β per step",
     "oscillating": "flips sign every step",
     "divergent": "grows every step: it diverges",
-    "critically damped": "sits exactly on the border, a double root: the fastest this lr allows",
+    "critically damped": "sits exactly on the border, a double root 1 − √(lr·λ) ≥ 0: it "
+                         "creeps in without overshooting, the fastest this lr allows",
+    "critically damped (flipping)": "sits exactly on the border, but lr·λ > 1 makes the double "
+                                    "root 1 − √(lr·λ) negative: it flips sign every step while "
+                                    "shrinking, the fastest this lr allows",
 }
+"""What a direction in each regime (``direction_regime``) does."""
 
 
 def eigenbasis(rotation: int) -> np.ndarray:
@@ -54,11 +59,33 @@ def runs(kappa: float, rotation: int, lr: float, beta: float, steps: int) -> lis
     return mv.simulate_many(quadratic(kappa, rotation), specs, steps=steps)
 
 
-def per_digit(rate: float) -> str:
-    """How many steps it takes to shrink the distance tenfold at this rate."""
-    if rate >= 1:
-        return "never"
-    return "1 step" if rate <= 0.1 else f"{math.log(10) / -math.log(rate):.1f} steps"
+def per_digit(rate: float) -> str | None:
+    """How long the distance takes to shrink tenfold at this rate ("step", "3.2 steps"); None
+    when it never does (rate ≥ 1)."""
+    if not rate < 1:
+        return None
+    return "step" if rate <= 0.1 else f"{math.log(10) / -math.log(rate):.1f} steps"
+
+
+def digit_clause(rate: float) -> str:
+    """A clause for any rate: "a digit every **3.2 steps**", or what happens instead when the
+    distance does not shrink (rate = 1) or grows (rate > 1)."""
+    steps = per_digit(rate)
+    if steps is not None:
+        return f"a digit every **{steps}**"
+    return ("no digit ever: the distance does not shrink" if rate == 1 else
+            "no digit ever: the distance grows every step, it diverges")
+
+
+def tenfold_sentence(rate: float) -> str:
+    """One sentence for any rate: how often the distance shrinks tenfold, or that it never
+    does."""
+    steps = per_digit(rate)
+    if steps is not None:
+        return f"The distance shrinks tenfold every **{steps}**."
+    if rate == 1:
+        return "The distance never shrinks: rate 1, no convergence."
+    return f"The distance grows by a factor {rate:.4g} every step: the run diverges."
 
 
 def rate_map_lrs(lr: float, best_lr: float, lam_max: float) -> np.ndarray:
@@ -84,18 +111,23 @@ def direction_lines(lr: float, beta: float, lams: tuple[float, float]) -> list[s
         rate = float(mv.theory.rate(lr, beta, lam))
         behaviour = BEHAVIOUR[regime].replace("√β", f"√β = {math.sqrt(beta):.3g}")
         lines.append(f"- **λ{'₁₂'[i]} = {lam:g}** ({regime}): {behaviour}; rate {rate:.4g}, "
-                     f"a digit every {per_digit(rate)}.")
+                     f"{digit_clause(rate)}.")
     return lines
 
 
 def optimum_text(kappa: float, best_rate: float) -> str:
     """lr*, β* against plain gradient descent at its best: √κ instead of κ."""
     gd_rate = (kappa - 1) / (kappa + 1)
+    fast = ("The slow direction (lr*·λ₁ < 1) creeps in without overshooting; the fast one has "
+            "lr*·λ₂ > 1, so its double root is negative: it flips sign every step while it "
+            "shrinks. " if kappa > 1 else
+            "With κ = 1 both directions are one: lr*·λ = 1 puts the ball on the minimum in "
+            "one step. ")
     return ("At lr*, β* (the star, where the two damping lines cross) the slow and the fast "
             "direction are both critically damped, and every direction converges at rate √β*. "
-            f"Plain gradient descent at its best lr manages rate (κ − 1)/(κ + 1) = "
-            f"{gd_rate:.4g}, a digit every **{per_digit(gd_rate)}**; momentum a digit every "
-            f"**{per_digit(best_rate)}**: √κ instead of κ.")
+            f"{fast}Plain gradient descent at its best lr manages rate (κ − 1)/(κ + 1) = "
+            f"{gd_rate:.4g}, {digit_clause(gd_rate)}; momentum {digit_clause(best_rate)}: "
+            "√κ instead of κ.")
 
 
 def damping_lines(lr: float, lams: tuple[float, float]) -> list[str]:
@@ -111,9 +143,13 @@ def damping_lines(lr: float, lams: tuple[float, float]) -> list[str]:
             continue
         below = "creeps in (over-damped)" if h < 1 else "flips sign every step" + (
             f", and diverges below β = {h / 2 - 1:.4g}" if h > 2 else "")
+        root = 1 - math.sqrt(h)
+        at = ("creeps in without overshooting" if h <= 1 else
+              f"flips sign every step (the double root {root:.4g} is negative) while "
+              f"shrinking by {-root:.4g}: it never stops without overshooting")
         lines.append(f"{name}: critical β = **{critical:.4g}**. Below it, this direction "
                      f"{below}; above it, it rings at rate √β. At the critical β it is "
-                     f"fastest: rate {abs(1 - math.sqrt(h)):.4g}.")
+                     f"fastest, rate {abs(root):.4g}, and {at}.")
     return lines
 
 
@@ -172,6 +208,9 @@ PHYSICS = (
     "1/(1 − β) times the plain step; in a steep narrow valley it overshoots, rolls up the other "
     "side and swings back and forth before it settles.\n"
     "- **Just enough friction** (critical damping) brings it to rest at the bottom as fast as "
-    "possible without overshooting. In a ravine no single β is just right for both the steep "
+    "possible without overshooting — as long as the steps are short enough (lr·λ < 1). With "
+    "longer steps (lr·λ > 1) even a single step jumps past the bottom: at the critical β the "
+    "ball then lands on alternate sides at every step, each time closer, and no β brings it "
+    "in without crossing. In a ravine no single β is just right for both the steep "
     "walls and the gentle floor; the best β lets the steep direction ring a little so the "
     "gentle one can speed up, and the number of steps then grows like √κ instead of κ.")

@@ -204,11 +204,14 @@ def eigen_coordinates(run: Run, basis: np.ndarray) -> np.ndarray:
 
 
 def direction_regime(lr: float, beta: float, lam: float) -> str:
-    """Goh's regime along λ (``theory.regime``), or "critically damped" where β is the critical
-    β to rounding: there the two roots coincide and the regime label would be a coin toss."""
+    """Goh's regime along λ (``theory.regime``), or, where β is the critical β to rounding (the
+    two roots coincide and the regime label would be a coin toss), "critically damped" while
+    lr·λ ≤ 1 (the double root 1 − √(lr·λ) ≥ 0: the component creeps in without changing sign)
+    and "critically damped (flipping)" for lr·λ > 1 (the double root is negative: the
+    component flips sign every step while shrinking by |1 − √(lr·λ)|)."""
     critical = theory.critical_beta(lr, lam)
     if np.isfinite(critical) and abs(beta - critical) <= CRITICAL_TOLERANCE:
-        return "critically damped"
+        return "critically damped (flipping)" if lr * lam > 1 else "critically damped"
     return str(theory.regime(lr, beta, lam))
 
 
