@@ -115,6 +115,13 @@ class Optimizer:
     velocity: int = 0
     linear_theory: str | None = None
     doc: str = field(default="", compare=False)
+    long_label: str = ""
+    """The name pickers show, when ``label`` (the runs' legend name) needs explaining."""
+
+    @property
+    def picker_label(self) -> str:
+        """The name a picker shows: ``long_label``, or ``label`` when there is none."""
+        return self.long_label or self.label
 
     @property
     def hyper_names(self) -> tuple[str, ...]:
@@ -356,7 +363,8 @@ register(Optimizer(
 register(Optimizer(
     "momentum", "Momentum", "#0072B2", heavy_ball, lambda beta: _family(beta, 0.0, False),
     hyper=(BETA,), linear_theory="momentum",
-    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v"))
+    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v",
+    long_label="Momentum (heavy ball)"))
 register(Optimizer(
     "nesterov", "Nesterov", "#009E73", heavy_ball, lambda beta: _family(beta, 0.0, True),
     hyper=(BETA,), linear_theory="nesterov",
@@ -364,7 +372,8 @@ register(Optimizer(
 register(Optimizer(
     "ema", "EMA", "#CC79A7", heavy_ball, lambda beta: _family(beta, beta, False),
     hyper=(BETA,), linear_theory="ema",
-    doc="v ← βv + (1−β)g; θ ← θ − lr·v (momentum at lr·(1−β))"))
+    doc="v ← βv + (1−β)g; θ ← θ − lr·v (momentum at lr·(1−β))",
+    long_label="EMA momentum v ← βv + (1−β)g"))
 register(Optimizer(
     "adam", "Adam", "#E69F00", adam,
     lambda beta, beta2, eps: {"beta1": beta, "beta2": beta2, "eps": eps},

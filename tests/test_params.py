@@ -4,12 +4,16 @@ widgets' session-state values convert back to the same setup."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page
 from ui.params import (
     CUSTOM,
+    OPTIMIZER_NAMES,
+    PAGE_OPTIMIZERS,
     PARAM,
     PARAMS,
     WIDGETS,
@@ -146,7 +150,17 @@ def test_an_unusable_widget_input_keeps_the_value_with_a_warning():
     state = widget_values(setup) | {"betas": "0.5, x"}
     new, warnings = setup_from_widgets(setup, state, PLAYGROUND)
     assert new["betas"] == setup["betas"]
-    assert warnings == ["β values is not a number; keeping 0, 0.5, 0.9, 0.99."]
+    assert warnings == ["β values must be numbers between 0 and 0.999: `x` is not a number; "
+                        "keeping 0, 0.5, 0.9, 0.99."]
+
+
+@pytest.mark.parametrize("text", ["0.5, x", "nan", "0.5, 2", "-1", "1e999", "0.1,,abc"])
+def test_every_refused_beta_list_is_told_in_a_sentence_that_names_the_field(text):
+    setup = default_setup()
+    _, (warning,) = setup_from_widgets(setup, widget_values(setup) | {"betas": text}, PLAYGROUND)
+    assert warning.startswith("β values must ") and warning.endswith(
+        "; keeping 0, 0.5, 0.9, 0.99.")
+    assert " is not a number" not in warning or re.search(r"`[^`]*` is not a number", warning)
 
 
 @pytest.mark.parametrize("page", PAGE_IDS)
@@ -173,3 +187,10 @@ def test_a_parameters_range_bounds_its_parser_and_its_widget():
         for outside in (low - abs(low) - 1, high + abs(high) + 1):
             with pytest.raises(ParamError):
                 param.parse(param.format(outside))
+
+
+def test_pickers_name_the_optimizers_as_the_registry_does():
+    assert {n: mv.optimizers.get(n).picker_label for n in PAGE_OPTIMIZERS} == OPTIMIZER_NAMES
+    assert OPTIMIZER_NAMES["ema"] == "EMA momentum v ← βv + (1−β)g"
+    assert OPTIMIZER_NAMES["momentum"] == "Momentum (heavy ball)"
+    assert OPTIMIZER_NAMES["sgd"] == mv.optimizers.get("sgd").label == "SGD"

@@ -25,10 +25,10 @@ Setup = dict[str, Any]
 """One value per ``Param`` of ``PARAMS``, by name."""
 
 CUSTOM = "custom"
-OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "Momentum (heavy ball)",
-                   "nesterov": "Nesterov", "ema": "EMA (seed text's form)"}
-PAGE_OPTIMIZERS = tuple(OPTIMIZER_NAMES)
+PAGE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "ema")
 """The registry's optimizers the pages offer (the momentum family), in the registry's order."""
+OPTIMIZER_NAMES = {name: mv.optimizers.get(name).picker_label for name in PAGE_OPTIMIZERS}
+"""What the pickers call them: the registry's names."""
 DEFAULT_SURFACE = "ravine"
 DEFAULT_FORMULA = "x^2 + 10y^2"
 DEFAULT_BETAS = (0.0, 0.5, 0.9, 0.99)
@@ -97,7 +97,13 @@ def parse_betas(text: str) -> list[float]:
     parts = [t.strip() for t in text.split(",") if t.strip()]
     if not 1 <= len(parts) <= 8:
         raise ParamError("must list 1 to 8 values of β, e.g. 0, 0.5, 0.9, 0.99")
-    values = [_number(*BETA_RANGE)(p) for p in parts]
+    values = []
+    for part in parts:
+        try:
+            values.append(_number(*BETA_RANGE)(part))
+        except ParamError as exc:
+            raise ParamError(f"must be numbers between {BETA_RANGE[0]:g} and "
+                             f"{BETA_RANGE[1]:g}: {_quote(part)} {exc}") from None
     return sorted(set(values))
 
 
