@@ -13,18 +13,27 @@ from momentum_viz.metrics import Metrics
 from momentum_viz.simulate import Run
 
 
+def final_column(runs: Sequence[Run]) -> str:
+    """The table's last-value column: "final f − f*" where the minimum value f* is known (what
+    the loss chart plots), else "final f"."""
+    return "final f" if not runs or runs[0].surface.f_min is None else "final f − f*"
+
+
 def metrics_rows(runs: Sequence[Run], tol: float = DEFAULT_TOL) -> list[dict]:
-    """One row per run, ready for a table (None where a value does not apply)."""
-    rows = []
+    """One row per run, ready for a table (None where a value does not apply). The final value
+    is f − f* where f* is known, else f (``final_column`` names it)."""
+    rows, column = [], final_column(runs)
     for run in runs:
         m = run.metrics(tol)
+        f_min = run.surface.f_min or 0.0
+        final = m.final_loss - f_min
         rows.append({
             "run": run.label,
             "lr": run.lr,
             "steps to converge": m.steps_to_converge,
             "overshoots": m.overshoots,
             "largest overshoot": _round(m.largest_overshoot),
-            "final loss": None if np.isnan(m.final_loss) else float(f"{m.final_loss:.6g}"),
+            column: None if np.isnan(final) else float(f"{final:.6g}"),
             "path length": _round(m.path_length),
             "diverged at": m.diverged_at,
         })
@@ -32,9 +41,11 @@ def metrics_rows(runs: Sequence[Run], tol: float = DEFAULT_TOL) -> list[dict]:
 
 
 def reading(runs: Sequence[Run], tol: float = DEFAULT_TOL) -> str:
-    """A one-sentence account of what happened, e.g. "Momentum β=0.9 reached the minimum in 84
-    steps, SGD in 1,530; Momentum β=0.9 overshot 3 times." Correct for any outcome: runs that
-    diverged, stalled, settled in a local minimum, or a surface with no known minimum."""
+    """A one-sentence account of what happened, naming every run, e.g. "Momentum β=0.9 reached
+    the minimum in 84 steps, SGD in 1,530; Momentum β=0.9 overshot 3 times." Correct for any
+    outcome: runs that diverged, stalled, settled in a local minimum, started converged, or a
+    surface with no known minimum (there a run converges where the slope vanishes, |∇f| ≤ tol,
+    which is not called a minimum)."""
     if not runs:
         return "Choose at least one optimizer to run."
     metrics = [r.metrics(tol) for r in runs]
@@ -44,12 +55,14 @@ def reading(runs: Sequence[Run], tol: float = DEFAULT_TOL) -> str:
     for i in order:
         kind, detail = _outcome(runs[i], metrics[i], f_min, tol)
         groups.setdefault((kind, detail), []).append(runs[i].label)
-    clauses = []
-    converged = [(names[0], detail) for (kind, detail), names in groups.items()
+    arrived = ("reached the minimum in" if f_min is not None else
+               f"came to rest where the slope vanishes (|∇f| ≤ {tol:g}) in")
+    converged = [(_and(names), detail) for (kind, detail), names in groups.items()
                  if kind == "converged"]
+    clauses = []
     if converged:
-        clauses.append(", ".join([f"{converged[0][0]} reached the minimum in {converged[0][1]}",
-                                  *(f"{name} in {steps}" for name, steps in converged[1:])]))
+        clauses.append(", ".join([f"{converged[0][0]} {arrived} {converged[0][1]}",
+                                  *(f"{names} in {steps}" for names, steps in converged[1:])]))
     clauses += [f"{_and(names)} {_plural(detail) if len(names) > 1 else detail}"
                 for (kind, detail), names in groups.items() if kind != "converged"]
     overshoot = _overshoot_clause(runs, metrics)
@@ -91,6 +104,10 @@ def _outcome(run: Run, m: Metrics, f_min: float | None, tol: float) -> tuple[str
     """(kind, what happened): runs with the same kind and detail are told together."""
     if m.diverged_at is not None:
         return "diverged", f"diverged at step {m.diverged_at:,}"
+    if m.steps_to_converge == 0:
+        return "started", ("was at the minimum from the start" if f_min is not None else
+                           f"started where the slope vanishes (|∇f| ≤ {tol:g}) and never "
+                           "moved")
     if m.steps_to_converge is not None:
         return "converged", _count(m.steps_to_converge, "step")
     local = _local_minimum(run, m, f_min, tol)
@@ -111,6 +128,7 @@ def _times(n: int) -> str:
 
 
 def _plural(detail: str) -> str:
+    """A detail told of several runs: "was …" becomes "were …"."""
     return "were" + detail[3:] if detail.startswith("was ") else detail
 
 

@@ -6,6 +6,8 @@ import csv
 import io
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import momentum_viz as mv
 from momentum_viz.report import metrics_rows, reading, runs_csv
@@ -62,6 +64,40 @@ def test_reading_without_a_known_minimum():
     assert reading(runs) == f"SGD ended at f = {runs[0].loss[-1]:.4g} after 5 steps."
 
 
+def test_reading_on_a_constant_surface_names_every_run_and_no_minimum():
+    runs = mv.simulate_many(mv.surface_from_formula("2"), [mv.RunSpec("sgd", 0.05),
+                            mv.RunSpec("momentum", 0.05, 0.9)], start=(1.0, 1.0), steps=50)
+    assert reading(runs) == ("SGD and Momentum β=0.9 started where the slope vanishes "
+                             "(|∇f| ≤ 1e-06) and never moved.")
+
+
+SURFACES = ["2", "-3.5", "x + y", "x^2 + 10y^2", "x^2 - y^2", "sin(x)cos(y)", "abs(x) + y^2"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(surface=st.one_of(st.sampled_from(SURFACES), st.sampled_from(mv.SURFACE_IDS)),
+       specs=st.lists(st.tuples(st.sampled_from(["sgd", "momentum", "nesterov", "ema"]),
+                                st.sampled_from([1e-4, 0.01, 0.05, 0.3, 3.0, 50.0]),
+                                st.sampled_from([0.0, 0.5, 0.9, 0.99])),
+                      min_size=1, max_size=4, unique=True),
+       steps=st.sampled_from([1, 10, 200]),
+       start=st.sampled_from([None, (0.0, 0.0), (1.0, 3.0)]))
+def test_reading_is_true_and_names_every_run_for_any_runs(surface, specs, steps, start):
+    built = (mv.get_surface(surface) if surface in mv.SURFACE_IDS
+             else mv.surface_from_formula(surface))
+    runs = mv.simulate_many(built, [mv.RunSpec(o, lr, b) for o, lr, b in specs],
+                            start=start, steps=steps)
+    text = reading(runs)
+    assert text.endswith(".") and " 0 steps" not in text and "nan" not in text
+    for run in runs:
+        assert run.label in text
+        m = run.metrics()
+        if m.diverged_at is not None:
+            assert f"{run.label}" in text and f"diverged at step {m.diverged_at:,}" in text
+    if built.f_min is None:
+        assert "reached the minimum" not in text and "at the minimum" not in text
+
+
 def test_metrics_rows_match_the_metrics():
     runs = runs_on("bowl", [mv.RunSpec("sgd", 0.05), mv.RunSpec("nesterov", 0.05, 0.8)], 150)
     for row, run in zip(metrics_rows(runs), runs, strict=True):
@@ -70,7 +106,18 @@ def test_metrics_rows_match_the_metrics():
         assert row["steps to converge"] == m.steps_to_converge
         assert row["overshoots"] == m.overshoots
         assert row["diverged at"] is None
-        assert np.isclose(row["final loss"], m.final_loss, rtol=1e-5)
+        assert np.isclose(row["final f − f*"], m.final_loss, rtol=1e-5)  # f* = 0 here
+
+
+def test_the_table_shows_f_minus_f_star_where_f_star_is_known_else_f():
+    camel = runs_on("six_hump_camel", [mv.RunSpec("sgd", 0.01)], 300)
+    f_min = camel[0].surface.f_min
+    (row,) = metrics_rows(camel)
+    assert row["final f − f*"] == float(f"{camel[0].loss[-1] - f_min:.6g}") >= 0
+    assert "final loss" not in row and "final f" not in row
+    flat = mv.simulate_many(mv.surface_from_formula("x + y"), [mv.RunSpec("sgd", 0.1)], steps=5)
+    (row,) = metrics_rows(flat)
+    assert row["final f"] == float(f"{flat[0].loss[-1]:.6g}") and "final f − f*" not in row
 
 
 def test_csv_holds_every_step_of_every_run():
