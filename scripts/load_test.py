@@ -179,7 +179,9 @@ class Session:
     async def set(self, key: str, value: float | str) -> float:
         """Move a slider (numbers) or type into a text input (strings) and wait for the page."""
         state = WidgetState(id=self.widgets[key])
-        if isinstance(value, str):
+        if isinstance(value, str) and key in SELECT_SLIDERS:  # its option, as it is shown
+            state.string_array_value.data[:] = [value]
+        elif isinstance(value, str):
             state.string_value = value
         else:
             state.double_array_value.data[:] = [value]
@@ -246,9 +248,12 @@ CLASS_PACE = (2.0, 6.0)
 """Seconds between two changes of one visitor in the browse phase: a student experimenting."""
 STRESS_PACE = (0.2, 1.0)
 """… in the stress phase: everyone dragging sliders at once, more than one process can serve."""
+SELECT_SLIDERS = {"steps", "lr_log"}
+"""Keys of select sliders: their value is sent as the option's text, as the slider shows it."""
 ACTIONS = {  # page title → (widget key, values it may take)
-    "Playground": [("beta", [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]), ("steps", [100, 200, 300]),
-                   ("lr_log", [-1.6, -1.5, -1.42, -1.3])],
+    "Playground": [("beta", [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]),
+                   ("steps", ["100", "200", "300"]),
+                   ("lr_log", ["0.025", "0.032", "0.038", "0.05"])],
     "Tuning lab": [("beta", [0.5, 0.7, 0.9]), ("map_grid", [20, 40, 60])],
     "Why momentum works": [("beta", [0.5, 0.8, 0.9]), ("rotation", [0, 15, 30, 45])],
 }

@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page
 from ui.params import (
     CUSTOM,
+    LR_RANGE,
+    LR_STOPS,
     OPTIMIZER_NAMES,
     PAGE_OPTIMIZERS,
     PARAM,
     PARAMS,
+    STEPS_RANGE,
+    STEPS_STOPS,
     WIDGETS,
     ParamError,
     default_setup,
@@ -25,6 +30,7 @@ from ui.params import (
     setup_from_widgets,
     surface_defaults,
     widget_values,
+    with_stop,
 )
 from ui.site import LAB, PAGE_IDS, PLAYGROUND, WHY, page_script
 
@@ -126,7 +132,7 @@ def test_widget_values_read_back_to_the_same_setup(page):
     setup = setup_from_query(CHANGED)[0]
     state = widget_values(setup)
     assert set(state) == set(WIDGETS)
-    assert state["lr_log"] == pytest.approx(-1.91) and state["betas"] == "0, 0.3, 0.95"
+    assert state["lr_log"] == setup["lr"] and state["betas"] == "0, 0.3, 0.95"
     assert state["sgd_own"] is True
     assert setup_from_widgets(setup, state, page) == (setup, [])
     assert setup_from_widgets(default_setup(), state, page)[0] == default_setup() | {
@@ -179,7 +185,11 @@ def test_a_parameters_range_bounds_its_parser_and_its_widget():
     for param in (p for p in PARAMS if p.range is not None):
         low, high = param.range
         widget = next(w for w in param.widgets if w.key == param.name)
-        assert (widget.options["min_value"], widget.options["max_value"]) == (low, high)
+        if widget.kind == "select_slider":  # its stops span the range
+            stops = widget.options["options"]
+            assert (stops[0], stops[-1]) == (low, high)
+        else:
+            assert (widget.options["min_value"], widget.options["max_value"]) == (low, high)
         if param.type is tuple:  # a range within the range: map_beta
             assert param.parse(param.format((low, high))) == (low, high)
             continue
@@ -194,3 +204,22 @@ def test_pickers_name_the_optimizers_as_the_registry_does():
     assert OPTIMIZER_NAMES["ema"] == "EMA momentum v ← βv + (1−β)g"
     assert OPTIMIZER_NAMES["momentum"] == "Momentum (heavy ball)"
     assert OPTIMIZER_NAMES["sgd"] == mv.optimizers.get("sgd").label == "SGD"
+
+
+def test_the_sliders_show_round_numbers_and_any_value_from_a_url_exactly():
+    assert LR_STOPS[0] == LR_RANGE[0] and LR_STOPS[-1] == LR_RANGE[1]
+    assert list(LR_STOPS) == sorted(set(LR_STOPS))
+    for lr in (0.038, 0.05, 0.044, 0.002, 0.033, 1e-5, 2.5):  # lessons', READMEs', presets'
+        assert lr in LR_STOPS
+    assert WIDGETS["lr_log"].options["format_func"](0.038) == "0.038"
+    assert STEPS_STOPS[0] == STEPS_RANGE[0] and STEPS_STOPS[-1] == STEPS_RANGE[1]
+    from ui.lessons import LESSONS
+    for steps in {lesson.setup()["steps"] for lesson in LESSONS} | {200, 300, 500}:
+        assert steps in STEPS_STOPS
+    ratios = np.diff(np.log(STEPS_STOPS))
+    assert ratios.max() < np.log(2.1)  # roughly log-spaced: no gap wider than ×2
+    setup = setup_from_query({"steps": "237", "lr": "0.0385"})[0]
+    assert (setup["steps"], setup["lr"]) == (237, 0.0385)
+    assert with_stop(STEPS_STOPS, 237) == tuple(sorted((*STEPS_STOPS, 237)))
+    assert with_stop(STEPS_STOPS, 200) is STEPS_STOPS
+    assert 0.0385 in with_stop(LR_STOPS, widget_values(setup)["lr_log"])

@@ -63,7 +63,7 @@ def test_shared_url_restores_widgets_and_path():
     assert at.selectbox(key="surface").value == "rosenbrock"
     assert at.number_input(key="lr").value == 0.0005
     assert current(stage_of(at), "beta") == 0.85
-    assert at.slider(key="steps").value == 300
+    assert at.select_slider(key="steps").value == 300
     assert at.multiselect(key="opt").value == ["sgd", "momentum"]
     momentum = path_of(run_named(stage_of(at), "Momentum β=0.85"))
     assert close(momentum, engine_path("rosenbrock", "momentum", 0.0005, 0.85, (-1.2, 1.0), 300))
@@ -106,7 +106,7 @@ def test_each_lesson_button_sets_its_parameters(index):
     assert at.session_state["setup"] == expected
     assert at.selectbox(key="surface").value == expected["surface"]
     assert at.number_input(key="lr").value == expected["lr"]
-    assert at.slider(key="steps").value == expected["steps"]
+    assert at.select_slider(key="steps").value == expected["steps"]
     assert lesson.title in " ".join(i.value for i in at.info)
     names = labels(stage_of(at))
     if expected["compare"]:

@@ -128,7 +128,7 @@ def test_use_best_hands_the_cell_to_the_playground():
     no_exception(at)
     data = stage_of(at)
     assert at.number_input(key="lr").value == lr and current(data, "beta") == beta
-    assert at.slider(key="steps").value == 300
+    assert at.select_slider(key="steps").value == 300
     run = mv.simulate(mv.get_surface("ravine"), optimizer="nesterov", lr=lr, beta=beta,
                       start=(-2.5, -1.6), steps=300)
     plotted = path_of(run_named(data, f"Nesterov β={beta:g}"))

@@ -130,3 +130,15 @@ def test_page_parameters_are_validated_and_shared():
     assert at.number_input(key="lr").value == 0.004
     at.switch_page(WHY).run()
     assert at.select_slider(key="kappa").value == 200 and at.slider(key="rotation").value == 15
+
+
+def test_the_sliders_show_the_lr_and_steps_themselves_even_off_their_round_stops():
+    at = open_page(WHY, lr="0.0385", steps="237")
+    no_exception(at)
+    assert at.select_slider(key="lr_log").value == 0.0385
+    assert at.select_slider(key="steps").value == 237
+    assert at.session_state["setup"]["steps"] == 237
+    at.select_slider(key="lr_log").set_value(0.05).run()
+    assert at.number_input(key="lr").value == 0.05 and at.session_state["setup"]["lr"] == 0.05
+    at.number_input(key="lr").set_value(0.0123).run()
+    assert at.select_slider(key="lr_log").value == 0.0123

@@ -13,7 +13,6 @@ from ui.params import (
     LR_RANGE,
     PAGE_OPTIMIZERS,
     START_WIDTHS,
-    log_lr,
     start_is_reasonable,
     surface_defaults,
 )
@@ -113,7 +112,7 @@ def _surface_changed() -> None:
     state = st.session_state
     for name, value in surface_defaults(state.surface).items():
         state[name] = value
-    state.lr_log = log_lr(state.lr)
+    state.lr_log = state.lr
 
 
 def _start_changed() -> None:
@@ -131,8 +130,8 @@ def _start_changed() -> None:
 
 
 def _lr_from_log() -> None:
-    st.session_state.lr = float(f"{10 ** st.session_state.lr_log:.3g}")
+    st.session_state.lr = st.session_state.lr_log
 
 
 def _log_from_lr() -> None:
-    st.session_state.lr_log = log_lr(st.session_state.lr)
+    st.session_state.lr_log = st.session_state.lr

@@ -12,7 +12,6 @@ Adding a parameter is one ``Param`` in ``PARAMS``, and a ``session.draw`` where 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -262,10 +261,23 @@ def _number_param(name: str, low: float, high: float, default: Callable[[str], A
                  str if integer else _fmt, (bounded,), pages, range=(low, high), **more)
 
 
-def log_lr(lr: float) -> float:
-    """The lr slider's position: log10(lr), rounded to the slider's step, within its range."""
-    low, high = (math.log10(v) for v in LR_RANGE)
-    return round(min(max(math.log10(lr), low), high), 2)
+LR_STOPS: tuple[float, ...] = (*(float(f"{d / 10:.1f}e{e}") for e in range(-5, 1)
+                                  for d in range(10, 100)), LR_RANGE[1])
+"""The lr slider's stops: every lr with two significant digits in ``LR_RANGE``, log-spaced in
+effect (90 a decade), shown as numbers. An lr that is not one becomes an extra stop
+(``with_stop``)."""
+STEPS_STOPS: tuple[int, ...] = (10, 20, 30, 50, 75, 100, 120, 150, 200, 250, 300, 400, 500,
+                                600, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000, 5000)
+"""The steps slider's stops: round, roughly log-spaced, every lesson's and README link's
+count among them. Steps from a URL that are not one become an extra stop (``with_stop``)."""
+
+
+def with_stop(stops: tuple, value: Any) -> tuple:
+    """A select slider's stops with ``value`` among them, in order (a value from a URL or a
+    typed number need not be one of the round stops; the slider then shows it exactly)."""
+    if value is None or value in stops:
+        return stops
+    return tuple(sorted((*stops, value)))
 
 
 def _sgd_lr_widgets(value: float | None, setup: Setup) -> dict[str, Any]:
@@ -327,20 +339,19 @@ PARAMS: tuple[Param, ...] = (
     Param("lr", float, suggested(lambda s: s.lr, 0.05), _number(*LR_RANGE), _fmt,
           (Widget("lr", "number_input", "lr (exact)",
                   options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD}),
-           Widget("lr_log", "slider", "Learning rate (log scale)", options={
-               "min_value": math.log10(LR_RANGE[0]), "max_value": math.log10(LR_RANGE[1]),
-               "step": 0.01, "format": "10^%.2f"})),
+           Widget("lr_log", "select_slider", "Learning rate (log scale)", options={
+               "options": LR_STOPS, "format_func": lambda lr: f"{lr:g}"})),
           ALL, follows_surface=True, range=LR_RANGE,
-          to_widgets=lambda lr, setup: {"lr": lr, "lr_log": log_lr(lr)}),
+          to_widgets=lambda lr, setup: {"lr": lr, "lr_log": lr}),
     _number_param("beta", *BETA_RANGE, suggested(lambda s: s.beta, 0.9),
                   widget=Widget("beta", "slider", "Momentum β",
                                 "0 is plain gradient descent; near 1 the ball barely slows.",
                                 {"step": 0.001, "format": "%.3f"}),
                   # the Playground's β control is its stage's slider (ui/stage.py)
                   pages=frozenset({LAB, WHY}), follows_surface=True),
-    _number_param("steps", *STEPS_RANGE, fixed(200), integer=True,
-                  widget=Widget("steps", "slider", "Steps", options={"step": 1}),
-                  pages=RUN_PAGES),
+    Param("steps", int, fixed(200), _number(*STEPS_RANGE, integer=True), str,
+          (Widget("steps", "select_slider", "Steps", options={"options": STEPS_STOPS}),),
+          RUN_PAGES, range=STEPS_RANGE),
     _start("x0", "Start x₀", 0),
     _start("y0", "Start y₀", 1),
     Param("opt", list, fixed(["sgd", "momentum"]), _optimizers, ",".join,

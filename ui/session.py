@@ -17,6 +17,7 @@ from ui.params import (
     setup_from_query,
     setup_from_widgets,
     widget_values,
+    with_stop,
 )
 from ui.site import PAGES
 
@@ -130,6 +131,8 @@ def draw(key: str, where: Any = st, **overrides: Any) -> Any:
     column); ``overrides`` add behaviour (``on_change``, ``disabled``) or change the label."""
     widget = WIDGETS[key]
     options = {"label": widget.label, "help": widget.help, **widget.options, **overrides}
+    if widget.kind == "select_slider":
+        options["options"] = with_stop(options["options"], st.session_state.get(key))
     return getattr(where, widget.kind)(key=key, **options)
 
 
