@@ -101,8 +101,8 @@ def test_background_rows_run_from_the_top_and_the_colour_bar_spans_f():
     np.testing.assert_array_equal(pixels[0, -1], TOP)  # top right
     np.testing.assert_array_equal(pixels[-1, 0], WHITE)  # bottom left
     assert tuple(pixels[0, 0]) not in (WHITE, TOP)
-    labels = colorbar["marker"]["colorbar"]["ticktext"]
-    assert (labels[0], labels[-1]) == ("-9", "9")
+    assert (colorbar["marker"]["cmin"], colorbar["marker"]["cmax"]) == pytest.approx((-9, 9))
+    assert colorbar["marker"]["colorbar"]["ticktext"] == ["-5", "0", "5"]  # round values
 
 
 def test_a_start_outside_the_domain_widens_the_view():
@@ -209,3 +209,17 @@ def test_a_run_undefined_at_its_start_is_drawn_as_a_marked_start():
     assert "diverged at step 0" in texts
     for name, values in plotted(figure):
         assert np.all(np.isfinite(values)), name
+
+
+@pytest.mark.parametrize("surface_id", mv.SURFACE_IDS)
+def test_colour_bar_ticks_are_round_values_of_f_at_their_heights(surface_id):
+    surface = mv.get_surface(surface_id)
+    _, colorbar = surface_background(surface)
+    bar = colorbar["marker"]["colorbar"]
+    labels, heights = bar["ticktext"], np.asarray(bar["tickvals"], dtype=float)
+    assert len(labels) >= 3 and list(heights) == sorted(heights)
+    for label in labels:
+        value = float(label)
+        assert value == float(f"{value:.2g}") and label == f"{value:g}" and label != "-0"
+    lo, hi = colorbar["marker"]["cmin"], colorbar["marker"]["cmax"]
+    assert np.all((heights >= lo) & (heights <= hi))

@@ -86,14 +86,42 @@ def _background(surface: Surface, bounds, pixels: int) -> tuple[dict, dict]:
                  sizing="stretch", layer="below")
     finite = heights[np.isfinite(heights)]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    ticks = np.linspace(lo, hi, 6)
+    values = round_ticks(scale.value_at(lo), scale.value_at(hi), scale)
+    ticks = scale(np.array(values)) if values else np.array([lo, hi])
+    labels = [f"{v:g}" for v in values] or [f"{scale.value_at(t):.3g}" for t in ticks]
     colorbar = dict(
         type="scatter", x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
         name="f",
         marker=dict(colorscale=SURFACE_SCALE, cmin=lo, cmax=hi, color=[lo], showscale=True,
                     colorbar=dict(title=dict(text="f"), tickvals=ticks.tolist(), thickness=14,
-                                  ticktext=[f"{scale.value_at(t):.4g}" for t in ticks])))
+                                  ticktext=labels)))
     return image, colorbar
+
+
+def round_ticks(lo: float, hi: float, scale: HeightScale, count: int = 6) -> list[float]:
+    """Up to about ``count`` round values of f in [lo, hi] (0, ±1·10ᵏ, ±2·10ᵏ, ±5·10ᵏ), spread
+    evenly over the plotted heights ``scale``: multiples of one round step on a linear scale,
+    the roundest values that keep their distance on a log one. Ascending; empty only when
+    [lo, hi] holds no such value at the plotted precision."""
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return []
+    if not scale.log:
+        raw = (hi - lo) / (count - 1)
+        step = min(m * 10.0**e for e in (np.floor(np.log10(raw)), np.floor(np.log10(raw)) + 1)
+                   for m in (1, 2, 5) if m * 10.0**e >= raw)
+        return [float(f"{v:.12g}") + 0.0 for v in np.arange(np.ceil(lo / step), np.floor(hi / step)
+                                                     + 1) * step]
+    top = int(np.ceil(np.log10(max(abs(lo), abs(hi)))))
+    candidates = [0.0] + [sign * m * 10.0**e for m in (1, 5, 2) for e in range(top, top - 16, -1)
+                          for sign in (1, -1)]
+    inside = [v for v in candidates if lo <= v <= hi]
+    heights = scale(np.array(inside, dtype=float)) if inside else np.array([])
+    gap = (scale(np.array([hi]))[0] - scale(np.array([lo]))[0]) / (count + 1)
+    chosen: list[tuple[float, float]] = []
+    for value, height in zip(inside, heights, strict=True):
+        if np.isfinite(height) and all(abs(height - h) >= gap for _, h in chosen):
+            chosen.append((value, height))
+    return sorted(v for v, _ in chosen)
 
 
 class AnimatedFigure(go.Figure):
