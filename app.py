@@ -4,5 +4,6 @@ import streamlit as st
 
 from ui import session
 
-st.set_page_config(page_title="momentum_viz", page_icon=":material/sports_baseball:", layout="wide")
+# each page titles its browser tab itself (session.begin_page)
+st.set_page_config(page_icon=":material/sports_baseball:", layout="wide")
 session.navigation().run()

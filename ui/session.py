@@ -19,7 +19,7 @@ from ui.params import (
     widget_values,
     with_stop,
 )
-from ui.site import PAGES
+from ui.site import PAGES, page_spec
 
 if TYPE_CHECKING:
     from streamlit.navigation.page import StreamlitPage
@@ -64,6 +64,7 @@ def begin_page(page: str) -> Setup:
     if ENTERED_BY_APP not in state:
         st.navigation(_pages())
         st.rerun()
+    st.set_page_config(page_title=page_spec(page).tab_title)
     if SETUP not in state:
         state[SETUP], state[NOTICES] = setup_from_query(st.query_params.to_dict())
     if state.get(WIDGETS_PAGE) != page:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+APP_NAME = "momentum_viz"
 PLAYGROUND = "playground"
 LAB = "tuning_lab"
 WHY = "why_momentum"
@@ -18,6 +19,11 @@ class PageSpec:
     title: str
     icon: str
     default: bool = False
+
+    @property
+    def tab_title(self) -> str:
+        """The browser tab's title on this page: "Playground · momentum_viz"."""
+        return f"{self.title} · {APP_NAME}"
 
     @property
     def script(self) -> str:
@@ -35,4 +41,9 @@ PAGE_IDS = tuple(page.id for page in PAGES)
 
 def page_script(page_id: str) -> str:
     """The script of the page ``page_id`` (for ``st.page_link`` and ``st.switch_page``)."""
-    return next(page.script for page in PAGES if page.id == page_id)
+    return page_spec(page_id).script
+
+
+def page_spec(page_id: str) -> PageSpec:
+    """The page ``page_id`` of ``PAGES``."""
+    return next(page for page in PAGES if page.id == page_id)
