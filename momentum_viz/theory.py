@@ -324,3 +324,47 @@ def curvature(surface: HasDomain, point: ArrayLike, probes: int = 7) -> Curvatur
     scale = float(np.max(np.abs(here))) if np.all(np.isfinite(here)) else 0.0
     exact = bool(np.allclose(there, here[:, None, None], rtol=1e-9, atol=1e-12 * scale))
     return Curvature((x, y), lam_min, lam_max, exact)
+
+
+@dataclass(frozen=True)
+class LrAdvice:
+    """A learning rate that plain gradient descent survives on a surface.
+
+    ``lam_max``: the largest curvature that matters (see ``stable_lr``) and ``where`` it was
+    measured, in words. SGD is stable along it only while lr < ``limit`` = 2/λmax (momentum
+    with β: lr < 2(1+β)/λmax); ``lr`` = 1/λmax rounded down to two significant digits, half the
+    limit, steps across the stiffest direction without overshooting."""
+
+    lam_max: float
+    where: str
+    limit: float
+    lr: float
+
+
+def stable_lr(surface: HasHessian, start: ArrayLike, grid: int = 41) -> LrAdvice | None:
+    """Advice from the curvature: the larger λmax of the Hessian at the minimum nearest
+    ``start`` (``surface.nearest_minimum``) and at ``start`` itself (a run that diverges in its
+    first steps does so there); with no known minimum, the largest λmax over a grid × grid grid
+    of the domain and the start. None when the surface curves upward nowhere there (every
+    λmax ≤ 0 or undefined): no curvature limits lr."""
+    x, y = (float(v) for v in np.asarray(start, dtype=np.float64))
+    minimum = surface.nearest_minimum((x, y))
+    if minimum is not None:
+        points = {"the minimum nearest the start": minimum, "the start": (x, y)}
+    else:
+        (x0, x1), (y0, y1) = surface.domain
+        gx, gy = np.meshgrid(np.linspace(x0, x1, grid), np.linspace(y0, y1, grid))
+        points = {"the domain": np.column_stack([gx.ravel(), gy.ravel()]), "the start": (x, y)}
+    largest = {where: float(np.nanmax(hessian_eigenvalues(surface, np.asarray(p))[..., -1],
+                                      initial=-np.inf))
+               for where, p in points.items()}
+    where, lam_max = max(largest.items(), key=lambda item: item[1])
+    if not (np.isfinite(lam_max) and lam_max > 0):
+        return None
+    return LrAdvice(lam_max, where, 2 / lam_max, _round_down(1 / lam_max))
+
+
+def _round_down(value: float) -> float:
+    """``value`` rounded down to two significant digits."""
+    power = 10.0 ** (np.floor(np.log10(value)) - 1)
+    return float(f"{np.floor(value / power) * power:.2g}")

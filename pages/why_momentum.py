@@ -29,7 +29,7 @@ with st.sidebar:
     session.draw("kappa")
     session.draw("rotation")
     st.header("Momentum")
-    controls.learning_rate_controls()
+    controls.learning_rate_controls(advise=False)  # its own quadratic: sections 2 and 5
     session.draw("beta")
     session.draw("steps")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import session
+from ui import advice, session
 from ui.lessons import LESSONS
 from ui.params import (
     BETA_RANGE,
@@ -31,10 +31,14 @@ def surface_controls() -> None:
             session.draw("ymax", right)
 
 
-def learning_rate_controls(label: str = "Learning rate") -> None:
-    """lr on a log-scale slider, with the exact value shown and editable beside it."""
+def learning_rate_controls(label: str = "Learning rate", advise: bool = True) -> None:
+    """lr on a log-scale slider, with the exact value shown and editable beside it; with
+    ``advise``, the surface's advice (``ui.advice``: a warning when the runs will diverge, a
+    button with a stable lr)."""
     session.draw("lr_log", label=f"{label} (log scale)", on_change=_lr_from_log)
     session.draw("lr", on_change=_log_from_lr)
+    if advise:
+        advice.advice_controls(session.setup_shown())
 
 
 def start_controls() -> None:
