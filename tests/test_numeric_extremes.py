@@ -43,6 +43,7 @@ from ui.params import (
     SEED_MAX,
     START_WIDTHS,
     STEPS_RANGE,
+    WIDGETS,
 )
 
 LRS = (LR_RANGE[0], 0.5, 2.0, LR_RANGE[1])
@@ -195,16 +196,21 @@ WIDGET_BOUNDS = {  # key: (lowest allowed minimum, highest allowed maximum), fro
 
 
 def numeric_widgets(at) -> dict[str, tuple[float, float]]:
-    """{key: (min, max)} of every number input and slider on the page."""
-    found = {w.key: (w.min, w.max) for w in at.number_input}
-    found |= {w.key: (w.proto.min, w.proto.max) for w in at.slider}
+    """{key: (min, max)} of every slider on the page, and of every number input as the server
+    enforces it (the table's range: the browser gets no bounds, see ``session.draw``)."""
+    found = {w.key: (w.proto.min, w.proto.max) for w in at.slider}
+    for w in at.number_input:
+        assert w.min is None and w.max is None, w.key  # the browser would not apply 1e9
+        options = WIDGETS[w.key].options
+        found[w.key] = (options["min_value"], options["max_value"])
     return found
 
 
 @pytest.mark.parametrize("page", app_pages())
 def test_every_numeric_widget_is_bounded(page):
     """Each page with every optional control showing (custom formula with its domain, SGD's
-    own lr): every number has finite bounds within the issue's."""
+    own lr): every number has finite bounds within the issue's; a number typed past them is
+    refused with a warning, and the field shows the value in use again."""
     at = open_page(page, surface="custom", sgd_lr="0.01")
     no_exception(at)
     widgets = numeric_widgets(at)
@@ -214,6 +220,15 @@ def test_every_numeric_widget_is_bounded(page):
         assert key in WIDGET_BOUNDS, f"a new numeric widget {key!r}: add its bounds here"
         lowest, highest = WIDGET_BOUNDS[key]
         assert lowest <= low < high <= highest, (key, low, high)
+    for field in at.number_input:
+        key, (low, high) = field.key, widgets[field.key]
+        before = field.value
+        for typed in (high + abs(high) + 1, low - abs(low) - 1):
+            at.number_input(key=key).set_value(typed).run()
+            no_exception(at)
+            assert at.number_input(key=key).value == before, key
+            assert any(f"{typed:g} refused: it must be between {low:g} and {high:g}. Keeping "
+                       f"{before:g}." in w.value for w in at.warning), key
 
 
 def test_a_start_typed_too_far_away_goes_back_with_a_warning():

@@ -142,3 +142,14 @@ def test_the_sliders_show_the_lr_and_steps_themselves_even_off_their_round_stops
     assert at.number_input(key="lr").value == 0.05 and at.session_state["setup"]["lr"] == 0.05
     at.number_input(key="lr").set_value(0.0123).run()
     assert at.select_slider(key="lr_log").value == 0.0123
+
+
+@pytest.mark.parametrize("typed", [50.0, 0.0, -1.0])
+def test_an_lr_typed_out_of_range_is_refused_and_the_field_shows_the_lr_in_use(typed):
+    at = open_page(WHY, lr="0.038")
+    at.number_input(key="lr").set_value(typed).run()
+    no_exception(at)
+    assert at.number_input(key="lr").value == 0.038 == at.session_state["setup"]["lr"]
+    assert at.select_slider(key="lr_log").value == 0.038
+    assert [w.value for w in at.warning] == [
+        f"lr (exact) = {typed:g} refused: it must be between 1e-05 and 10. Keeping 0.038."]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from ui.params import (
+    PARAMS,
     WIDGETS,
     Setup,
     query_from_setup,
@@ -134,7 +135,30 @@ def draw(key: str, where: Any = st, **overrides: Any) -> Any:
     options = {"label": widget.label, "help": widget.help, **widget.options, **overrides}
     if widget.kind == "select_slider":
         options["options"] = with_stop(options["options"], st.session_state.get(key))
+    if widget.kind == "number_input" and "min_value" in options:
+        # Bounds in the browser would leave a typed 50 showing ("Press Enter to apply") while
+        # the app goes on with the old value; checked here, the field and the app agree.
+        bounds = (options.pop("min_value"), options.pop("max_value"))
+        options["args"] = (key, bounds, options.pop("on_change", None), options.get("args", ()))
+        options["on_change"] = _refuse_outside
     return getattr(where, widget.kind)(key=key, **options)
+
+
+def _refuse_outside(key: str, bounds: tuple[float, float], then: Any, args: tuple) -> None:
+    """A number input's ``on_change``: a value outside ``bounds`` is refused (the field shows
+    the value in use again, and a warning says why); one within goes on to ``then(*args)``."""
+    state = st.session_state
+    value, (low, high) = state[key], bounds
+    if value is not None and low <= value <= high:
+        if then is not None:
+            then(*args)
+        return
+    setup = state[SETUP]
+    param = next(p for p in PARAMS if any(w.key == key for w in p.widgets))
+    state[key] = kept = param.widget_values(setup[param.name], setup)[key]
+    typed = "(empty)" if value is None else f"{value:g}"
+    add_warning(f"{WIDGETS[key].label} = {typed} refused: it must be between {low:g} and "
+                f"{high:g}. Keeping {kept:g}.")
 
 
 # -- sharing -------------------------------------------------------------------------------------
