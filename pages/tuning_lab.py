@@ -44,8 +44,7 @@ with st.spinner(f"Running {size * size:,} optimizers for {steps:,} steps each…
 
 used = session.take(session.CELL_APPLIED)
 if used:
-    st.success(f"Set lr = {used[0]:g} and β = {used[1]:g}, with the map's optimizer and "
-               f"{steps} steps: the Playground now replays this cell.", icon="✅")
+    st.success(lab.cell_message(*used), icon="✅")
 best_column, mine_column, link_column = st.columns([3, 3, 2], gap="medium",
                                                    vertical_alignment="center")
 with best_column:

@@ -165,3 +165,17 @@ def test_critical_damping_is_labelled_and_told_by_the_sign_of_its_double_root():
     assert "flips sign every step while shrinking" in why.direction_lines(
         1 / 36, 0.25, (1.0, 81.0))[1]  # lr·λ₂ = 2.25, critical β = 0.25
     assert "as long as the steps are short enough (lr·λ < 1)" in why.PHYSICS
+
+
+def test_the_cell_message_names_every_value_that_changed_and_only_those():
+    before = default_setup() | {"compare": True}
+    after = before | {"lr": 0.0123, "beta": 0.77, "steps": 500, "compare": False,
+                      "opt": ["sgd", "momentum", "ema"]}
+    assert lab.cell_message(before, after) == (
+        "The Playground now replays this cell's run. Changed: lr 0.038 → 0.0123; β 0.6 → "
+        "0.77; steps 200 → 500 (the map's steps per run); optimizers SGD, Momentum (heavy "
+        "ball) → SGD, Momentum (heavy ball), EMA momentum v ← βv + (1−β)g; β comparison off.")
+    same = default_setup()
+    assert lab.cell_message(same, same | {"beta": 0.5}) == (
+        "The Playground now replays this cell's run. Changed: β 0.6 → 0.5.")
+    assert "nothing changed" in lab.cell_message(same, dict(same))

@@ -120,7 +120,9 @@ def test_use_best_hands_the_cell_to_the_playground():
     assert setup["opt"] == ["sgd", "momentum", "nesterov"] and not setup["compare"]
     assert at.number_input(key="lr").value == lr and at.slider(key="beta").value == beta
     assert float(at.query_params["lr"]) == lr and float(at.query_params["beta"]) == beta
-    assert f"Set lr = {lr:g} and β = {beta:g}" in text_of(at)
+    assert (f"The Playground now replays this cell's run. Changed: lr 0.038 → {lr:g}; β 0.6 → "
+            f"{beta:g}; steps 200 → 300 (the map's steps per run); optimizers SGD, Momentum "
+            "(heavy ball) → SGD, Momentum (heavy ball), Nesterov.") in text_of(at)
     mine = trace(lab_map(at), "your lr, β")
     assert (mine["x"][0], mine["y"][0]) == (lr, beta)
 

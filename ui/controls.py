@@ -85,7 +85,7 @@ def use_cell(lr: float, beta: float) -> None:
     beta = min(max(round(beta, 3), BETA_RANGE[0]), BETA_RANGE[1])
     opt = [o for o in PAGE_OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
     session.apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False)
-    session.notify(session.CELL_APPLIED, (lr, beta))
+    session.notify(session.CELL_APPLIED, (setup, st.session_state[session.SETUP]))
 
 
 def apply_lesson(index: int) -> None:

@@ -78,3 +78,24 @@ def span_caption(span: tuple[float, float], factors: tuple[float, float], scale:
     return (f"lr from {span[0]:.3g} to {span[1]:.3g}: {factors[0]:g}× to {factors[1]:g}× plain "
             f"gradient descent's stability limit 2/λmax = {scale:.3g}, λmax {scale_source}"
             f"{clipped}.{sgd} Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on.")
+
+
+def cell_message(before: Setup, after: Setup) -> str:
+    """What taking a map cell to the Playground changed, every value of it: lr and β, the
+    optimizers (the map's joins them), the steps (the map's steps per run) and the β
+    comparison (turned off)."""
+    def names(opt: list[str]) -> str:
+        return ", ".join(OPTIMIZER_NAMES[o] for o in opt)
+
+    shown = {"lr": ("lr", "{:g}"), "beta": ("β", "{:g}"), "steps": ("steps", "{:,}")}
+    changes = [f"{word} {form.format(before[name])} → {form.format(after[name])}"
+               for name, (word, form) in shown.items() if before[name] != after[name]]
+    if before["steps"] != after["steps"]:
+        changes[-1] += " (the map's steps per run)"
+    if before["opt"] != after["opt"]:
+        changes.append(f"optimizers {names(before['opt'])} → {names(after['opt'])}")
+    if before["compare"] and not after["compare"]:
+        changes.append("β comparison off")
+    if not changes:
+        return "The Playground already shows this cell's run: nothing changed."
+    return f"The Playground now replays this cell's run. Changed: {'; '.join(changes)}."
