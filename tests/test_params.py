@@ -11,6 +11,7 @@ import pytest
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page
+from ui.lessons import LESSONS
 from ui.params import (
     CUSTOM,
     LR_RANGE,
@@ -52,11 +53,12 @@ BAD = {
     "map_opt": ["sgd"], "map_metric": ["speed"], "map_grid": ["5", "500"], "map_steps": ["0"],
     "map_lr_min": ["3"], "map_lr_max": ["0.2"], "map_beta": ["0.5", "0.5,0.5", "0.1,1"],
     "kappa": ["7", "2000"], "rotation": ["91", "0.5"],
+    "lesson": ["nope", "", "RAVINE", "../ravine", "ravine ", "0"],
 }
 
 
 def test_every_parameter_has_a_changed_value_here():
-    assert set(CHANGED) == set(PARAM) == {p.name for p in PARAMS}
+    assert set(CHANGED) | {"lesson"} == set(PARAM) == {p.name for p in PARAMS}  # see lessons
     assert set(BAD) <= set(PARAM)
 
 
@@ -122,7 +124,7 @@ def test_each_page_draws_its_own_parameters():
     assert {p.name for p in params_of(WHY)} == {"lr", "beta", "steps", "kappa", "rotation"}
     assert "map_grid" in {p.name for p in params_of(LAB)}
     assert "opt" not in {p.name for p in params_of(LAB)}
-    for param in PARAMS:
+    for param in (p for p in PARAMS if p.name != "lesson"):  # a lesson has no widget
         assert param.pages and param.pages <= set(PAGE_IDS), param.name
         assert (param.widgets and param.widgets[0].key == param.name) or param.name == "sgd_lr"
 
@@ -223,3 +225,23 @@ def test_the_sliders_show_round_numbers_and_any_value_from_a_url_exactly():
     assert with_stop(STEPS_STOPS, 237) == tuple(sorted((*STEPS_STOPS, 237)))
     assert with_stop(STEPS_STOPS, 200) is STEPS_STOPS
     assert 0.0385 in with_stop(LR_STOPS, widget_values(setup)["lr_log"])
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_a_lesson_link_is_its_id_alone_and_opens_its_whole_setup(lesson):
+    setup, warnings = setup_from_query({"lesson": lesson.id})
+    assert (setup, warnings) == (lesson.setup(), [])
+    assert query_from_setup(setup) == {"lesson": lesson.id}
+    changed = setup | {"beta": 0.123}
+    query = query_from_setup(changed)
+    assert "lesson" not in query and query["beta"] == "0.123"
+    assert setup_from_query(query)[0] | {"lesson": lesson.id} == changed
+    tweaked, _ = setup_from_query({"lesson": lesson.id, "steps": "77"})
+    assert tweaked == lesson.setup() | {"steps": 77}
+
+
+def test_an_unknown_lesson_falls_back_with_a_warning():
+    setup, warnings = setup_from_query({"lesson": "<script>"})
+    assert setup == default_setup()
+    assert warnings == ["URL parameter 'lesson' = `<script>` must be one of "
+                        f"{', '.join(lesson.id for lesson in LESSONS)}; using the default."]

@@ -62,6 +62,8 @@ HAND_WRITTEN: list[dict[str, Any]] = [
     {"lr": "nan", "beta": "inf", "steps": "-inf", "x0": "1e6", "y0": "-1e6", "map_grid": "1e3",
      "map_lr": "4,0.01", "map_beta": "0.5,0.5,0.5", "rotation": "90.5", "compare": "1",
      "betas": "0.1,nan,0.2", "sgd_lr": "0", "map_steps": "0x10"},  # out of range
+    {"lesson": "ravine\u0000"}, {"lesson": ["spiral", "../lessons"]},  # lessons
+    {"lesson": "divergence", "lr": "nan", "surface": "nope"},
 ]
 
 

@@ -25,9 +25,10 @@ class Lesson:
         return f"{self.text} **What to notice:** {self.notice}"
 
     def setup(self) -> Setup:
-        """The complete setup: the surface's defaults with this lesson's changes."""
+        """The complete setup: the surface's defaults with this lesson's changes, and this
+        lesson's id (its view's URL is ``?lesson=<id>``)."""
         base = default_setup(self.changes.get("surface", "ravine"))
-        return base | self.changes
+        return base | self.changes | {"lesson": self.id}
 
 
 LESSONS: tuple[Lesson, ...] = (

@@ -142,6 +142,19 @@ def _pair(parse_one: Callable[[str], float]) -> Callable[[str], tuple[float, flo
     return parse
 
 
+def _lesson(text: str) -> str:
+    from ui.lessons import LESSON_IDS  # imported here: the lessons are built on this table
+
+    return _choice(LESSON_IDS)(text)
+
+
+def lesson_setup(lesson_id: str) -> Setup:
+    """The whole setup of the lesson ``lesson_id`` (``ui.lessons``)."""
+    from ui.lessons import LESSONS  # imported here: the lessons are built on this table
+
+    return next(lesson for lesson in LESSONS if lesson.id == lesson_id).setup()
+
+
 # -- formatters: value → URL text ----------------------------------------------------------------
 def _fmt(value: float) -> str:
     return f"{value:.10g}"
@@ -177,6 +190,11 @@ def when_set(setup: Setup, param: Param) -> bool:
 def when_comparing(setup: Setup, param: Param) -> bool:
     """Only in β-comparison mode."""
     return bool(setup["compare"])
+
+
+def lesson_view(setup: Setup, param: Param) -> bool:
+    """Only while the view is exactly its lesson's: then the URL is ``?lesson=<id>`` alone."""
+    return setup["lesson"] is not None and setup == lesson_setup(setup["lesson"])
 
 
 def unless_default(setup: Setup, param: Param) -> bool:
@@ -321,6 +339,8 @@ def _lr_factor(name: str, label: str, value: float) -> Param:
 
 
 PARAMS: tuple[Param, ...] = (
+    Param("lesson", str, fixed(None), _lesson, str, (), frozenset(), in_url=lesson_view,
+          to_widgets=lambda lesson, setup: {}),
     Param("surface", str, _identity, _choice((*mv.SURFACE_IDS, CUSTOM)), str,
           (Widget("surface", "selectbox", "Surface", options={
               "options": (*mv.SURFACE_IDS, CUSTOM),
@@ -439,9 +459,12 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
     must have min < max; the map's lr range too; the start must lie within ``START_WIDTHS``
     domain widths)."""
     warnings: list[str] = []
+    lesson = _read(query, PARAM["lesson"], warnings)
     surface = _read(query, PARAM["surface"], warnings) or DEFAULT_SURFACE
-    setup = default_setup(surface)
-    for param in PARAMS[1:]:
+    setup = lesson_setup(lesson) if lesson else default_setup(surface)
+    for param in PARAMS:
+        if param.name in ("lesson", "surface"):
+            continue
         value = _read(query, param, warnings)
         if value is not None:
             setup[param.name] = value
@@ -462,8 +485,12 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
 
 
 def query_from_setup(setup: Setup) -> dict[str, str]:
-    """The URL parameters for a setup: everything that shapes the view, nothing that doesn't."""
-    return {p.name: p.format(setup[p.name]) for p in PARAMS if p.in_url(setup, p)}
+    """The URL parameters for a setup: everything that shapes the view, nothing that doesn't;
+    a lesson's view, unchanged, is its id alone (``?lesson=ravine``)."""
+    if PARAM["lesson"].in_url(setup, PARAM["lesson"]):
+        return {"lesson": setup["lesson"]}
+    return {p.name: p.format(setup[p.name]) for p in PARAMS
+            if p.name != "lesson" and p.in_url(setup, p)}
 
 
 def params_of(page: str) -> tuple[Param, ...]:

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui.lessons import LESSON_IDS, LESSONS
 from ui.params import (
     PARAMS,
     WIDGETS,
@@ -69,6 +70,8 @@ def begin_page(page: str) -> Setup:
     st.set_page_config(page_title=page_spec(page).tab_title)
     if SETUP not in state:
         state[SETUP], state[NOTICES] = setup_from_query(st.query_params.to_dict())
+        if state[SETUP]["lesson"] is not None:  # a lesson's link: its explanation shows too
+            state[LESSON_APPLIED] = LESSON_IDS.index(state[SETUP]["lesson"])
     if state.get(WIDGETS_PAGE) != page:
         push_widgets(state[SETUP])
         state[WIDGETS_PAGE] = page
@@ -172,5 +175,12 @@ def share_link(setup: Setup) -> str:
 def share_box(setup: Setup) -> None:
     """The link that reproduces this view, with a copy button."""
     with st.expander("Share this view", icon=":material/link:"):
-        st.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
+        link = query_from_setup(setup)
+        if "lesson" in link:
+            title = next(lesson.title for lesson in LESSONS if lesson.id == link["lesson"])
+            st.caption(f"This is the lesson “{title}”: the link opens it with its explanation "
+                       "(the icon at the right of the box copies it).")
+        else:
+            st.caption("Copy the link (the icon at the right of the box): it opens this exact "
+                       "view.")
         st.code(share_link(setup), language=None, wrap_lines=True)
