@@ -11,6 +11,7 @@ from plotly_spec import decode, trace
 
 import momentum_viz as mv
 from momentum_viz.figures import loss_figure, surface3d_figure
+from momentum_viz.figures.curves import LIFT
 
 CAMEL_F_MIN = -1.031628453  # the six-hump camel's global minimum value (literature)
 
@@ -148,18 +149,22 @@ def test_surface3d_draws_the_surface_and_each_path_on_it(diverging_bowl):
     runs = [converging, diverging_bowl]
     figure = spec(surface3d_figure(bowl, runs, resolution=40))
     (surface,) = [t for t in figure["data"] if t["type"] == "surface"]
-    xs = np.linspace(-3, 3, 40)
+    xs = np.sort(np.append(np.linspace(-3, 3, 40), 0.0))  # through the minimum (0, 0)
     np.testing.assert_allclose(decode(surface["x"]), xs)
     np.testing.assert_allclose(decode(surface["y"]), xs)
-    assert figure["layout"]["scene"]["zaxis"]["title"]["text"] == "f"  # f spans < 1 decade
-    np.testing.assert_allclose(decode(surface["z"]), xs[None, :] ** 2 + xs[:, None] ** 2,
-                               rtol=1e-12)
+    zaxis = figure["layout"]["scene"]["zaxis"]
+    assert zaxis["title"]["text"] == "f"  # f spans < 1 decade
+    assert zaxis["ticktext"] == ["5", "10", "15"] and list(decode(zaxis["tickvals"])) == [5, 10, 15]
+    z = decode(surface["z"])
+    np.testing.assert_allclose(z, xs[None, :] ** 2 + xs[:, None] ** 2, rtol=1e-12)
+    assert z.min() == 0.0  # the minimum itself, no spike beside it
+    lift = LIFT * 18
     paths = [t for t in figure["data"] if t["type"] == "scatter3d"]
     assert [t["name"] for t in paths] == ["Momentum β=0.8", "SGD (diverged at step 10)"]
     for path, run, rows in zip(paths, runs, (81, 11), strict=True):
         np.testing.assert_array_equal(decode(path["x"]), run.path[:rows, 0])
         np.testing.assert_array_equal(decode(path["y"]), run.path[:rows, 1])
-        np.testing.assert_allclose(decode(path["z"]), run.loss[:rows], rtol=1e-12)
+        np.testing.assert_allclose(decode(path["z"]), run.loss[:rows] + lift, rtol=1e-12)
     for t in figure["data"]:
         for axis in ("x", "y", "z"):
             assert np.all(np.isfinite(decode(t[axis]))), (t.get("name"), axis)
@@ -169,7 +174,9 @@ def test_surface3d_log_heights_keep_the_order_of_f_and_long_paths_are_thinned():
     ravine = mv.get_surface("ravine")  # f from 0 to 450: heights are log-scaled
     run = mv.simulate(ravine, optimizer="sgd", lr=0.01, steps=1000)
     figure = spec(surface3d_figure(ravine, [run], max_points=100))
-    assert figure["layout"]["scene"]["zaxis"]["title"]["text"].startswith("log")
+    zaxis = figure["layout"]["scene"]["zaxis"]
+    assert zaxis["title"]["text"] == "f (log scale)"
+    assert all(float(t) == float(f"{float(t):.1g}") for t in zaxis["ticktext"])
     (path,) = [t for t in figure["data"] if t["type"] == "scatter3d"]
     x, z = decode(path["x"]), decode(path["z"])
     assert len(x) == 100 and x[0] == run.path[0, 0] and x[-1] == run.path[-1, 0]

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from momentum_viz.criteria import DEFAULT_TOL
-from momentum_viz.figures.paths import HeightScale
+from momentum_viz.figures.paths import HeightScale, round_ticks
 from momentum_viz.figures.style import (
     FONT,
     GRID_COLOR,
@@ -102,27 +102,62 @@ def _marker(step: int, value: float, symbol: str, color: str, group: str, text: 
         hovertemplate=f"{text}<extra></extra>")
 
 
+LIFT = 0.015
+"""Paths float this fraction of the surface's height range above their loss, so that the
+surface between grid points never hides them."""
+FLAT_BOTTOM = 0.1
+"""On a log scale the lowest 10% of the grid's heights are drawn nearly flat: a grid point next
+to the minimum, or on a narrow valley's floor, would otherwise dive decades below its
+neighbours, a spike or a saw."""
+
+
 def surface3d_figure(surface: Surface, runs: Sequence[Run], *, resolution: int = 90,
                      max_points: int = 600) -> go.Figure:
-    """The surface in 3-D with each run's path lying on it. Heights are log₁₀(f − min + δ)
-    when f spans orders of magnitude, so valleys stay visible; the axis title says which."""
+    """The surface in 3-D with each run's path just above it. The grid passes through every
+    known minimum in the domain. Heights are log₁₀(f − min + δ) when f spans orders of
+    magnitude, so valleys stay visible (δ: the lowest ``FLAT_BOTTOM`` of the grid is flat);
+    the z axis is then labelled with round values of f and titled "f (log scale)"."""
     (x0, x1), (y0, y1) = surface.domain
-    xs, ys = np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+    xs, ys = (_through(np.linspace(lo, hi, resolution), [m[axis] for m in surface.minima])
+              for axis, (lo, hi) in enumerate(surface.domain))
     z = surface.f(*np.meshgrid(xs, ys))
     height = HeightScale.of(z)
-    data = [dict(type="surface", x=xs, y=ys, z=height(z), colorscale=SURFACE_SCALE,
-                 showscale=False, opacity=0.92, name="f(x, y)", hoverinfo="skip")]
+    finite = z[np.isfinite(z)]
+    if height.log:
+        bottom = float(np.quantile(finite - height.lo, FLAT_BOTTOM))
+        height = HeightScale(True, height.lo, max(height.floor, bottom))
+    heights = height(z)
+    low, high = (float(np.nanmin(heights)), float(np.nanmax(heights))) if finite.size \
+        else (0.0, 1.0)
+    lift = LIFT * (high - low)
+    data = [dict(type="surface", x=xs, y=ys, z=heights, colorscale=SURFACE_SCALE,
+                 showscale=False, opacity=0.85, name="f(x, y)", hoverinfo="skip")]
     for run, color in zip(runs, run_colors(runs), strict=True):
         rows = np.flatnonzero(np.all(np.isfinite(run.path), axis=1) & np.isfinite(run.loss))
         rows = rows[np.linspace(0, len(rows) - 1, min(len(rows), max_points)).astype(int)]
         data.append(dict(
-            type="scatter3d", x=run.path[rows, 0], y=run.path[rows, 1], z=height(run.loss[rows]),
-            mode="lines+markers", name=run_name(run), line=dict(color=color, width=6),
-            marker=dict(size=2.5, color=color)))
+            type="scatter3d", x=run.path[rows, 0], y=run.path[rows, 1],
+            z=height(run.loss[rows]) + lift, mode="lines+markers", name=run_name(run),
+            line=dict(color=color, width=7), marker=dict(size=3, color=color,
+                                                         line=dict(width=1, color="#ffffff"))))
+    # round values of f, none at the very bottom, where the x and y axes' labels are
+    values = round_ticks(height.value_at(low + 0.1 * (high - low)), height.value_at(high),
+                         height, count=5)
+    zaxis = dict(title="f (log scale)" if height.log else "f",
+                 tickvals=height(np.array(values)), ticktext=[f"{v:g}" for v in values])
+    depth = min(max((y1 - y0) / (x1 - x0), 0.5), 2.0)
     return go.Figure(data=data, layout=dict(
-        font=FONT, height=620, margin=dict(l=0, r=0, t=30, b=0),
+        font=FONT, height=620, margin=dict(l=10, r=10, t=40, b=10),
         scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
-                   zaxis=dict(title="log₁₀(f − min + δ)" if height.log else "f"),
-                   camera=dict(eye=dict(x=1.4, y=-1.5, z=1.1))),
+                   zaxis=zaxis, domain=dict(x=[0.04, 0.96], y=[0.04, 0.96]),
+                   aspectmode="manual", aspectratio=dict(x=1, y=depth, z=0.7),
+                   camera=dict(eye=dict(x=1.25, y=-1.45, z=1.45),
+                               center=dict(x=0, y=0, z=-0.08))),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
     ))
+
+
+def _through(grid: np.ndarray, points: Sequence[float]) -> np.ndarray:
+    """``grid`` with the ``points`` inside its range added, in order."""
+    inside = [p for p in points if grid[0] <= p <= grid[-1]]
+    return np.unique(np.concatenate([grid, inside])) if inside else grid
