@@ -99,8 +99,8 @@ def bowl_latex(kappa: float, rotation: int) -> str:
     """The quadratic in eigen-coordinates, with this κ and rotation."""
     return (r"\begin{aligned} f(x, y) &= \tfrac12\left(\lambda_1 u^2 + \lambda_2 v^2\right)"
             rf"\\ \lambda_1 &= {LAM_MIN:g},\quad \lambda_2 = \kappa = {kappa:g} \\"
-            r"u &= x\cos\varphi + y\sin\varphi \\ v &= -x\sin\varphi + y\cos\varphi,"
-            rf"\quad \varphi = {rotation}^\circ \end{{aligned}}")
+            r"u &= x\cos\varphi + y\sin\varphi \\ v &= -x\sin\varphi + y\cos\varphi \\"
+            rf"\varphi &= {rotation}^\circ \end{{aligned}}")
 
 
 def direction_lines(lr: float, beta: float, lams: tuple[float, float]) -> list[str]:

@@ -299,7 +299,8 @@ def damping_figure(lr: float, beta: float, lams: Sequence[float]) -> go.Figure:
                      hoverinfo="skip"))
     shapes += [vline(beta, color="#000000", width=2),
                hline(1, color=DIVERGED_COLOR, width=1.5)]
-    notes.append(_line_note(beta, f"your β = {beta:.3f}", "bottom", left=True))
+    # half-way up: the critical βs' labels sit at the ends, so a β near one never covers it
+    notes.append(_line_note(beta, f"your β = {beta:.3f}", "middle", left=True))
     return go.Figure(data, chart_layout(
         height=420, shapes=shapes, annotations=notes,
         xaxis=dict(title="momentum β", range=[0, 1], gridcolor=GRID_COLOR),
@@ -307,9 +308,10 @@ def damping_figure(lr: float, beta: float, lams: Sequence[float]) -> go.Figure:
 
 
 def _line_note(x: float, text: str, vertical: str, left: bool = False, **font) -> dict:
-    """A label beside the vertical line at ``x``, at its ``vertical`` end ("top" or "bottom"),
-    right of the line (``left``: left of it)."""
-    note = dict(x=x, xref="x", y=1 if vertical == "top" else 0, yref="y domain",
+    """A label beside the vertical line at ``x``, at its ``vertical`` end ("top" or "bottom")
+    or half-way ("middle"), right of the line (``left``: left of it)."""
+    note = dict(x=x, xref="x", y={"top": 1, "middle": 0.5, "bottom": 0}[vertical],
+                yref="y domain",
                 xanchor="right" if left else "left", yanchor=vertical, text=text,
                 showarrow=False)
     return note | dict(font=font) if font else note
