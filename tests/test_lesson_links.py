@@ -19,7 +19,7 @@ def test_a_lesson_link_opens_the_lesson_with_its_explanation(lesson):
     assert lesson.notice in shown
     assert at.query_params["lesson"] == lesson.id
     assert f"This is the lesson “{lesson.title}”" in text_of(at)
-    at.slider(key="beta").set_value(0.5).run()  # a change: no longer the lesson's view
+    at.number_input(key="lr").set_value(0.01).run()  # a change: no longer the lesson's view
     assert "lesson" not in at.query_params and not at.info
 
 

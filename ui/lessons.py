@@ -66,8 +66,8 @@ LESSONS: tuple[Lesson, ...] = (
         "near the floor, and swells until it leaves the map. Momentum's limit is "
         "lr·λmax < 2(1+β) = 3.8, so the same lr still converges; raise lr past 0.076 and "
         "it diverges too.",
-        "SGD's zig-zag widens step after step; the ✕ marks where it leaves the map. "
-        "Momentum, at the same lr, reaches the star.",
+        "SGD's zig-zag widens step after step until it leaves the map; momentum, at the "
+        "same lr, reaches the star.",
         dict(surface="ravine", opt=["sgd", "momentum"], lr=0.044, beta=0.9, x0=-2.0, y0=-2.1,
              steps=200),
     ),

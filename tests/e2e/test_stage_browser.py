@@ -192,3 +192,22 @@ def test_layout_map_in_view_on_load(app_server, browser, size):
             assert b["x"] + b["width"] <= width + 1, "a run's label is cut off"
     finally:
         context.close()
+
+
+@pytest.mark.e2e
+def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page):
+    open_stage(page, app_server, "/?lesson=divergence")
+    name, sgd = plotted(page, "SGD")
+    assert name == "SGD (diverged at step 52)"
+    run = mv.simulate(mv.get_surface("ravine"), optimizer="sgd", lr=0.044, start=(-2.0, -2.1),
+                      steps=200)
+    (x0, x1), (y0, y1) = mv.get_surface("ravine").domain
+    on_map = (run.path[:, 0] >= x0) & (run.path[:, 0] <= x1) & (run.path[:, 1] >= y0) \
+        & (run.path[:, 1] <= y1)
+    leaves = int(np.argmin(on_map))
+    assert len(sgd) == leaves and relative_error(sgd, run.path[:leaves]) < 1e-9
+    marks = page.evaluate("""() => document.querySelector('.st-key-stage .mvs-map').data
+        .filter(d => d.text).map(d => d.text[0])""")
+    assert f"left the map after step {leaves - 1}, diverged at step {run.diverged_at}" in marks
+    screenshot(page, "stage-divergence")
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]

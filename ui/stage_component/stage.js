@@ -315,6 +315,18 @@ function lossRange(s) {
   return (s.lossRanges[s.family] = range);
 }
 
+// How many of a run's rows the map draws: all of a run that did not diverge; a diverged run up
+// to its last position on the map, whose later, ever larger swings would only draw lines across
+// it (as momentum_viz.figures.paths._last_drawn).
+function onMap(s, p, run) {
+  if (p.diverged === null) return run.n;
+  const [x0, x1, y0, y1] = s.data.bounds;
+  for (let i = run.n - 1; i >= 0; i--) {
+    if (run.x[i] >= x0 && run.x[i] <= x1 && run.y[i] >= y0 && run.y[i] <= y1) return i + 1;
+  }
+  return run.n;
+}
+
 function ballsAndArrows(s, runs) {
   const bx = [], by = [];
   for (const { run } of runs) { const r = rowAt(s, run); bx.push(run.x[r]); by.push(run.y[r]); }
@@ -357,13 +369,19 @@ function mapData(s, runs) {
     marker: { symbol: "circle-open", size: 16, color: "#000", line: { width: 2.5 } } });
   runs.forEach(({ p, run }, j) => {
     const color = data.runs[j].color;
-    traces.push({ type: "scatter", x: run.x, y: run.y, name: p.label, showlegend: false,
-      mode: run.n <= 600 && !s.scrubbing ? "lines+markers" : "lines", line: { color, width: 2.5 },
-      marker: { size: 4, color }, hovertemplate: `${p.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>` });
+    const m = onMap(s, p, run);
+    traces.push({ type: "scatter", x: run.x.subarray(0, m), y: run.y.subarray(0, m), name: p.label,
+      showlegend: false, mode: m <= 600 && !s.scrubbing ? "lines+markers" : "lines",
+      line: { color, width: 2.5 }, marker: { size: 4, color },
+      hovertemplate: `${p.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>` });
     if (p.diverged !== null) {
-      traces.push({ type: "scatter", x: [run.x[run.n - 1]], y: [run.y[run.n - 1]],
-        mode: "markers+text", showlegend: false, text: [`diverged at step ${p.diverged}`],
-        textposition: "top center", textfont: { color }, hoverinfo: "skip",
+      const [x0, x1, y0, y1] = data.bounds, ex = run.x[m - 1], ey = run.y[m - 1];
+      const step = run.rows ? run.rows[m - 1] : m - 1;
+      const text = m === run.n ? `diverged at step ${p.diverged}`
+        : `left the map after step ${step}, diverged at step ${p.diverged}`;
+      traces.push({ type: "scatter", x: [ex], y: [ey], mode: "markers+text", showlegend: false,
+        text: [text], textfont: { color }, hoverinfo: "skip",
+        textposition: `${ey > (y0 + y1) / 2 ? "bottom" : "top"} ${ex > (x0 + x1) / 2 ? "left" : "right"}`,
         marker: { symbol: "x", size: 14, color, line: { width: 1 } } });
     }
   });
