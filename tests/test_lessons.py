@@ -125,6 +125,9 @@ def test_critical_damping_on_the_valley_floor_and_the_flip_across_it():
     assert np.max(-along[2] * start_sign) > 0.5  # runs past it, visibly
     steps = [r.metrics().steps_to_converge for r in (below, critical, above)]
     assert steps[1] < min(steps[0], steps[2])
+    assert says("critical-damping", f"critical β arrives first ({steps[1]} steps), β = "
+                f"{below.beta:g} creeps in ({steps[0]}), β = {above.beta:g} swings in last "
+                f"({steps[2]})") and steps[2] > steps[0]
     fast_critical = float(mv.theory.critical_beta(lr, 50.0))
     root = 1 - math.sqrt(lr * 50)
     assert says("critical-damping", f"β ≈ {fast_critical:.3f}")

@@ -81,9 +81,9 @@ LESSONS: tuple[Lesson, ...] = (
         "valley (λ = 50) lr·λ = 1.9 > 1: there no β stops the swing without a sign change. "
         "Even at that direction's critical β ≈ 0.143 the double root 1 − √1.9 ≈ −0.378 is "
         "negative: the component flips sign every step while shrinking by 0.378.",
-        "the β = 0.9 path passes the star along the valley and comes back; the critical "
-        "one stops at it; the β = 0.3 one is still on its way. All three zig-zag across the "
-        "valley at first.",
+        "the β = 0.9 path passes the star along the valley and comes back. Press ▶: the "
+        "critical β arrives first (47 steps), β = 0.3 creeps in (136), β = 0.9 swings in "
+        "last (149). All three zig-zag across the valley at first.",
         dict(surface="ravine", compare=True, betas=[0.3, 0.648, 0.9], lr=0.038, x0=-2.5,
              y0=-2.2, steps=200),
     ),
