@@ -147,11 +147,11 @@ def surface3d_figure(surface: Surface, runs: Sequence[Run], *, resolution: int =
                  tickvals=height(np.array(values)), ticktext=[f"{v:g}" for v in values])
     depth = min(max((y1 - y0) / (x1 - x0), 0.5), 2.0)
     return go.Figure(data=data, layout=dict(
-        font=FONT, height=620, margin=dict(l=10, r=10, t=40, b=10),
+        font=FONT, height=620, margin=dict(l=10, r=10, t=40, b=30),
         scene=dict(xaxis=dict(title="x", range=[x0, x1]), yaxis=dict(title="y", range=[y0, y1]),
                    zaxis=zaxis, domain=dict(x=[0.04, 0.96], y=[0.04, 0.96]),
                    aspectmode="manual", aspectratio=dict(x=1, y=depth, z=0.7),
-                   camera=dict(eye=dict(x=1.25, y=-1.45, z=1.45),
+                   camera=dict(eye=dict(x=-0.75, y=-1.45, z=1.05),
                                center=dict(x=0, y=0, z=-0.08))),
         legend=dict(orientation="h", yanchor="bottom", y=1.0, x=0),
     ))
