@@ -94,7 +94,7 @@ LESSONS: tuple[Lesson, ...] = (
         "jerks at every step; the EMA velocity averages about 1/(1−β) = 10 recent gradients, "
         "so its path is smooth, though with the same step size both end in a cloud around "
         "the minimum.",
-        "the orange path jitters at every step, the blue one curves smoothly.",
+        "SGD's path jitters at every step; the EMA run's curves smoothly.",
         dict(surface="bowl", opt=["sgd", "ema"], lr=0.05, beta=0.9, noise=2.0, seed=7,
              steps=300),
     ),
