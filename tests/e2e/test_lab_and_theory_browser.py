@@ -81,7 +81,8 @@ def test_tuning_lab_map_click_and_playground_link(fresh_server, page):
     assert any(lr == float(f"{c:.4g}") for c in lrs), lr
     assert any(beta == round(float(b), 3) for b in betas), beta
     alert = page.locator("[data-testid='stAlert']").first.inner_text()
-    assert f"Set lr = {lr:g} and β = {beta:g}" in alert
+    assert (f"The Playground now replays this cell's run. Changed: lr 0.05 → {lr:g}; β 0.8 → "
+            f"{beta:g}; steps 200 → 300 (the map's steps per run).") in alert
     screenshot(page, "tuning_lab_after_click")
 
     page.get_by_text("Open in the Playground").click()
