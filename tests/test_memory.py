@@ -24,17 +24,20 @@ def page_namespaces(page: str) -> int:
                if isinstance(o, dict) and str(o.get("__file__", "")).endswith(page))
 
 
+def widget(at, key: str):
+    """The widget behind ``key``: the formula box, the Playground's steps stops or a slider."""
+    return {"formula": at.text_input, "steps": at.select_slider}.get(key, at.slider)(key=key)
+
+
 @pytest.mark.parametrize(("page", "key", "values", "query"), [
     ("pages/playground.py", "formula", [f"x^2 + {i}y^2 + sin({i}x)" for i in range(1, 6)],
      {"surface": "custom"}),
-    ("pages/playground.py", "steps", [100, 120, 140, 160, 180], {}),
+    ("pages/playground.py", "steps", [100, 120, 150, 200, 250], {}),
     ("pages/tuning_lab.py", "map_steps", [60, 70, 80, 90, 100], {"map_grid": "10"}),
 ])
 def test_a_page_keeps_only_its_current_run(page, key, values, query):
     at = open_page(page, **query)
-    widget = at.text_input(key=key) if key == "formula" else at.slider(key=key)
     for value in values:
-        widget.set_value(value).run()
+        widget(at, key).set_value(value).run()
         no_exception(at)
-        widget = at.text_input(key=key) if key == "formula" else at.slider(key=key)
     assert page_namespaces(page) <= 1
