@@ -75,6 +75,8 @@ def begin_page(page: str) -> Setup:
     if state.get(WIDGETS_PAGE) != page:
         push_widgets(state[SETUP])
         state[WIDGETS_PAGE] = page
+    else:  # a run cut short (a reconnection, a newer change) can leave widgets without state
+        push_widgets(state[SETUP], only_missing=True)
     for warning in state.pop(NOTICES, []):
         st.warning(warning, icon=":material/warning:")
     return state[SETUP]
@@ -111,10 +113,12 @@ def apply_changes(**changes: Any) -> None:
     apply_setup(st.session_state[SETUP] | changes)
 
 
-def push_widgets(setup: Setup) -> None:
-    """Give every widget of the table the setup's value (widgets read it from session state)."""
+def push_widgets(setup: Setup, *, only_missing: bool = False) -> None:
+    """Give every widget of the table the setup's value (widgets read it from session state);
+    with ``only_missing``, only the widgets that have no value in session state."""
     for key, value in widget_values(setup).items():
-        st.session_state[key] = value
+        if not (only_missing and key in st.session_state):
+            st.session_state[key] = value
 
 
 def notify(key: str, value: Any = True) -> None:
