@@ -209,9 +209,10 @@ class Session:
 
     async def rerun(self, page_hash: str = "") -> float:
         """Send a rerun; seconds until the server says the script finished."""
+        self.page = page_hash or self.page  # the page a browser's address bar now shows
         back = BackMsg()
         back.rerun_script.query_string = self.query
-        back.rerun_script.page_script_hash = page_hash or self.page
+        back.rerun_script.page_script_hash = self.page
         back.rerun_script.widget_states.widgets.extend(self.states.values())
         self._seen = set()
         start = time.perf_counter()
@@ -556,7 +557,7 @@ def machine() -> dict:
 def log_problems(logs: Iterable[Path]) -> list[str]:
     """Tracebacks and warnings (a RuntimeWarning from NumPy, a deprecation) in the servers'
     logs: visitors never see them, so the log is where they would hide."""
-    return [f"{log.name}: {line.strip()}" for log in logs
+    return [f"{log.parent.name}/{log.name}: {line.strip()}" for log in logs
             for line in log.read_text(errors="replace").splitlines()
             if "Traceback" in line or "Warning" in line or "Error" in line]
 
