@@ -55,6 +55,7 @@ defaults
     timeout client 1h           # a student may look at a chart for a long time
     timeout server 1h
     timeout tunnel 1h           # an upgraded websocket
+    timeout check 10s           # a busy replica answers its health check late, but answers
     retries 3
     option redispatch           # a session whose replica is down goes on with another
 
@@ -68,7 +69,7 @@ backend replicas
     option httpchk
     http-check send meth GET uri /_stcore/health
     http-check expect string ok
-    default-server check inter 2s fall 2 rise 2
+    default-server check inter 2s fall 3 rise 2
     http-response set-header {header} %[srv_name]
 {servers}
 """
@@ -220,6 +221,13 @@ class Cluster:
         replica.process.send_signal(signal.SIGKILL)
         replica.process.wait(10)
         self.killed.append(name)
+
+
+def marked_down(log: Path) -> list[str]:
+    """The replicas that HAProxy's ``log`` says it took out of service, in order."""
+    return [line.split("replicas/", 1)[1].split()[0]
+            for line in log.read_text(errors="replace").splitlines()
+            if line.startswith("Server replicas/") and " is DOWN" in line]
 
 
 def haproxy_binary() -> str:

@@ -18,7 +18,8 @@ visitors (``scripts/load_test.py``) through HAProxy:
 
 Writes test-artifacts/load-cluster/report.json and prints a summary. Exits 1 on any error (in a
 session or a replica's log), on a session that changed replica without its replica dying, on a
-replica that got no session, or on a session of the killed replica that did not fail over.
+replica that got no session, on a session of the killed replica that did not fail over, or on
+a live replica that HAProxy took out of service (its health check unanswered under load).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import asyncio
 import random
 import sys
 
-from scripts.cluster import running_cluster
+from scripts.cluster import marked_down, running_cluster
 from scripts.load_test import (
     ARTIFACTS,
     CLASS_PACE,
@@ -82,6 +83,9 @@ async def topology(replicas: int, args: argparse.Namespace, rng: random.Random,
                   f" resumed their session), {spread['failed_over']} failed over, "
                   f"changed replica: {spread['unsticky']}", flush=True)
             errors += problems(phase, result, replicas, kill[0] if kill else None)
+    report["marked_down"] = marked_down(logs / "haproxy.log")
+    errors += [f"n{replicas}: HAProxy took {name} out of service, alive"
+               for name in report["marked_down"] if name not in cluster.killed]
     return report
 
 

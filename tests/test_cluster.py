@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from scripts.cluster import COOKIE, REPLICA_HEADER, ROOT, TEMPLATE_SLOTS, haproxy_config, spread
+from scripts.cluster import (
+    COOKIE,
+    REPLICA_HEADER,
+    ROOT,
+    TEMPLATE_SLOTS,
+    haproxy_config,
+    marked_down,
+    spread,
+)
 
 DEPLOY = ROOT / "deploy"
 
@@ -67,3 +75,14 @@ def test_spread_accepts_one_move_away_from_a_killed_replica_only():
     result = spread(histories, killed=["r1", "r3"])
     assert result["failed_over"] == 1 and result["sticky"] == 1
     assert result["unsticky"] == sorted(set(histories) - {"failed over", "stayed"})
+
+
+def test_marked_down_reads_haproxys_log(tmp_path):
+    log = tmp_path / "haproxy.log"
+    log.write_text(
+        '[WARNING]  (1) : Server replicas/r1 is DOWN, reason: Layer4 connection problem\n'
+        'Server replicas/r1 is DOWN, reason: Layer4 connection problem, info: "refused"\n'
+        "Server replicas/r1 is UP, reason: Layer7 check passed\n"
+        '127.0.0.1:4 [29/Nov] classroom replicas/r2 0/0/0/2/3 200 "GET / HTTP/1.1"\n'
+        "Server replicas/r2 is DOWN, reason: Layer7 timeout\n")
+    assert marked_down(log) == ["r1", "r2"]
