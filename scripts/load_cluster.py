@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import sys
 
 from scripts.cluster import marked_down, running_cluster
@@ -94,6 +95,7 @@ async def main(args: argparse.Namespace) -> dict:
     report: dict = {"machine": machine(), "sessions": args.sessions, "seconds": args.seconds}
     errors: list[str] = []
     rng = random.Random(args.seed)
+    shutil.rmtree(ARTIFACTS / "load-cluster", ignore_errors=True)  # no old run's logs
     for replicas in args.replicas:
         report[f"replicas_{replicas}"] = await topology(replicas, args, rng, errors)
     report["stress_latency_by_replicas"] = {

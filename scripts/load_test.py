@@ -105,6 +105,14 @@ def widget_state(kind: str, proto, previous: WidgetState | None) -> WidgetState 
 
 
 
+def value_of(state: WidgetState) -> bytes:
+    """A widget's value without its element id (which differs between pages)."""
+    value = WidgetState()
+    value.CopyFrom(state)
+    value.ClearField("id")
+    return value.SerializeToString()
+
+
 @dataclass
 class Session:
     """A browser tab, as far as the server can tell: its cookies, one websocket, one script run
@@ -123,7 +131,7 @@ class Session:
     replicas: list[str] = field(default_factory=list)  # the replica of each connection
     session_id: str = ""  # the server's id of this session
     resumed: int = 0  # reconnections the server answered with the same session
-    settled: dict[str, bytes] = field(default_factory=dict)  # key → value after the last run
+    settled: tuple[str, str, dict[str, bytes]] = ("", "", {})  # page, query, key → value
     socket: websockets.ClientConnection | None = None
     _seen: set[str] = field(default_factory=set)
 
@@ -150,9 +158,12 @@ class Session:
     async def failover(self) -> float:
         """After its server died: reconnect through the balancer (retrying while it notices)
         and rerun with the URL's query string alone, as a browser does when the server no
-        longer knows its session. Records an error if a control did not come back with the
-        value it had. Seconds until the page is back."""
-        before, start = dict(self.settled), time.perf_counter()
+        longer knows its session. Records an error unless the page comes back with that URL
+        (the app writes its state into the URL after every run: a state lost is a new URL) and,
+        when the URL is the one of the last finished run, every control as it was then.
+        Seconds until the page is back."""
+        page, query, values = self.settled
+        sent, start = self.query, time.perf_counter()
         deadline = time.monotonic() + FAILOVER_SECONDS
         while True:
             try:
@@ -164,9 +175,13 @@ class Session:
                 await asyncio.sleep(0.5)
         self.states = {}
         await self.rerun()
-        lost = sorted(key for key, value in before.items() if self.settled.get(key) != value)
-        if lost:
-            self.errors.append(f"{self.name}: failed over without its URL state: {lost}")
+        if self.query != sent:
+            self.errors.append(f"{self.name}: failed over to another URL: {sent[:200]!r} → "
+                               f"{self.query[:200]!r}")
+        elif (page, query) == (self.page, sent):
+            lost = sorted(k for k, v in values.items() if self.settled[2].get(k, v) != v)
+            if lost:
+                self.errors.append(f"{self.name}: failed over without its controls: {lost}")
         return time.perf_counter() - start
 
     async def _connect(self, resume: bool) -> None:
@@ -175,10 +190,13 @@ class Session:
         if resume and self.session_id:
             protocols.append(self.session_id)
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        self.socket = await websockets.connect(
-            f"ws://{self.address}/_stcore/stream", subprotocols=protocols,
-            additional_headers={"Cookie": cookie} if cookie else {}, max_size=None,
-            open_timeout=30, ping_interval=None)
+        try:
+            self.socket = await websockets.connect(
+                f"ws://{self.address}/_stcore/stream", subprotocols=protocols,
+                additional_headers={"Cookie": cookie} if cookie else {}, max_size=None,
+                open_timeout=30, ping_interval=None)
+        except TimeoutError as exc:
+            raise TimeoutError("no websocket within 30 s") from exc
         self.replicas.append(self.socket.response.headers.get(REPLICA_HEADER, "server"))
 
     def _load_page(self) -> None:
@@ -186,7 +204,11 @@ class Session:
         cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         request = urllib.request.Request(f"http://{self.address}/",
                                          headers={"Cookie": cookie} if cookie else {})
-        with urllib.request.urlopen(request, timeout=30) as response:
+        try:
+            response = urllib.request.urlopen(request, timeout=30)
+        except TimeoutError as exc:
+            raise TimeoutError("no page within 30 s") from exc
+        with response:
             response.read()
             for header in response.headers.get_all("Set-Cookie") or []:
                 for morsel in SimpleCookie(header).values():
@@ -217,9 +239,12 @@ class Session:
         self._seen = set()
         start = time.perf_counter()
         await self.socket.send(back.SerializeToString())
-        async with asyncio.timeout(RUN_TIMEOUT):
-            while not await self._receive():
-                pass
+        try:
+            async with asyncio.timeout(RUN_TIMEOUT):
+                while not await self._receive():
+                    pass
+        except TimeoutError as exc:
+            raise TimeoutError(f"the run did not finish within {RUN_TIMEOUT:.0f} s") from exc
         return time.perf_counter() - start
 
     async def _receive(self) -> bool:
@@ -253,8 +278,9 @@ class Session:
             if message.script_finished not in FINISHED_OK:
                 self.errors.append(f"{self.name}: script finished with {message.script_finished}")
             self.states = {k: v for k, v in self.states.items() if k in self._seen}
-            self.settled = {key: self.states[i].SerializeToString()
-                            for key, i in self.widgets.items() if i in self.states}
+            self.settled = (self.page, self.query, {
+                key: value_of(self.states[i]) for key, i in self.widgets.items()
+                if i in self.states})
             return True
         return False
 
