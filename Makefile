@@ -33,7 +33,7 @@ load: $(VENV)/.dev-installed
 	$(PY) -m scripts.load_test
 
 # The same through HAProxy in front of 1, then 2 local replicas (deploy/ has the compose
-# version): ~6 minutes. HAProxy is installed from Debian's package if missing.
+# version): 6–8 minutes. HAProxy is installed from Debian's package if missing.
 load-cluster: $(VENV)/.dev-installed
 	HAPROXY="$$(./scripts/ensure-haproxy.sh)" $(PY) -m scripts.load_cluster
 
