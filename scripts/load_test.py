@@ -77,6 +77,8 @@ def widget_state(kind: str, proto, previous: WidgetState | None) -> WidgetState 
     server set, else the one it already had, else the default (None: a widget without a
     lasting value, such as a button). The browser sends all of them with every rerun; the
     app's session state relies on it."""
+    if kind == "bidi_component":  # a custom component: what it last sent, if anything
+        return previous
     if kind not in ("slider", "number_input", "checkbox", "text_input", "selectbox", "radio",
                     "multiselect"):
         return None
@@ -215,9 +217,16 @@ class Session:
                     self.cookies[morsel.key] = morsel.value
 
     async def set(self, key: str, value: float | str) -> float:
-        """Move a slider (numbers) or type into a text input (strings) and wait for the page."""
+        """Move a slider (numbers) or type into a text input (strings) and wait for the page.
+        ``component.name`` sets ``name`` in a custom component's state, as its ``setStateValue``
+        does in the browser (the Playground's stage sends β that way on release)."""
+        key, _, name = key.partition(".")
         state = WidgetState(id=self.widgets[key])
-        if isinstance(value, str) and key in SELECT_SLIDERS:  # its option, as it is shown
+        if name:
+            held = self.states.get(state.id)
+            values = json.loads(held.json_value) if held is not None else {}
+            state.json_value = json.dumps(values | {name: value})
+        elif isinstance(value, str) and key in SELECT_SLIDERS:  # its option, as it is shown
             state.string_array_value.data[:] = [value]
         elif isinstance(value, str):
             state.string_value = value
@@ -331,8 +340,10 @@ STRESS_PACE = (0.2, 1.0)
 """… in the stress phase: everyone dragging sliders at once, more than one process can serve."""
 SELECT_SLIDERS = {"steps", "lr_log"}
 """Keys of select sliders: their value is sent as the option's text, as the slider shows it."""
+PLAYGROUND_BETA = "stage.beta"
+"""The Playground's β: the stage component's slider, sent on release."""
 ACTIONS = {  # page title → (widget key, values it may take)
-    "Playground": [("beta", [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]),
+    "Playground": [(PLAYGROUND_BETA, [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]),
                    ("steps", ["100", "200", "300"]),
                    ("lr_log", ["0.025", "0.032", "0.038", "0.05"])],
     "Tuning lab": [("beta", [0.5, 0.7, 0.9]), ("map_grid", [20, 40, 60])],
@@ -513,7 +524,7 @@ async def heavy_request(cluster: Cluster, tally: Tally, baseline: float, sweeps:
         while time.monotonic() < until:
             i += 1
             during = sweeping.is_set()
-            seconds = await playground.set("beta", values[i % len(values)])
+            seconds = await playground.set(PLAYGROUND_BETA, values[i % len(values)])
             if during and sweeping.is_set():
                 samples["during a sweep"].append(seconds)
             elif not during and not sweeping.is_set():
@@ -533,7 +544,7 @@ async def heavy_request(cluster: Cluster, tally: Tally, baseline: float, sweeps:
     async with visit(playground, tally), visit(lab, tally):
         await playground.open()
         await lab.open("map_grid=200&map_steps=5000")  # on the Playground first
-        await playground.set("beta", 0.9)
+        await playground.set(PLAYGROUND_BETA, 0.9)
         await measure(time.monotonic() + baseline)
         sweeper = asyncio.create_task(sweep())
         while not sweeper.done():
