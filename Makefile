@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON3 ?= python3
 
-.PHONY: run test lint bench bench-quick load screenshots clean
+.PHONY: run test lint bench bench-quick load load-cluster screenshots clean
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(PY) || $(PYTHON3) -m venv $(VENV)
@@ -27,10 +27,15 @@ test: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check . && \
 	$(PY) -m pytest
 
-# Many visitors at once against a real server (RELIABILITY.md): 20 sessions, a few minutes.
+# A class at once against one server process (RELIABILITY.md): 30 sessions, ~8 minutes.
 # Not part of `make test`; writes test-artifacts/load/report.json, fails on any error.
 load: $(VENV)/.dev-installed
-	$(PY) scripts/load_test.py
+	$(PY) -m scripts.load_test
+
+# The same through HAProxy in front of 1, then 2 local replicas (deploy/ has the compose
+# version): 6–8 minutes. HAProxy is installed from Debian's package if missing.
+load-cluster: $(VENV)/.dev-installed
+	HAPROXY="$$(./scripts/ensure-haproxy.sh)" $(PY) -m scripts.load_cluster
 
 # The browser rows need Chromium, found (or installed) as for `make test`.
 bench: $(VENV)/.dev-installed

@@ -23,19 +23,11 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 import momentum_viz as mv
+from scripts.hostile_inputs import HOSTILE_URLS, PAYLOADS, payloads_everywhere
 from testkit.apptest import APP, TIMEOUT, app_pages
 from ui.params import CUSTOM, PARAM, default_setup, domain_of, setup_from_query
 
 PAGES = app_pages()
-PAYLOADS = [
-    "<script>alert('INJECTED')</script>",
-    "<img src=x onerror=alert('INJECTED')>",
-    "[INJECTED](javascript:alert(1))",
-    "**INJECTED**",
-    "<b>INJECTED</b>",
-    "`<script>INJECTED</script>`",  # tries to close the code span the app quotes values in
-    "x</code><script>INJECTED</script>",
-]
 DANGEROUS = re.compile(
     r"<\s*(script|img|b|iframe|svg)\b|javascript:|onerror|INJECTED\]\(|\*\*INJECTED",
     re.IGNORECASE)
@@ -46,25 +38,7 @@ JSON data, which must carry no payload either (``stage.js`` escapes every text i
 RESERVED = {"embed", "embed_options"}
 """Streamlit's own query parameters, which ``st.query_params`` never hands to the app."""
 
-HAND_WRITTEN: list[dict[str, Any]] = [
-    {"junk": "1", "__proto__": "x", "": "empty key", "lr": ["0.5", "abc"],
-     "beta": ["0.9", "0.8"], "surface": ["booth", "nope"]},  # unknown and repeated keys
-    {"lr": "1" * 100_000, "formula": "x" * 100_000, "steps": "9" * 5000, "x0": "1e309",
-     "seed": "-1", "noise": "-0.0001", "betas": ",".join(["0.5"] * 1000),
-     "map_grid": "9" * 400},  # huge values (a 400-digit integer raised OverflowError)
-    {"surface": "ravine\u202e", "lr": "０.１", "opt": "sgd,мomentum", "beta": "٠.٥",
-     "formula": "x²+y²", "junk\u0000": "\u0000"},  # unicode
-    {name: PAYLOADS[i % len(PAYLOADS)] for i, name in enumerate(PARAM)},  # tags everywhere
-    {"surface": "custom", "formula": PAYLOADS[0], "xmin": "nan", "ymax": "inf"},
-    {"surface": "custom", "formula": "__import__('os').system('touch pwned')", "xmin": "5",
-     "xmax": "-5"},
-    {"surface": "custom", "formula": "cosh(x^((x+y+1)^100))"},  # minutes of sympy, stopped
-    {"lr": "nan", "beta": "inf", "steps": "-inf", "x0": "1e6", "y0": "-1e6", "map_grid": "1e3",
-     "map_lr": "4,0.01", "map_beta": "0.5,0.5,0.5", "rotation": "90.5", "compare": "1",
-     "betas": "0.1,nan,0.2", "sgd_lr": "0", "map_steps": "0x10"},  # out of range
-    {"lesson": "ravine\u0000"}, {"lesson": ["spiral", "../lessons"]},  # lessons
-    {"lesson": "divergence", "lr": "nan", "surface": "nope"},
-]
+HAND_WRITTEN: list[dict[str, Any]] = [*HOSTILE_URLS, payloads_everywhere(PARAM)]
 
 
 def effective(query: dict[str, Any]) -> dict[str, str]:
