@@ -1,4 +1,5 @@
-"""Playground: momentum racing SGD across a loss surface, animated in the browser."""
+"""Playground: momentum racing SGD, Adam and the others across a loss surface, animated in the
+browser."""
 
 import streamlit as st
 
@@ -6,7 +7,7 @@ import momentum_viz as mv
 from momentum_viz.report import metrics_rows, reading, runs_csv
 from ui import compute, controls, session, stage
 from ui.lessons import LESSONS
-from ui.params import CUSTOM, run_specs
+from ui.params import CUSTOM, run_specs, schedule_of
 from ui.playground import animation_html, display_rows
 from ui.site import PLAYGROUND
 
@@ -18,6 +19,8 @@ with st.sidebar:
     session.draw("steps")
     controls.start_controls()
     controls.optimizer_controls()
+    with st.expander("Learning-rate schedule"):
+        controls.schedule_controls()
     with st.expander("Gradient noise"):
         controls.noise_controls()
 
@@ -35,7 +38,11 @@ paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D vie
 if paths_tab.open:
     stage.mount(setup, key)
     st.caption("Drag β or lr: every path redraws as you drag, each one exact. Click the map to "
-               "start from there. Keys: space plays, ← → step.")
+               "start from there. Keys: space plays, ← → step. β is β₁ for Adam and the "
+               "momentum of RMSprop; the solid arrow is the run's actual next step.")
+    if schedule_of(setup) is not None:
+        st.plotly_chart(compute.figure_for("lr", setup, key), key="lr_chart",
+                        config={"displaylogo": False})
 if surface_tab.open:
     st.plotly_chart(compute.figure_for("surface3d", setup, key), key="surface_chart")
 st.markdown(f"##### {reading(runs)}")

@@ -143,6 +143,13 @@ HOSTILE_URLS: list[Query] = [
      "betas": "0.1,nan,0.2", "sgd_lr": "0", "map_steps": "0x10"},  # out of range
     {"lesson": "ravine\u0000"}, {"lesson": ["spiral", "../lessons"]},  # lessons
     {"lesson": "divergence", "lr": "nan", "surface": "nope"},
+    {"opt": "sgd,momentum,adam,rmsprop,adagrad", "adam_beta2": "1", "adam_eps": "0",
+     "rmsprop_beta2": "-0.1", "rmsprop_eps": "inf", "adagrad_eps": "nan", "adam_lr": "1e9",
+     "rmsprop_lr": "-0", "schedule": "cosine", "t_max": "0", "eta_min": "-1",
+     "map_opt": "sgd"},  # the registry's hyper-parameters and a schedule's, out of range
+    {"schedule": "step", "step_size": "1.5", "step_gamma": "0", "exp_gamma": "2",
+     "total_iters": "9" * 400, "start_factor": "1.0001", "opt": "adam,foo"},
+    {"schedule": "<script>", "opt": "adam,rmsprop", "t_max": "1e309", "eta_min": "nan"},
 ]
 
 

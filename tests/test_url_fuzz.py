@@ -127,7 +127,8 @@ VALUES = st.one_of(
     st.text(max_size=40),
     st.sampled_from(PAYLOADS),
     st.sampled_from(["0", "-1", "0.5", "1e309", "-1e-400", "nan", "inf", "1,2", "0,0.9",
-                     "9" * 400, "ravine", "custom", "sgd,nesterov", "x^2+y^2"]),
+                     "9" * 400, "ravine", "custom", "sgd,nesterov", "x^2+y^2", "adam,rmsprop",
+                     "cosine", "step", "warmup", "1e-8"]),
 )
 KEYS = st.one_of(st.sampled_from(sorted(PARAM)), st.text(min_size=1, max_size=12))
 QUERIES = st.dictionaries(KEYS, st.one_of(VALUES, st.lists(VALUES, min_size=2, max_size=3)),

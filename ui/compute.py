@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import momentum_viz as mv
-from momentum_viz.figures import loss_figure, path_figure, surface3d_figure
+from momentum_viz.figures import loss_figure, lr_figure, path_figure, surface3d_figure
 from ui import session
 from ui.params import CUSTOM, Setup, default_setup, domain_of, run_specs
 
@@ -91,6 +91,7 @@ FIGURES = {
     "paths": path_figure,
     "surface3d": surface3d_figure,
     "loss": lambda surface, runs, **options: loss_figure(runs, **options),
+    "lr": lambda surface, runs, **options: lr_figure(runs, **options),
 }
 
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+import momentum_viz as mv
 from ui import advice, session
 from ui.lessons import LESSONS
 from ui.params import (
     BETA_RANGE,
     CUSTOM,
     LR_RANGE,
-    PAGE_OPTIMIZERS,
+    OWN_LR,
     START_WIDTHS,
+    hyper_key,
+    hyper_params_of,
+    optimizer_label,
+    schedule_args,
     start_is_reasonable,
     surface_defaults,
 )
@@ -49,14 +54,31 @@ def start_controls() -> None:
 
 
 def optimizer_controls() -> None:
-    """Which runs to compare; SGD's own lr; the β comparison."""
-    session.draw("opt", disabled=st.session_state.compare)
-    session.draw("sgd_own")
-    if st.session_state.sgd_own:
-        session.draw("sgd_lr")
+    """Which runs to compare; for each chosen optimizer its own lr (SGD and the adaptive ones)
+    and its own hyper-parameters besides β; the β comparison."""
+    state = st.session_state
+    session.draw("opt", disabled=state.compare)
+    chosen = () if state.compare else state.opt
+    for name in chosen:
+        if name in OWN_LR:
+            session.draw(f"{name}_own")
+            if state[f"{name}_own"]:
+                session.draw(f"{name}_lr")
+        hyper = hyper_params_of(name)
+        if hyper:
+            with st.expander(f"{optimizer_label(name)} settings"):
+                for h in hyper:
+                    session.draw(hyper_key(name, h))
     session.draw("compare")
-    if st.session_state.compare:
+    if state.compare:
         session.draw("betas")
+
+
+def schedule_controls() -> None:
+    """The lr schedule and the arguments of the chosen one."""
+    session.draw("schedule")
+    for arg in schedule_args(st.session_state.schedule):
+        session.draw(arg.name)
 
 
 def noise_controls() -> None:
@@ -79,12 +101,14 @@ def map_controls() -> None:
 
 def use_cell(lr: float, beta: float) -> None:
     """Take a Tuning lab cell to the shared setup: its lr and β, and the map's optimizer and
-    steps, so the Playground replays this cell's run."""
+    steps (and the shared lr for it), so the Playground replays this cell's run."""
     setup = st.session_state[session.SETUP]
     lr = min(max(float(f"{lr:.4g}"), LR_RANGE[0]), LR_RANGE[1])
     beta = min(max(round(beta, 3), BETA_RANGE[0]), BETA_RANGE[1])
-    opt = [o for o in PAGE_OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
-    session.apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False)
+    opt = [o for o in mv.OPTIMIZERS if o in {*setup["opt"], setup["map_opt"]}]
+    own = {f"{setup['map_opt']}_lr": None} if setup["map_opt"] in OWN_LR else {}
+    session.apply_changes(lr=lr, beta=beta, opt=opt, steps=setup["map_steps"], compare=False,
+                          **own)
     session.notify(session.CELL_APPLIED, (setup, st.session_state[session.SETUP]))
 
 

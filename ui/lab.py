@@ -4,7 +4,7 @@ the lr range itself, and the sentences the page shows about them."""
 from __future__ import annotations
 
 import momentum_viz as mv
-from ui.params import LR_RANGE, OPTIMIZER_NAMES, Setup
+from ui.params import LR_RANGE, Setup, optimizer_label
 
 
 def point(p: tuple[float, float]) -> str:
@@ -54,7 +54,7 @@ def map_caption(setup: Setup, surface_name: str) -> str:
     noise = (f", with gradient noise σ = {setup['noise']:g} (seed {setup['seed']})"
              if setup["noise"] else "")
     return (f"Each of the {size} × {size} cells is one run of "
-            f"**{OPTIMIZER_NAMES[setup['map_opt']]}** on {surface_name} from "
+            f"**{optimizer_label(setup['map_opt'])}** on {surface_name} from "
             f"{point((setup['x0'], setup['y0']))} for {setup['map_steps']} steps{noise}. "
             "Click a cell to use its lr and β.")
 
@@ -85,7 +85,7 @@ def cell_message(before: Setup, after: Setup) -> str:
     optimizers (the map's joins them), the steps (the map's steps per run) and the β
     comparison (turned off)."""
     def names(opt: list[str]) -> str:
-        return ", ".join(OPTIMIZER_NAMES[o] for o in opt)
+        return ", ".join(optimizer_label(o) for o in opt)
 
     shown = {"lr": ("lr", "{:g}"), "beta": ("β", "{:g}"), "steps": ("steps", "{:,}")}
     changes = [f"{word} {form.format(before[name])} → {form.format(after[name])}"

@@ -24,10 +24,11 @@ Setup = dict[str, Any]
 """One value per ``Param`` of ``PARAMS``, by name."""
 
 CUSTOM = "custom"
-PAGE_OPTIMIZERS = ("sgd", "momentum", "nesterov", "ema")
-"""The registry's optimizers the pages offer (the momentum family), in the registry's order."""
-OPTIMIZER_NAMES = {name: mv.optimizers.get(name).picker_label for name in PAGE_OPTIMIZERS}
-"""What the pickers call them: the registry's names."""
+OWN_LR = tuple(o for o in mv.OPTIMIZERS if mv.optimizers.get(o).linear_theory in (None, "sgd"))
+"""Optimizers the Playground can give their own lr: SGD (a fair race against momentum's
+lr/(1−β) step) and every adaptive one, whose step is about lr per coordinate whatever the
+gradient's size, so that its good lr differs from momentum's by orders of magnitude. The
+momentum family shares the lr, so that the β slider compares them at one lr."""
 DEFAULT_SURFACE = "ravine"
 DEFAULT_FORMULA = "x^2 + 10y^2"
 DEFAULT_BETAS = (0.0, 0.5, 0.9, 0.99)
@@ -44,8 +45,8 @@ DEFAULT_DOMAIN = ((-3.0, 3.0), (-3.0, 3.0))
 """A typed formula's domain until the visitor sets one."""
 
 # The Tuning lab's map and the "Why momentum works" quadratic.
-MAP_OPTIMIZERS = ("momentum", "nesterov", "ema")
-"""SGD needs no map of its own: it is the β = 0 row of each of these."""
+MAP_OPTIMIZERS = tuple(o for o in mv.OPTIMIZERS if o != "sgd")
+"""SGD needs no map of its own: it is the β = 0 row of the momentum family's maps."""
 MAP_METRICS = {"steps": "Steps to converge", "loss": "Final loss"}
 MAP_GRID_RANGE = (10, 200)
 MAP_STEPS_RANGE = (10, 5000)
@@ -83,12 +84,37 @@ def _choice(options: tuple[str, ...]) -> Callable[[str], str]:
     return parse
 
 
+def optimizer_label(name: str) -> str:
+    """The name the pickers show for a registered optimizer (its registry ``picker_label``)."""
+    return mv.optimizers.get(name).picker_label
+
+
 def _optimizers(text: str) -> list[str]:
     names = [t.strip() for t in text.split(",") if t.strip()]
-    unknown = [n for n in names if n not in PAGE_OPTIMIZERS]
+    unknown = [n for n in names if n not in mv.OPTIMIZERS]
     if unknown or not names:
-        raise ParamError(f"must list optimizers from {', '.join(PAGE_OPTIMIZERS)}")
-    return [n for n in PAGE_OPTIMIZERS if n in names]
+        raise ParamError(f"must list optimizers from {', '.join(mv.OPTIMIZERS)}")
+    return [n for n in mv.OPTIMIZERS if n in names]
+
+
+def _hyper(h: mv.optimizers.HyperParameter) -> Callable[[float], float]:
+    """A value of the registry's hyper-parameter ``h``, checked against its range."""
+    def check(value: float) -> float:
+        if not h.contains(value):
+            raise ParamError(f"must be a finite number in {h.interval}")
+        return float(value)
+    return check
+
+
+def _parsed(check: Callable[[float], Any]) -> Callable[[str], Any]:
+    """URL text → a number → ``check``."""
+    def parse(text: str) -> Any:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ParamError("is not a number") from None
+        return check(value)
+    return parse
 
 
 def parse_betas(text: str) -> list[float]:
@@ -298,14 +324,6 @@ def with_stop(stops: tuple, value: Any) -> tuple:
     return tuple(sorted((*stops, value)))
 
 
-def _sgd_lr_widgets(value: float | None, setup: Setup) -> dict[str, Any]:
-    return {"sgd_own": value is not None, "sgd_lr": setup["lr"] if value is None else value}
-
-
-def _sgd_lr_read(state: Mapping[str, Any]) -> float | None:
-    return state["sgd_lr"] if state["sgd_own"] else None
-
-
 def _betas_text(values: list[float]) -> str:
     return ", ".join(f"{b:g}" for b in values)
 
@@ -336,6 +354,139 @@ def _lr_factor(name: str, label: str, value: float) -> Param:
                  (Widget(name, "select_slider", label, options={
                      "options": LR_FACTORS, "format_func": lambda f: f"{f:g}×"}),),
                  ONLY_LAB, in_url=unless_default)
+
+
+OWN_LR_HELP = {
+    "sgd": "A fair race: momentum's steady-state step is lr/(1−β), so SGD may deserve a larger "
+           "lr.",
+}
+ADAPTIVE_LR_HELP = ("Its step is about lr per coordinate whatever the gradient's size, so its "
+                    "good lr can differ from momentum's by orders of magnitude.")
+
+
+def _own_lr(name: str) -> Param:
+    """``<name>_lr``: the optimizer's own lr, None while it uses the shared one. Widgets: the
+    checkbox ``<name>_own`` and the number ``<name>_lr``."""
+    own, lr = f"{name}_own", f"{name}_lr"
+    label = optimizer_label(name)
+    return Param(
+        lr, float, fixed(None), _number(*LR_RANGE), _fmt,
+        (Widget(own, "checkbox", f"Give {label} its own learning rate",
+                OWN_LR_HELP.get(name, ADAPTIVE_LR_HELP)),
+         Widget(lr, "number_input", f"{label} lr",
+                options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD})),
+        ONLY_PLAYGROUND, in_url=when_set, range=LR_RANGE,
+        to_widgets=lambda value, setup: {own: value is not None,
+                                         lr: setup["lr"] if value is None else value},
+        from_widgets=lambda state: state[lr] if state[own] else None)
+
+
+def hyper_key(optimizer: str, hyper: mv.optimizers.HyperParameter) -> str:
+    """The URL parameter (and setup key) of an optimizer's own hyper-parameter, e.g.
+    ``adam_beta2``."""
+    return f"{optimizer}_{hyper.url}"
+
+
+def hyper_params_of(optimizer: str) -> tuple[mv.optimizers.HyperParameter, ...]:
+    """The hyper-parameters a run of ``optimizer`` takes from its own rows of the table: all
+    but β, which every optimizer that uses it shares (the stage's β slider; β₁ for Adam, the
+    momentum of RMSprop)."""
+    return tuple(h for h in mv.optimizers.get(optimizer).hyper if h.name != "beta")
+
+
+def _hyper_param(optimizer: str, h: mv.optimizers.HyperParameter) -> Param:
+    """One row per registered optimizer's hyper-parameter besides β, its default torch's."""
+    key = hyper_key(optimizer, h)
+    check = _hyper(h)
+    return Param(key, float, fixed(h.default), _parsed(check), _fmt,
+                 (Widget(key, "number_input", f"{optimizer_label(optimizer)} {h.symbol or h.name}",
+                         f"{h.help} Range {h.interval}; torch's default {h.default:g}.",
+                         {"format": "%g", "step": h.default / 10 if h.default < 0.01 else 0.001,
+                          "min_value": h.low}),),
+                 ONLY_PLAYGROUND, in_url=unless_default,
+                 from_widgets=lambda state: check(state[key]))
+
+
+@dataclass(frozen=True)
+class ScheduleArg:
+    """One argument of a schedule constructor (``momentum_viz.schedules.SCHEDULES``) as a
+    setting: its URL name, the schedule and argument it feeds, the default and the widget's
+    bounds. The library checks the value (its ValueError becomes the warning)."""
+
+    name: str
+    schedule: str
+    arg: str
+    default: float
+    low: float
+    high: float
+    label: str
+    help: str
+    integer: bool = False
+
+
+SCHEDULE_ARGS = (
+    ScheduleArg("step_size", "step", "step_size", 50, 1, STEPS_RANGE[1], "Every (steps)",
+                "StepLR: the lr is multiplied by γ every this many steps.", integer=True),
+    ScheduleArg("step_gamma", "step", "gamma", 0.5, 0.0, 1.0, "γ", "StepLR's factor, in (0, 1]."),
+    ScheduleArg("exp_gamma", "exponential", "gamma", 0.98, 0.0, 1.0, "γ",
+                "ExponentialLR: the lr is multiplied by γ, in (0, 1], every step."),
+    ScheduleArg("t_max", "cosine", "t_max", 200, 1, STEPS_RANGE[1], "T_max (steps)",
+                "CosineAnnealingLR: the lr falls along a half cosine to η_min at this step "
+                "(and rises again after it).", integer=True),
+    ScheduleArg("eta_min", "cosine", "eta_min", 0.0, 0.0, LR_RANGE[1], "η_min",
+                "The lowest lr of the cosine."),
+    ScheduleArg("total_iters", "warmup", "total_iters", 20, 1, STEPS_RANGE[1],
+                "Warm-up steps", "LinearLR: the lr grows linearly to lr over this many steps.",
+                integer=True),
+    ScheduleArg("start_factor", "warmup", "start_factor", 0.1, 0.0, 1.0, "Start factor",
+                "LinearLR: the first step's lr is lr × this, in (0, 1]."),
+)
+"""Every schedule constructor's arguments, each its own setting (so step's γ and
+exponential's γ keep their own defaults)."""
+SCHEDULE_LABELS = {"constant": "Constant", "step": "Step (StepLR)",
+                   "exponential": "Exponential (ExponentialLR)",
+                   "cosine": "Cosine (CosineAnnealingLR)", "warmup": "Linear warm-up (LinearLR)"}
+
+
+def schedule_args(schedule: str) -> tuple[ScheduleArg, ...]:
+    """The settings that ``schedule``'s constructor takes."""
+    return tuple(a for a in SCHEDULE_ARGS if a.schedule == schedule)
+
+
+def _build_schedule(name: str, values: Mapping[str, Any]) -> mv.schedules.Schedule:
+    """The library's schedule ``name`` with its arguments from ``values`` (by setting name)."""
+    return mv.schedules.SCHEDULES[name](**{a.arg: values[a.name] for a in schedule_args(name)})
+
+
+def _schedule_arg_check(arg: ScheduleArg) -> Callable[[float], Any]:
+    """The value as the library's constructor accepts it (its ValueError → ParamError)."""
+    def check(value: float) -> Any:
+        if arg.integer and not (math.isfinite(value) and value == int(value)):
+            raise ParamError("must be a whole number")
+        value = int(value) if arg.integer else float(value)
+        try:
+            _build_schedule(arg.schedule, {a.name: a.default for a in SCHEDULE_ARGS}
+                            | {arg.name: value})
+        except ValueError as exc:
+            raise ParamError(str(exc).removeprefix(f"{arg.arg} ")) from None
+        return value
+    return check
+
+
+def _schedule_in_use(setup: Setup, param: Param) -> bool:
+    """Only when the chosen schedule takes it."""
+    return any(a.name == param.name and a.schedule == setup["schedule"] for a in SCHEDULE_ARGS)
+
+
+def _schedule_param(arg: ScheduleArg) -> Param:
+    check = _schedule_arg_check(arg)
+    options = {"min_value": arg.low, "max_value": arg.high,
+               **({"step": 1} if arg.integer else {"step": 0.01, "format": "%g"})}
+    return Param(arg.name, int if arg.integer else float, fixed(arg.default), _parsed(check),
+                 str if arg.integer else _fmt,
+                 (Widget(arg.name, "number_input", arg.label, arg.help, options),),
+                 ONLY_PLAYGROUND, in_url=_schedule_in_use, range=(arg.low, arg.high),
+                 from_widgets=lambda state: check(state[arg.name]))
 
 
 PARAMS: tuple[Param, ...] = (
@@ -376,17 +527,18 @@ PARAMS: tuple[Param, ...] = (
     _start("y0", "Start y₀", 1),
     Param("opt", list, fixed(["sgd", "momentum"]), _optimizers, ",".join,
           (Widget("opt", "multiselect", "Optimizers", options={
-              "options": PAGE_OPTIMIZERS, "format_func": OPTIMIZER_NAMES.get}),),
+              "options": tuple(mv.OPTIMIZERS), "format_func": optimizer_label}),),
           ONLY_PLAYGROUND,
-          from_widgets=lambda state: [o for o in PAGE_OPTIMIZERS if o in state["opt"]]),
-    Param("sgd_lr", float, fixed(None), _number(*LR_RANGE), _fmt,
-          (Widget("sgd_own", "checkbox", "Give SGD its own learning rate",
-                  "A fair race: momentum's steady-state step is lr/(1−β), so SGD may deserve "
-                  "a larger lr."),
-           Widget("sgd_lr", "number_input", "SGD lr",
-                  options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD})),
-          ONLY_PLAYGROUND, in_url=when_set, range=LR_RANGE,
-          to_widgets=_sgd_lr_widgets, from_widgets=_sgd_lr_read),
+          from_widgets=lambda state: [o for o in mv.OPTIMIZERS if o in state["opt"]]),
+    *(_own_lr(name) for name in OWN_LR),
+    *(_hyper_param(o, h) for o in mv.OPTIMIZERS for h in hyper_params_of(o)),
+    Param("schedule", str, fixed("constant"), _choice(tuple(mv.schedules.SCHEDULES)), str,
+          (Widget("schedule", "selectbox", "lr schedule",
+                  "The same schedule for every run, each from its own lr (torch's "
+                  "lr_scheduler, stepped after every step).",
+                  {"options": tuple(mv.schedules.SCHEDULES), "format_func": SCHEDULE_LABELS.get}),),
+          ONLY_PLAYGROUND, in_url=unless_default),
+    *(_schedule_param(a) for a in SCHEDULE_ARGS),
     _number_param("noise", 0.0, NOISE_MAX, fixed(0.0),
                   widget=Widget("noise", "number_input", "Gradient noise σ",
                                 options={"step": 0.1, "format": "%.4g"}),
@@ -403,8 +555,10 @@ PARAMS: tuple[Param, ...] = (
           to_widgets=lambda betas, setup: {"betas": _betas_text(betas)},
           from_widgets=lambda state: parse_betas(state["betas"])),
     Param("map_opt", str, fixed("momentum"), _choice(MAP_OPTIMIZERS), str,
-          (Widget("map_opt", "selectbox", "Optimizer", "Plain SGD is the β = 0 row of every map.",
-                  {"options": MAP_OPTIMIZERS, "format_func": OPTIMIZER_NAMES.get}),),
+          (Widget("map_opt", "selectbox", "Optimizer",
+                  "Plain SGD is the β = 0 row of the momentum family's maps. β is β₁ for Adam "
+                  "and the momentum of RMSprop; AdaGrad has no β (its rows are alike).",
+                  {"options": MAP_OPTIMIZERS, "format_func": optimizer_label}),),
           ONLY_LAB, in_url=unless_default),
     Param("map_metric", str, fixed("steps"), _choice(tuple(MAP_METRICS)), str,
           (Widget("map_metric", "radio", "Colour by", options={
@@ -537,15 +691,41 @@ def start_is_reasonable(setup: Setup) -> bool:
     return abs(setup["x0"] - (x0 + x1) / 2) <= reach and abs(setup["y0"] - (y0 + y1) / 2) <= reach
 
 
-def run_specs(setup: Setup) -> tuple[mv.RunSpec, ...]:
-    """The runs a setup asks for: the chosen optimizers (SGD with its own lr when set), or in
-    β-comparison mode one momentum run per β."""
+def schedule_of(setup: Setup) -> mv.schedules.Schedule | None:
+    """The setup's lr schedule (None: constant, the same as no schedule)."""
+    if setup["schedule"] == "constant":
+        return None
+    return _build_schedule(setup["schedule"], setup)
+
+
+def run_specs(setup: Mapping[str, Any]) -> tuple[mv.RunSpec, ...]:
+    """The runs a setup asks for: the chosen optimizers, each with its own lr when set (else
+    the shared lr), the shared β if it uses one, its own other hyper-parameters and the
+    schedule; or in β-comparison mode one momentum run per β."""
+    schedule = schedule_of(setup)
     if setup["compare"]:
-        return tuple(mv.RunSpec("momentum", setup["lr"], b) for b in setup["betas"])
+        return tuple(mv.RunSpec("momentum", setup["lr"], b, schedule=schedule)
+                     for b in setup["betas"])
     return tuple(
-        mv.RunSpec(name, (setup["sgd_lr"] or setup["lr"]) if name == "sgd" else setup["lr"],
-                   0.0 if name == "sgd" else setup["beta"])
+        mv.RunSpec(name, setup.get(f"{name}_lr") or setup["lr"],
+                   setup["beta"] if mv.optimizers.get(name).uses_beta else None,
+                   schedule=schedule,
+                   **{h.name: setup[hyper_key(name, h)] for h in hyper_params_of(name)})
         for name in setup["opt"])
+
+
+RUN_PARAMS = ("opt", "compare", "betas", "lr", "beta", "schedule",
+              *(f"{o}_lr" for o in OWN_LR),
+              *(hyper_key(o, h) for o in mv.OPTIMIZERS for h in hyper_params_of(o)),
+              *(a.name for a in SCHEDULE_ARGS))
+"""The settings ``run_specs`` reads."""
+
+
+def run_settings(setup: Setup) -> tuple[tuple[str, Any], ...]:
+    """The settings ``run_specs`` reads, hashable (lists as tuples): a cache key, and
+    ``dict(run_settings(setup))`` is a setup ``run_specs`` accepts."""
+    return tuple((n, tuple(setup[n]) if isinstance(setup[n], list) else setup[n])
+                 for n in RUN_PARAMS)
 
 
 def _read(query: Mapping[str, str], param: Param, warnings: list[str]) -> Any:

@@ -20,7 +20,7 @@ import streamlit.components.v1 as components_v1
 
 from momentum_viz.stage import stage_data
 from ui import compute, session
-from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_specs
+from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_settings, run_specs
 
 KEY = "stage"
 _HERE = Path(__file__).parent / "stage_component"
@@ -41,20 +41,19 @@ def plotly_url() -> str:
 
 
 def _inputs(setup: dict, key: tuple) -> tuple:
-    return (key, tuple(setup["opt"]), setup["sgd_lr"], bool(setup["compare"]),
-            tuple(setup["betas"]), setup["lr"], setup["beta"], (setup["x0"], setup["y0"]),
-            setup["steps"], setup["noise"], setup["seed"])
+    return (key, run_settings(setup), (setup["x0"], setup["y0"]), setup["steps"],
+            setup["noise"], setup["seed"])
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def _data(inputs: tuple, url: str) -> dict:
-    key, opt, sgd_lr, compare, betas, lr, beta, start, steps, noise, seed = inputs
-    setup = dict(opt=list(opt), sgd_lr=sgd_lr, compare=compare, betas=list(betas), lr=lr,
-                 beta=beta)
+    key, settings, start, steps, noise, seed = inputs
+    setup = dict(settings)
     data = stage_data(compute.surface_for(key),
                       lambda name, value: run_specs(setup | {name: value}),
-                      beta=beta, lr=lr, start=start, steps=steps, noise=noise, seed=seed,
-                      scrub=("lr",) if compare else ("beta", "lr"), plotly_url=url)
+                      beta=setup["beta"], lr=setup["lr"], start=start, steps=steps, noise=noise,
+                      seed=seed, scrub=("lr",) if setup["compare"] else ("beta", "lr"),
+                      plotly_url=url)
     data["token"] = hashlib.sha1(repr(inputs).encode()).hexdigest()[:16]
     return data
 

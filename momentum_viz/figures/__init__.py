@@ -7,6 +7,7 @@ Every builder assembles its traces and layout as plain dicts and makes one
 from momentum_viz.figures.curves import loss_figure, surface3d_figure
 from momentum_viz.figures.gif import animation_gif
 from momentum_viz.figures.paths import path_figure, surface_background
+from momentum_viz.figures.schedule import lr_figure
 from momentum_viz.figures.style import OPTIMIZER_COLORS, run_colors
 from momentum_viz.figures.theory_plots import (
     components_figure,
@@ -26,6 +27,7 @@ __all__ = [
     "direction_regime",
     "envelope_figure",
     "loss_figure",
+    "lr_figure",
     "metric_values",
     "path_figure",
     "phase_figure",
