@@ -33,8 +33,15 @@ def lr_span(scale: float, factors: tuple[float, float]) -> tuple[float, float]:
     return (low, high) if high > low * 1.01 else (LR_RANGE[0], LR_RANGE[0] * 100)
 
 
-def theory_note(surface: mv.Surface, curvature: mv.theory.Curvature | None) -> str:
-    """What the drawn theory curves are: exact, a local approximation, or absent, and why."""
+def theory_note(surface: mv.Surface, curvature: mv.theory.Curvature | None,
+                optimizer: str = "momentum") -> str:
+    """What the drawn theory curves are: exact, a local approximation, or absent, and why
+    (an optimizer whose registry entry declares no linear theory never has them)."""
+    if not mv.optimizers.get(optimizer).linear_theory:
+        return (f"No linear theory applies to {optimizer_label(optimizer)}: its step divides "
+                "the gradient by a running size of the gradient itself, so even on a quadratic "
+                "the update is not linear in θ. The map shows what the runs did; there are no "
+                "stability or critical-damping curves to draw.")
     if not surface.minima:
         return "This surface has no minimum, so no quadratic to compare with: no theory curves."
     if curvature is None:

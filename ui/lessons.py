@@ -107,6 +107,30 @@ LESSONS: tuple[Lesson, ...] = (
         "after 1,000 steps SGD is still short of the star; momentum is there.",
         dict(surface="rosenbrock", opt=["sgd", "momentum"], lr=0.002, beta=0.9, steps=1000),
     ),
+    Lesson(
+        "Adam vs momentum in the ravine",
+        "Adam divides each coordinate of its step by a running size of that coordinate's "
+        "gradient, so its first steps are ±lr in x and in y whatever the slope (0.14 long at "
+        "its own lr 0.1). In this ravine, turned 45°, that diagonal points straight across the "
+        "valley: Adam is on the floor in 5 steps, while momentum (β = 0.9, lr 0.038) swings "
+        "from wall to wall for 49. Then Adam walks down the floor in steps of only about "
+        "0.03: its average of g² (β₂ = 0.999) still remembers the steep walls. Momentum "
+        "reaches the minimum in 153 steps, Adam in 204.",
+        dict(surface="ravine", opt=["momentum", "adam"], lr=0.038, beta=0.9, adam_lr=0.1,
+             steps=300),
+    ),
+    Lesson(
+        "A schedule settles noisy momentum",
+        "Every gradient carries noise (σ = 2). At a constant lr momentum's velocity keeps "
+        "adding the noise up and the ball never settles: over its last 50 steps it wanders "
+        "0.9 about its mean and ends 1.0 from the minimum. The cosine schedule (the lr "
+        "chart below the map) lowers lr from 0.05 to 0 over the 300 steps, so the same "
+        "noise moves the ball less and less: over the last 50 steps it spreads only 0.08 "
+        "and it ends 0.13 from the minimum. Set the schedule to Constant to see the other "
+        "run.",
+        dict(surface="bowl", opt=["momentum"], lr=0.05, beta=0.9, noise=2.0, seed=2,
+             steps=300, schedule="cosine", t_max=300),
+    ),
 )
 LESSON_IDS: tuple[str, ...] = tuple(lesson.id for lesson in LESSONS)
 """The lessons' ids, in order: the values ``?lesson=`` accepts."""
