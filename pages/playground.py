@@ -54,7 +54,7 @@ if lesson is not None and LESSONS[lesson].setup() == setup:
     st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
 st.markdown("**Lessons** — one click sets everything:")
 for row in range(0, len(LESSONS), 3):
-    for column, i in zip(st.columns(3), range(row, row + 3), strict=True):
+    for column, i in zip(st.columns(3), range(row, min(row + 3, len(LESSONS))), strict=False):
         column.button(LESSONS[i].title, key=f"lesson_{i}", on_click=controls.apply_lesson,
                       args=(i,), width="stretch")
 

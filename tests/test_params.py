@@ -16,6 +16,7 @@ from ui.params import (
     CUSTOM,
     LR_RANGE,
     LR_STOPS,
+    OWN_LR,
     PARAM,
     PARAMS,
     STEPS_RANGE,
@@ -42,17 +43,29 @@ CHANGED = {
     "betas": "0,0.3,0.95", "map_opt": "ema", "map_metric": "loss", "map_grid": "60",
     "map_steps": "250", "map_lr_min": "0.1", "map_lr_max": "8", "map_beta": "0.2,0.8",
     "kappa": "200", "rotation": "-30",
+    "adam_lr": "0.003", "rmsprop_lr": "0.004", "adagrad_lr": "0.5", "adam_beta2": "0.99",
+    "adam_eps": "1e-06", "rmsprop_beta2": "0.9", "rmsprop_eps": "1e-07", "adagrad_eps": "1e-08",
+    "schedule": "cosine", "t_max": "150", "eta_min": "0.001",
+    # arguments of the other schedules: in the setup, not in a link to a cosine view
+    "step_size": "30", "step_gamma": "0.3", "exp_gamma": "0.9", "total_iters": "40",
+    "start_factor": "0.5",
 }
+UNUSED = {"step_size", "step_gamma", "exp_gamma", "total_iters", "start_factor"}
+"""The parameters of CHANGED that its view does not use (another schedule's arguments)."""
 BAD = {
     "surface": ["nope", ""], "formula": ["x" * 1000], "xmin": ["abc", "1e5", "nan"],
     "lr": ["0", "11", "inf", "0.1.1"], "beta": ["1", "-0.1"], "steps": ["9", "5001", "1.5"],
-    "x0": ["1e7"], "opt": ["adam", "", "sgd,adam"], "sgd_lr": ["-1"], "noise": ["-0.1", "101"],
+    "x0": ["1e7"], "opt": ["nope", "", "sgd,nope"], "sgd_lr": ["-1"], "noise": ["-0.1", "101"],
     "seed": ["-1", "2147483648"], "compare": ["yes", "2"], "betas": ["", "1", "0,nan",
                                                                    ",".join(["0.5"] * 9)],
     "map_opt": ["sgd"], "map_metric": ["speed"], "map_grid": ["5", "500"], "map_steps": ["0"],
     "map_lr_min": ["3"], "map_lr_max": ["0.2"], "map_beta": ["0.5", "0.5,0.5", "0.1,1"],
     "kappa": ["7", "2000"], "rotation": ["91", "0.5"],
     "lesson": ["nope", "", "RAVINE", "../ravine", "ravine ", "0"],
+    "adam_lr": ["0", "nan"], "adam_beta2": ["1", "-0.1", "nan"], "adam_eps": ["0", "-1e-8", "inf"],
+    "rmsprop_beta2": ["1.5"], "adagrad_eps": ["x"], "schedule": ["linear", ""],
+    "t_max": ["0", "1.5", "1e309"], "step_gamma": ["0", "1.01"], "exp_gamma": ["nan"],
+    "eta_min": ["-1", "inf"], "step_size": ["0"], "total_iters": ["-3"], "start_factor": ["0"],
 }
 
 
@@ -64,7 +77,8 @@ def test_every_parameter_has_a_changed_value_here():
 def test_the_url_round_trips_for_every_parameter():
     setup, warnings = setup_from_query(CHANGED)
     assert warnings == []
-    assert query_from_setup(setup) == CHANGED
+    assert query_from_setup(setup) == {k: v for k, v in CHANGED.items() if k not in UNUSED}
+    assert query_from_setup(setup | {"schedule": "step"}).keys() >= {"step_size", "step_gamma"}
     for name, text in CHANGED.items():
         assert setup[name] != default_setup()[name], name
         assert PARAM[name].format(PARAM[name].parse(text)) == text, name
@@ -125,7 +139,8 @@ def test_each_page_draws_its_own_parameters():
     assert "opt" not in {p.name for p in params_of(LAB)}
     for param in (p for p in PARAMS if p.name != "lesson"):  # a lesson has no widget
         assert param.pages and param.pages <= set(PAGE_IDS), param.name
-        assert (param.widgets and param.widgets[0].key == param.name) or param.name == "sgd_lr"
+        assert (param.widgets and param.widgets[0].key == param.name) or \
+            param.name in {f"{o}_lr" for o in OWN_LR}
 
 
 @pytest.mark.parametrize("page", PAGE_IDS)
@@ -174,12 +189,23 @@ def test_every_refused_beta_list_is_told_in_a_sentence_that_names_the_field(text
 def test_each_page_draws_exactly_the_widgets_of_its_parameters(page):
     """``Param.pages`` is true: with every optional control showing, a page's keyed inputs are
     the table's widgets of the parameters it names, and nothing else of the table."""
-    at = open_page(page_script(page), surface="custom", sgd_lr="0.01", compare="1")
-    no_exception(at)
-    drawn = {w.key for kind in ("slider", "select_slider", "number_input", "selectbox",
-                                "multiselect", "text_input", "checkbox", "toggle", "radio")
-             for w in getattr(at, kind) if w.key in WIDGETS}
-    assert drawn == {w.key for p in params_of(page) for w in p.widgets}
+    every = {w.key for p in params_of(page) for w in p.widgets}
+    shown: set[str] = set()
+    for schedule in mv.schedules.SCHEDULES:  # each schedule shows its own arguments
+        for compare in ("0", "1"):  # comparing β hides the optimizers' own settings
+            at = open_page(page_script(page), surface="custom", compare=compare,
+                           opt=",".join(mv.OPTIMIZERS), schedule=schedule,
+                           **{f"{o}_lr": "0.01" for o in OWN_LR})
+            no_exception(at)
+            drawn = {w.key for kind in ("slider", "select_slider", "number_input", "selectbox",
+                                        "multiselect", "text_input", "checkbox", "toggle",
+                                        "radio")
+                     for w in getattr(at, kind) if w.key in WIDGETS}
+            assert drawn <= every
+            shown |= drawn
+        if page != PLAYGROUND:
+            break
+    assert shown == every
 
 
 def test_a_parameters_range_bounds_its_parser_and_its_widget():

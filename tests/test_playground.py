@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
+from plotly_spec import decode
 from stage_spec import current, labels, path_of, run_named, shown, stage_of
 
 import momentum_viz as mv
@@ -70,7 +73,7 @@ def test_shared_url_restores_widgets_and_path():
 
 
 def test_garbage_url_values_warn_by_name_and_fall_back():
-    at = open_page(lr="abc", beta="7", steps="-3", surface="nope", opt="adam", x0="1e400",
+    at = open_page(lr="abc", beta="7", steps="-3", surface="nope", opt="adam,nope", x0="1e400",
                   junk="<script>alert(1)</script>")
     no_exception(at)
     warnings = " ".join(w.value for w in at.warning)
@@ -113,7 +116,8 @@ def test_each_lesson_button_sets_its_parameters(index):
         assert all(any(n.startswith(f"Momentum β={b:g}") for n in names)
                    for b in expected["betas"])
     else:
-        assert any(n.startswith("SGD") for n in names)
+        assert all(any(n.startswith(mv.optimizers.get(o).label) for n in names)
+                   for o in expected["opt"])
 
 
 def test_diverged_run_is_marked_on_the_loss_chart_and_map():
@@ -154,3 +158,52 @@ def test_sgd_own_learning_rate_and_beta_comparison():
     assert not data["families"]["beta"]["scrub"], "β comparison has no single β to scrub"
     for beta in ("0", "0.5", "0.9"):
         assert any(n.startswith(f"Momentum β={beta}") for n in names)
+
+
+def test_every_registered_optimizer_runs_with_its_own_settings_and_a_schedule():
+    """opt lists any registered optimizer; Adam keeps its own lr, β₂ and ε; the schedule
+    applies to every run; the URL carries all of it back; the stage's paths are the engine's."""
+    query = dict(opt="sgd,momentum,adam,rmsprop,adagrad", adam_lr="0.1", adam_beta2="0.99",
+                 adam_eps="1e-06", schedule="cosine", t_max="150", eta_min="0.001")
+    at = open_page(**query)
+    no_exception(at)
+    assert not at.warning
+    assert at.checkbox(key="adam_own").value and at.number_input(key="adam_lr").value == 0.1
+    assert at.number_input(key="adam_beta2").value == 0.99
+    assert at.number_input(key="rmsprop_eps").value == 1e-8  # torch's default
+    assert at.selectbox(key="schedule").value == "cosine"
+    assert at.number_input(key="t_max").value == 150
+    assert {k: at.query_params[k] for k in query} == query
+    schedule = mv.schedules.cosine(150, 0.001)
+    adam = mv.simulate(mv.get_surface("ravine"), optimizer="adam", lr=0.1, beta=0.6,
+                       beta2=0.99, eps=1e-6, schedule=schedule, start=(-2.5, -1.6), steps=200)
+    data = stage_of(at)
+    assert close(path_of(run_named(data, "Adam")), adam.path)
+    assert len(shown(data)) == 5
+    (lr_chart,) = at.get("plotly_chart")  # the schedule under the stage: lr against step
+    traces = json.loads(lr_chart.proto.spec)["data"]
+    adam_trace = next(t for t in traces if t["name"].startswith("Adam"))
+    assert np.allclose(decode(adam_trace["y"]), adam.lrs[:200])
+    text = " ".join(str(m.value) for m in (*at.markdown, *at.table))
+    assert "Adam" in text and "AdaGrad" in text
+
+
+def test_an_adaptive_optimizers_controls_appear_when_it_is_chosen():
+    at = open_page()
+    assert not any(w.key in ("adam_own", "adam_beta2", "t_max") for w in
+                   (*at.checkbox, *at.number_input))
+    at.multiselect(key="opt").select("adam").run()
+    no_exception(at)
+    assert at.checkbox(key="adam_own").value is False
+    at.checkbox(key="adam_own").check().run()
+    at.number_input(key="adam_lr").set_value(0.05).run()
+    at.number_input(key="adam_eps").set_value(0.0).run()  # out of range: kept, with a warning
+    no_exception(at)
+    assert any("ε" in w.value and "keeping" in w.value for w in at.warning)
+    at.selectbox(key="schedule").select("step").run()
+    at.number_input(key="step_size").set_value(20).run()
+    no_exception(at)
+    assert at.query_params["adam_lr"] == "0.05" and "adam_eps" not in at.query_params
+    assert at.query_params["schedule"] == "step" and at.query_params["step_size"] == "20"
+    assert run_named(stage_of(at), "Adam")["lr"] == 0.05
+

@@ -12,6 +12,7 @@ Adding a parameter is one ``Param`` in ``PARAMS``, and a ``session.draw`` where 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -410,8 +411,9 @@ def _hyper_param(optimizer: str, h: mv.optimizers.HyperParameter) -> Param:
 @dataclass(frozen=True)
 class ScheduleArg:
     """One argument of a schedule constructor (``momentum_viz.schedules.SCHEDULES``) as a
-    setting: its URL name, the schedule and argument it feeds, the default and the widget's
-    bounds. The library checks the value (its ValueError becomes the warning)."""
+    setting: its URL name, the schedule and argument it feeds, the default and the bounds of
+    the widget and the URL (within what the library accepts, which checks the value too: its
+    ValueError becomes the warning)."""
 
     name: str
     schedule: str
@@ -427,8 +429,8 @@ class ScheduleArg:
 SCHEDULE_ARGS = (
     ScheduleArg("step_size", "step", "step_size", 50, 1, STEPS_RANGE[1], "Every (steps)",
                 "StepLR: the lr is multiplied by γ every this many steps.", integer=True),
-    ScheduleArg("step_gamma", "step", "gamma", 0.5, 0.0, 1.0, "γ", "StepLR's factor, in (0, 1]."),
-    ScheduleArg("exp_gamma", "exponential", "gamma", 0.98, 0.0, 1.0, "γ",
+    ScheduleArg("step_gamma", "step", "gamma", 0.5, 0.001, 1.0, "γ", "StepLR's factor, in (0, 1]."),
+    ScheduleArg("exp_gamma", "exponential", "gamma", 0.98, 0.001, 1.0, "γ",
                 "ExponentialLR: the lr is multiplied by γ, in (0, 1], every step."),
     ScheduleArg("t_max", "cosine", "t_max", 200, 1, STEPS_RANGE[1], "T_max (steps)",
                 "CosineAnnealingLR: the lr falls along a half cosine to η_min at this step "
@@ -438,7 +440,7 @@ SCHEDULE_ARGS = (
     ScheduleArg("total_iters", "warmup", "total_iters", 20, 1, STEPS_RANGE[1],
                 "Warm-up steps", "LinearLR: the lr grows linearly to lr over this many steps.",
                 integer=True),
-    ScheduleArg("start_factor", "warmup", "start_factor", 0.1, 0.0, 1.0, "Start factor",
+    ScheduleArg("start_factor", "warmup", "start_factor", 0.1, 0.001, 1.0, "Start factor",
                 "LinearLR: the first step's lr is lr × this, in (0, 1]."),
 )
 """Every schedule constructor's arguments, each its own setting (so step's γ and
@@ -461,6 +463,8 @@ def _build_schedule(name: str, values: Mapping[str, Any]) -> mv.schedules.Schedu
 def _schedule_arg_check(arg: ScheduleArg) -> Callable[[float], Any]:
     """The value as the library's constructor accepts it (its ValueError → ParamError)."""
     def check(value: float) -> Any:
+        if not arg.low <= value <= arg.high:  # NaN fails too
+            raise ParamError(f"must be between {arg.low:g} and {arg.high:g}")
         if arg.integer and not (math.isfinite(value) and value == int(value)):
             raise ParamError("must be a whole number")
         value = int(value) if arg.integer else float(value)
