@@ -88,7 +88,7 @@ def test_final_loss_metric_and_lr_range_are_widgets_and_url_parameters():
     np.testing.assert_array_equal(layer(figure, "loss"), expected)
 
 
-@pytest.mark.parametrize("optimizer", ["nesterov", "ema"])
+@pytest.mark.parametrize("optimizer", ["nesterov", "ema", "adam", "rmsprop", "adagrad"])
 def test_other_optimizers_and_gradient_noise(optimizer):
     at = open_page(LAB, map_opt=optimizer, map_grid="12", map_steps="150", noise="0.5",
                    seed="3", surface="booth", x0="-5", y0="-4")
@@ -103,6 +103,10 @@ def test_other_optimizers_and_gradient_noise(optimizer):
         layer(figure, "steps"),
         np.where(sweep.steps_to_converge >= 0, sweep.steps_to_converge, np.nan))
     assert "with gradient noise σ = 0.5 (seed 3)" in " ".join(c.value for c in at.caption)
+    linear = mv.optimizers.get(optimizer).linear_theory is not None
+    names = " ".join(str(t.get("name")) for t in figure["data"])
+    assert ("critical damping" in names) == linear
+    assert ("No linear theory applies" in " ".join(m.value for m in at.markdown)) != linear
 
 
 def test_use_best_hands_the_cell_to_the_playground():
@@ -200,7 +204,7 @@ def test_surfaces_without_minima_and_local_approximations():
 
 
 def test_bad_page_parameters_warn_by_name_and_fall_back():
-    at = open_page(LAB, map_grid="500", map_opt="adam", map_lr_min="3", map_beta="0.5",
+    at = open_page(LAB, map_grid="500", map_opt="sgd", map_lr_min="3", map_beta="0.5",
                    map_steps="0", map_metric="speed")
     no_exception(at)
     warnings = " ".join(w.value for w in at.warning)
