@@ -141,7 +141,8 @@ def test_sweeps_over_the_whole_range_map_finite_cells(surface_id):
     for optimizer in MAP_OPTIMIZERS:
         sweep = mv.sweep(surface, optimizer=optimizer, lrs=lrs, betas=betas,
                          start=far_starts(surface)[1], steps=200)
-        assert sweep.diverged[0, -1], "lr = 10 at β = 0 diverges"
+        if mv.optimizers.get(optimizer).linear_theory:  # an adaptive step stays near lr
+            assert sweep.diverged[0, -1], "lr = 10 at β = 0 diverges"
         assert np.isnan(sweep.final_loss[sweep.diverged]).all()
         curvature = (mv.theory.curvature(surface, surface.minima[0]) if surface.minima
                      else None)
