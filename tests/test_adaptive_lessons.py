@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
+from momentum_viz.figures import lr_figure
 from ui.lessons import LESSONS
 from ui.params import run_specs
 
@@ -79,3 +80,14 @@ def test_the_schedule_lesson_is_typical_of_its_noise():
                                     .path[-1]) for seed in range(20)])
             for name in ("constant", "cosine")}
     assert ends["cosine"] * 5 < ends["constant"]
+
+
+def test_the_lr_chart_draws_a_schedule_on_a_linear_axis_and_far_apart_lrs_on_a_log_one():
+    surface = mv.get_surface("ravine")
+    cosine = mv.schedules.cosine(100)
+    runs = mv.simulate_many(surface, [mv.RunSpec("momentum", 0.038, 0.9, schedule=cosine),
+                                      mv.RunSpec("adam", 0.5, 0.9, schedule=cosine)], steps=100)
+    figure = lr_figure(runs[:1])
+    assert figure.layout.yaxis.type == "linear"
+    assert np.array_equal(figure.data[0].y, runs[0].lrs[:100])
+    assert lr_figure(runs).layout.yaxis.type == "log"

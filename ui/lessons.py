@@ -124,10 +124,10 @@ LESSONS: tuple[Lesson, ...] = (
         "Every gradient carries noise (σ = 2). At a constant lr momentum's velocity keeps "
         "adding the noise up and the ball never settles: over its last 50 steps it wanders "
         "0.9 about its mean and ends 1.0 from the minimum. The cosine schedule (the lr "
-        "chart below the map) lowers lr from 0.05 to 0 over the 300 steps, so the same "
-        "noise moves the ball less and less: over the last 50 steps it spreads only 0.08 "
-        "and it ends 0.13 from the minimum. Set the schedule to Constant to see the other "
-        "run.",
+        "chart under the loss) lowers lr from 0.05 to 0 over the 300 steps, so the same "
+        "noise moves the ball less and less: the loss swings shrink, over the last 50 steps "
+        "the ball spreads only 0.08 and it ends 0.13 from the minimum. Set the schedule to "
+        "Constant to see the other run.",
         dict(surface="bowl", opt=["momentum"], lr=0.05, beta=0.9, noise=2.0, seed=2,
              steps=300, schedule="cosine", t_max=300),
     ),

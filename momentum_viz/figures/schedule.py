@@ -13,15 +13,16 @@ from momentum_viz.simulate import Run
 
 def lr_figure(runs: Sequence[Run], *, height: int = 220) -> go.Figure:
     """Each run's lr at steps 0..steps−1 (``Run.lrs``: the lr that moved θ_k to θ_{k+1}), in
-    the run's colour, on a log axis when every lr is positive and the runs' lrs span more than
-    a decade (an adaptive run's own lr beside momentum's), linear otherwise."""
+    the run's colour: on a log axis when the runs' base lrs are more than a decade apart (an
+    adaptive run's own lr beside momentum's), else on a linear axis from 0, where a schedule's
+    shape (a cosine, a step) reads as it is."""
     colors = run_colors(runs)
     data = [dict(type="scatter", x=np.arange(run.steps), y=run.lrs[:run.steps], mode="lines",
                  name=run.label, line=dict(color=color, width=2),
                  hovertemplate=f"{run.label}<br>step %{{x}}<br>lr %{{y:.4g}}<extra></extra>")
             for run, color in zip(runs, colors, strict=True)]
-    values = np.concatenate([run.lrs[:run.steps] for run in runs]) if runs else np.array([])
-    log = values.size > 0 and bool(np.all(values > 0)) and values.max() > 10 * values.min()
+    bases = np.array([run.lr for run in runs])
+    log = bases.size > 0 and bool(np.all(bases > 0)) and bases.max() > 10 * bases.min()
     return go.Figure(data, chart_layout(
         height=height, top=40, legend=LEGEND_ABOVE,
         xaxis=dict(title="step", gridcolor=GRID_COLOR),
