@@ -207,3 +207,16 @@ def test_an_adaptive_optimizers_controls_appear_when_it_is_chosen():
     assert at.query_params["schedule"] == "step" and at.query_params["step_size"] == "20"
     assert run_named(stage_of(at), "Adam")["lr"] == 0.05
 
+
+
+def test_the_beta_slider_scrubs_adams_beta1_and_rmsprops_momentum_exactly():
+    at = open_page(opt="adam,rmsprop", steps="80")
+    no_exception(at)
+    data = stage_of(at)
+    family = data["families"]["beta"]
+    i = family["values"].index(0.3)
+    for j, optimizer in enumerate(("adam", "rmsprop")):
+        packed = data["pool"][family["rows"][i][j]]
+        run = mv.simulate(mv.get_surface("ravine"), optimizer=optimizer, lr=0.038, beta=0.3,
+                          start=(-2.5, -1.6), steps=80)
+        assert packed["beta"] == 0.3 and close(path_of(packed), run.path)
