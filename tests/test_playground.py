@@ -220,3 +220,20 @@ def test_the_beta_slider_scrubs_adams_beta1_and_rmsprops_momentum_exactly():
         run = mv.simulate(mv.get_surface("ravine"), optimizer=optimizer, lr=0.038, beta=0.3,
                           start=(-2.5, -1.6), steps=80)
         assert packed["beta"] == 0.3 and close(path_of(packed), run.path)
+
+
+def test_an_optimizer_registered_later_is_offered_and_runs():
+    """The registry is read live: a throwaway entry is in the optimizer list, the URL and the
+    stage, with its hyper-parameters' defaults."""
+    entry = mv.Optimizer("halfstep", "Half step", "#999999", mv.optimizers.heavy_ball,
+                         lambda: {"beta": 0.0, "dampening": 0.0, "nesterov": False})
+    mv.register(entry)
+    try:
+        at = open_page(opt="sgd,halfstep", lr="0.02")
+        no_exception(at)
+        assert not at.warning
+        assert "Half step" in at.multiselect(key="opt").options
+        assert close(path_of(run_named(stage_of(at), "Half step")),
+                     engine_path("ravine", "sgd", 0.02, 0.0, (-2.5, -1.6), 200))
+    finally:
+        mv.optimizers.unregister("halfstep")

@@ -57,7 +57,7 @@ def optimizer_controls() -> None:
     """Which runs to compare; for each chosen optimizer its own lr (SGD and the adaptive ones)
     and its own hyper-parameters besides β; the β comparison."""
     state = st.session_state
-    session.draw("opt", disabled=state.compare)
+    session.draw("opt", disabled=state.compare, options=tuple(mv.OPTIMIZERS))  # the live registry
     chosen = () if state.compare else state.opt
     for name in chosen:
         if name in OWN_LR:

@@ -704,8 +704,9 @@ def schedule_of(setup: Setup) -> mv.schedules.Schedule | None:
 
 def run_specs(setup: Mapping[str, Any]) -> tuple[mv.RunSpec, ...]:
     """The runs a setup asks for: the chosen optimizers, each with its own lr when set (else
-    the shared lr), the shared β if it uses one, its own other hyper-parameters and the
-    schedule; or in β-comparison mode one momentum run per β."""
+    the shared lr), the shared β if it uses one, its own other hyper-parameters (an optimizer
+    registered after the table was built has no rows: its defaults) and the schedule; or in
+    β-comparison mode one momentum run per β."""
     schedule = schedule_of(setup)
     if setup["compare"]:
         return tuple(mv.RunSpec("momentum", setup["lr"], b, schedule=schedule)
@@ -714,7 +715,7 @@ def run_specs(setup: Mapping[str, Any]) -> tuple[mv.RunSpec, ...]:
         mv.RunSpec(name, setup.get(f"{name}_lr") or setup["lr"],
                    setup["beta"] if mv.optimizers.get(name).uses_beta else None,
                    schedule=schedule,
-                   **{h.name: setup[hyper_key(name, h)] for h in hyper_params_of(name)})
+                   **{h.name: setup.get(hyper_key(name, h)) for h in hyper_params_of(name)})
         for name in setup["opt"])
 
 
