@@ -73,9 +73,10 @@ figure = tuning_figure(sweep, metric=setup["map_metric"], curvature=curvature,
                        current=(setup["lr"], setup["beta"]))
 st.plotly_chart(figure, key="lab_map", on_select=controls.use_clicked_cell,
                 selection_mode="points", config={"displaylogo": False})
-st.caption(lab.span_caption(span, factors, scale, scale_source, sweep.betas[0] == 0))
+linear = mv.optimizers.get(optimizer).linear_theory is not None
+st.caption(lab.span_caption(span, factors, scale, scale_source, linear and sweep.betas[0] == 0))
 st.markdown(lab.theory_note(surface, curvature, optimizer))
-if curvature is not None and mv.optimizers.get(optimizer).linear_theory:
+if curvature is not None and linear:
     st.markdown("Left of the dashed blue line the slow direction creeps (over-damped); right "
                 "of the dotted purple one the fast direction flips sign every step; past the "
                 "black line every run diverges."

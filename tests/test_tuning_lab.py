@@ -107,6 +107,8 @@ def test_other_optimizers_and_gradient_noise(optimizer):
     names = " ".join(str(t.get("name")) for t in figure["data"])
     assert ("critical damping" in names) == linear
     assert ("No linear theory applies" in " ".join(m.value for m in at.markdown)) != linear
+    assert ("is plain SGD" in " ".join(c.value for c in at.caption)) == linear
+    assert (figure["layout"]["yaxis"]["title"]["text"] == "momentum β") == linear
 
 
 def test_use_best_hands_the_cell_to_the_playground():

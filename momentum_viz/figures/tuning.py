@@ -79,6 +79,9 @@ def tuning_figure(
                         uirevision="tuning_map")
     if curvature is not None and not curvature.exact:
         layout["legend"]["title"] = dict(text="curves: local approximation")
+    entry = optimizers.get(sweep.optimizer)
+    if not entry.linear_theory:  # not a momentum β: the optimizer's own (β₁ for Adam)
+        layout["yaxis"]["title"] = f"{entry.label}'s β"
     return go.Figure(data, layout)
 
 
