@@ -63,3 +63,16 @@ def test_the_tuning_lab_maps_adam_without_theory_curves(app_server, page):
     assert page.get_by_text("No linear theory applies to Adam").count() == 1
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")], page.errors_seen
     screenshot(page, "tuning-lab-adam")
+
+
+@pytest.mark.e2e
+def test_the_sidebar_shows_adams_settings_and_the_schedules_arguments(app_server, page):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_stage(page, app_server, "/?opt=momentum,adam&adam_lr=0.1&schedule=cosine&t_max=150")
+    sidebar = page.locator("[data-testid='stSidebar']")
+    for title in ("Adam settings", "Learning-rate schedule"):
+        sidebar.get_by_text(title).click()
+    for key, value in (("adam_lr", "0.1"), ("adam_beta2", "0.999"), ("adam_eps", "1e-8"),
+                       ("t_max", "150"), ("eta_min", "0")):
+        assert page.locator(f".st-key-{key} input").input_value() == value, key
+    screenshot(page, "playground-adam-settings-sidebar")
