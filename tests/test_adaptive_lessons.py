@@ -48,6 +48,10 @@ def test_adam_vs_momentum_in_the_ravine():
     assert (f"Momentum reaches the minimum in {reached[0]} steps, Adam in {reached[1]}"
             in item.explanation)
     assert f"β = {setup['beta']:g}, lr {setup['lr']:g}" in item.explanation
+    # what to notice: Adam's loss is the lower one while it crosses, momentum's from then on
+    crossing = on_floor(adam)
+    assert np.all(adam.loss[1:crossing + 1] < momentum.loss[1:crossing + 1])
+    assert np.all(adam.loss[2 * crossing:reached[0]] > momentum.loss[2 * crossing:reached[0]])
 
 
 def test_a_schedule_settles_noisy_momentum():

@@ -108,6 +108,7 @@ LESSONS: tuple[Lesson, ...] = (
         dict(surface="rosenbrock", opt=["sgd", "momentum"], lr=0.002, beta=0.9, steps=1000),
     ),
     Lesson(
+        "adam-vs-momentum",
         "Adam vs momentum in the ravine",
         "Adam divides each coordinate of its step by a running size of that coordinate's "
         "gradient, so its first steps are ±lr in x and in y whatever the slope (0.14 long at "
@@ -116,18 +117,23 @@ LESSONS: tuple[Lesson, ...] = (
         "from wall to wall for 49. Then Adam walks down the floor in steps of only about "
         "0.03: its average of g² (β₂ = 0.999) still remembers the steep walls. Momentum "
         "reaches the minimum in 153 steps, Adam in 204.",
+        "Adam's first steps are a straight diagonal to the floor, and for those steps its "
+        "loss is the lower one; then it snakes gently down the floor while momentum, "
+        "zig-zagging between the walls, reaches the star first.",
         dict(surface="ravine", opt=["momentum", "adam"], lr=0.038, beta=0.9, adam_lr=0.1,
              steps=300),
     ),
     Lesson(
+        "schedule",
         "A schedule settles noisy momentum",
         "Every gradient carries noise (σ = 2). At a constant lr momentum's velocity keeps "
         "adding the noise up and the ball never settles: over its last 50 steps it wanders "
         "0.9 about its mean and ends 1.0 from the minimum. The cosine schedule (the lr "
-        "chart under the loss) lowers lr from 0.05 to 0 over the 300 steps, so the same "
-        "noise moves the ball less and less: the loss swings shrink, over the last 50 steps "
-        "the ball spreads only 0.08 and it ends 0.13 from the minimum. Set the schedule to "
-        "Constant to see the other run.",
+        "chart under the stage) lowers lr from 0.05 to 0 over the 300 steps, so the same "
+        "noise moves the ball less and less: over the last 50 steps the ball spreads only "
+        "0.08 and it ends 0.13 from the minimum.",
+        "the loss chart's swings shrink as the lr chart falls, and the ball comes to rest; "
+        "set the schedule to Constant to see it keep wandering.",
         dict(surface="bowl", opt=["momentum"], lr=0.05, beta=0.9, noise=2.0, seed=2,
              steps=300, schedule="cosine", t_max=300),
     ),

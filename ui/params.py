@@ -396,14 +396,16 @@ def hyper_params_of(optimizer: str) -> tuple[mv.optimizers.HyperParameter, ...]:
 
 
 def _hyper_param(optimizer: str, h: mv.optimizers.HyperParameter) -> Param:
-    """One row per registered optimizer's hyper-parameter besides β, its default torch's."""
+    """One row per registered optimizer's hyper-parameter besides β, its default torch's. The
+    widget's bounds are the range's closure (the field refuses what lies outside); an open
+    end itself (ε = 0, β₂ = 1) is refused by the range check, with a warning."""
     key = hyper_key(optimizer, h)
     check = _hyper(h)
     return Param(key, float, fixed(h.default), _parsed(check), _fmt,
                  (Widget(key, "number_input", f"{optimizer_label(optimizer)} {h.symbol or h.name}",
                          f"{h.help} Range {h.interval}; torch's default {h.default:g}.",
                          {"format": "%g", "step": h.default / 10 if h.default < 0.01 else 0.001,
-                          "min_value": h.low}),),
+                          "min_value": h.low, "max_value": h.high}),),
                  ONLY_PLAYGROUND, in_url=unless_default,
                  from_widgets=lambda state: check(state[key]))
 
