@@ -179,3 +179,7 @@ def test_the_cell_message_names_every_value_that_changed_and_only_those():
     assert lab.cell_message(same, same | {"beta": 0.5}) == (
         "The Playground now replays this cell's run. Changed: β 0.6 → 0.5.")
     assert "nothing changed" in lab.cell_message(same, dict(same))
+    own = same | {"opt": ["momentum", "adam"], "adam_lr": 0.1}
+    assert lab.cell_message(own, own | {"adam_lr": None}) == (
+        "The Playground now replays this cell's run. Changed: Adam's own lr 0.1 → the shared "
+        "lr.")

@@ -4,7 +4,7 @@ the lr range itself, and the sentences the page shows about them."""
 from __future__ import annotations
 
 import momentum_viz as mv
-from ui.params import LR_RANGE, Setup, optimizer_label
+from ui.params import LR_RANGE, OWN_LR, Setup, optimizer_label
 
 
 def point(p: tuple[float, float]) -> str:
@@ -89,8 +89,8 @@ def span_caption(span: tuple[float, float], factors: tuple[float, float], scale:
 
 def cell_message(before: Setup, after: Setup) -> str:
     """What taking a map cell to the Playground changed, every value of it: lr and β, the
-    optimizers (the map's joins them), the steps (the map's steps per run) and the β
-    comparison (turned off)."""
+    optimizers (the map's joins them), the steps (the map's steps per run), the map
+    optimizer's own lr (dropped for the shared one) and the β comparison (turned off)."""
     def names(opt: list[str]) -> str:
         return ", ".join(optimizer_label(o) for o in opt)
 
@@ -101,6 +101,9 @@ def cell_message(before: Setup, after: Setup) -> str:
         changes[-1] += " (the map's steps per run)"
     if before["opt"] != after["opt"]:
         changes.append(f"optimizers {names(before['opt'])} → {names(after['opt'])}")
+    changes += [f"{optimizer_label(name)}'s own lr {before[f'{name}_lr']:g} → the shared lr"
+                for name in OWN_LR if before[f"{name}_lr"] is not None
+                and after[f"{name}_lr"] is None]
     if before["compare"] and not after["compare"]:
         changes.append("β comparison off")
     if not changes:
