@@ -61,7 +61,7 @@ for row in range(0, len(LESSONS), 3):
 st.table(display_rows(metrics_rows(runs)))
 st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "
            "of the minimum along its principal axes (a ravine's zig-zag counts).")
-download_csv, download_html, share = st.columns([1, 1, 3])
+download_csv, download_html, download_gif, share = st.columns([1, 1, 1, 3])
 download_csv.download_button("Runs (CSV)", data=lambda: runs_csv(runs), icon=":material/download:",
                              file_name="momentum_runs.csv", mime="text/csv", on_click="ignore")
 download_html.download_button(
@@ -69,5 +69,10 @@ download_html.download_button(
     icon=":material/download:", on_click="ignore",
     data=lambda: animation_html(compute.figure_for("paths", setup, key)),
     help="A standalone page with the animated chart that plays offline, for slides.")
+download_gif.download_button(
+    "Animation (GIF)", file_name="momentum_animation.gif", mime="image/gif",
+    icon=":material/download:", on_click="ignore",
+    data=lambda: compute.figure_for("gif", setup, key),
+    help="The map with the paths growing step by step, 640×480, for slides.")
 with share:
     session.share_box(setup)

@@ -8,7 +8,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import momentum_viz as mv
-from momentum_viz.figures import loss_figure, lr_figure, path_figure, surface3d_figure
+from momentum_viz.figures import (
+    animation_gif,
+    loss_figure,
+    lr_figure,
+    path_figure,
+    surface3d_figure,
+)
 from ui import session
 from ui.params import CUSTOM, Setup, default_setup, domain_of, run_specs
 
@@ -92,15 +98,16 @@ FIGURES = {
     "surface3d": surface3d_figure,
     "loss": lambda surface, runs, **options: loss_figure(runs, **options),
     "lr": lambda surface, runs, **options: lr_figure(runs, **options),
+    "gif": animation_gif,
 }
 
 
 @st.cache_resource(**CACHE)
-def _cached_figure(kind: str, inputs: tuple, options: tuple) -> go.Figure:
+def _cached_figure(kind: str, inputs: tuple, options: tuple) -> go.Figure | bytes:
     return FIGURES[kind](surface_for(inputs[0]), cached_runs(*inputs), **dict(options))
 
 
-def figure_for(kind: str, setup: Setup, key: tuple, **options) -> go.Figure:
-    """One of ``FIGURES`` for this setup, built once per distinct input (figures are shared,
-    never modified)."""
+def figure_for(kind: str, setup: Setup, key: tuple, **options) -> go.Figure | bytes:
+    """One of ``FIGURES`` for this setup (a plotly figure, or the GIF's bytes), built once per
+    distinct input (figures are shared, never modified)."""
     return _cached_figure(kind, _run_inputs(setup, key), tuple(sorted(options.items())))

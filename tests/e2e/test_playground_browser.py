@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import momentum_viz as mv
 from testkit.browser import wait_for_app
@@ -113,3 +114,21 @@ def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
     assert offline.evaluate(position) != before
     assert not requested, f"the page tried to load {requested}"
     offline.close()
+
+
+@pytest.mark.e2e
+def test_downloaded_gif_shows_the_runs_moving(app_server, page, tmp_path):
+    page.goto(app_server.url + "/?surface=bowl&lr=0.05&beta=0.8&steps=100&opt=sgd,momentum")
+    wait_for_app(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Animation (GIF)").click()
+    saved = tmp_path / "animation.gif"
+    download.value.save_as(saved)
+    with Image.open(saved) as gif:
+        assert gif.format == "GIF" and gif.size == (640, 480)
+        assert gif.n_frames == 101  # one frame per step, 0 to 100
+        gif.seek(0)
+        first = np.asarray(gif.convert("RGB"), dtype=int)
+        gif.seek(20)
+        later = np.asarray(gif.convert("RGB"), dtype=int)
+    assert np.abs(first - later).sum() > 0, "the balls did not move"
