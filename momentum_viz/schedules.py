@@ -22,7 +22,7 @@ recursive form operation by operation, so the lrs agree with torch's to the bit:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -33,6 +33,8 @@ class Schedule:
     """A learning-rate schedule; see the module docstring. Immutable and hashable."""
 
     name = "constant"
+    label_format = "constant"
+    """The legend text: ``str.format`` of the schedule's fields."""
 
     def first(self, base: ArrayLike) -> ArrayLike:
         """The lr of step 0."""
@@ -57,38 +59,38 @@ class Schedule:
     @property
     def label(self) -> str:
         """Short text for legends, e.g. "cosine t_max=200"."""
-        return self.name
+        return self.label_format.format(**{f.name: getattr(self, f.name) for f in fields(self)})
 
 
 @dataclass(frozen=True)
 class StepLR(Schedule):
+    """torch's StepLR: the lr times γ at every multiple of step_size (see ``step``)."""
+
     step_size: int
     gamma: float
     name = "step"
+    label_format = "step {step_size}×{gamma:g}"
 
     def next(self, lr, base, epoch):
         return lr * self.gamma if epoch % self.step_size == 0 else lr
 
-    @property
-    def label(self) -> str:
-        return f"step {self.step_size}×{self.gamma:g}"
-
 
 @dataclass(frozen=True)
 class ExponentialLR(Schedule):
+    """torch's ExponentialLR: the lr times γ every step (see ``exponential``)."""
+
     gamma: float
     name = "exponential"
+    label_format = "exponential {gamma:g}"
 
     def next(self, lr, base, epoch):
         return lr * self.gamma
 
-    @property
-    def label(self) -> str:
-        return f"exponential {self.gamma:g}"
-
 
 @dataclass(frozen=True)
 class CosineLR(Schedule):
+    """torch's CosineAnnealingLR, in its recursive form (see ``cosine``)."""
+
     t_max: int
     eta_min: float = 0.0
     name = "cosine"
@@ -108,9 +110,12 @@ class CosineLR(Schedule):
 
 @dataclass(frozen=True)
 class WarmupLR(Schedule):
+    """torch's LinearLR up to the base lr over total_iters steps (see ``warmup``)."""
+
     total_iters: int
     start_factor: float
     name = "warmup"
+    label_format = "warm-up {total_iters} from ×{start_factor:g}"
 
     def first(self, base):
         return base * self.start_factor
@@ -121,10 +126,6 @@ class WarmupLR(Schedule):
         start, end = self.start_factor, 1.0
         return lr * (1.0 + (end - start) / (self.total_iters * start
                                             + (epoch - 1) * (end - start)))
-
-    @property
-    def label(self) -> str:
-        return f"warm-up {self.total_iters} from ×{self.start_factor:g}"
 
 
 def constant() -> Schedule:
