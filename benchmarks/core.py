@@ -125,6 +125,14 @@ class Row:
     error: str | None = None
     profile: ProfileSpec | None = field(default=None, compare=False)
 
+    @classmethod
+    def timed(cls, name: str, what: str, timing: Timing, target: float | None = None,
+              **rest: Any) -> Row:
+        """A row whose figure is ``timing``, checked against at most ``target`` seconds when
+        one is given (else reported only); ``rest`` as for the constructor."""
+        checks = (Check.at_most(timing, target),) if target is not None else ()
+        return cls(name=name, what=what, ours=Figure.time(timing), checks=checks, **rest)
+
     @property
     def missed(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if not c.passed)

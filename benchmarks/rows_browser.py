@@ -480,11 +480,11 @@ def _slider_row(changes: list[dict], cpu: dict | None, steps: int) -> Row:
         **parts, n=len(changes), figure_kb=m["figure_kb"], remounts=remounts,
         cpu=_top(cpu and cpu["scripts"], 6), plotly=_top(cpu and cpu["plotly"], 8),
         server_profile=SERVER_PROFILE)
-    return Row(
+    return Row.timed(
         name="browser-beta-slider",
         what=(f"headless Chromium: the stage's β slider focused, ArrowRight → the map shows the "
               f"new β (SGD, momentum, Nesterov × {steps} steps), median of {len(changes)}"),
-        ours=Figure.time(total), checks=(Check.at_most(total, SLIDER_TARGET_S),),
+        timing=total, target=SLIDER_TARGET_S,
         note=(f"medians: key → map redrawn {parts['total']} (from the precomputed family), "
               f"→ value sent {parts['send']}, → rerun's data received {parts['answer']} "
               f"({m['figure_kb']:.0f} kB); stage remounted {remounts}/{len(changes)}"),
@@ -494,12 +494,12 @@ def _slider_row(changes: list[dict], cpu: dict | None, steps: int) -> Row:
 
 def _scrub_row(times_ms: list[float], steps: int) -> Row:
     timing = Timing(tuple(t / 1e3 for t in times_ms))
-    return Row(
+    return Row.timed(
         name="browser-scrub",
         what=(f"headless Chromium: mouse held on the stage's β slider, pointer move → the map's "
               f"plotly_afterplot, timed in the page (SGD, momentum, Nesterov × {steps} steps), "
               f"median of {len(times_ms)} moves"),
-        ours=Figure.time(timing), checks=(Check.at_most(timing, SCRUB_TARGET_S),),
+        timing=timing, target=SCRUB_TARGET_S,
         note="no server round trip while the button is down; the floor page has no scrub",
         profile=None if not times_ms else ProfileSpec(
             ColdPlayground(steps, 0.3), 1, SCRUB_DIAGNOSIS.format(n=len(times_ms)),

@@ -15,7 +15,7 @@ import sympy
 import momentum_viz as mv
 from benchmarks import baselines
 from benchmarks.core import Check, Context, Figure, ProfileSpec, Ratio, Row, bench
-from benchmarks.timing import measure, measure_interleaved
+from benchmarks.timing import Timing, measure, measure_interleaved
 from momentum_viz.sweep import CHUNK
 
 ORDER = 10
@@ -258,20 +258,28 @@ def sweep_rows(ctx: Context) -> Iterator[Row]:
     )
 
 
+def _three_runs(ctx: Context, *optimizers: tuple[str, float | None]) \
+        -> tuple[mv.Surface, int, list[mv.RunSpec], Timing]:
+    """simulate_many of (optimizer, β) pairs at the surface's lr, timed: the surface, steps,
+    specs and timing."""
+    surface = mv.get_surface(SURFACE)
+    steps = ctx.pick(1000, 100)
+    specs = [mv.RunSpec(name, surface.lr, beta) for name, beta in optimizers]
+    timing = measure(lambda: mv.simulate_many(surface, specs, steps=steps),
+                     repeats=ctx.pick(30, 3), warmup=ctx.pick(3, 1))
+    return surface, steps, specs, timing
+
+
 @bench("simulate-many")
 def simulate_row(ctx: Context) -> Iterator[Row]:
     """Row 3: three optimizers side by side, recorded step by step."""
-    surface = mv.get_surface(SURFACE)
-    steps = ctx.pick(1000, 100)
-    specs = [mv.RunSpec("sgd", surface.lr), mv.RunSpec("momentum", surface.lr, 0.9),
-             mv.RunSpec("nesterov", surface.lr, 0.9)]
-    ours = measure(lambda: mv.simulate_many(surface, specs, steps=steps),
-                   repeats=ctx.pick(30, 3), warmup=ctx.pick(3, 1))
-    yield Row(
+    surface, steps, specs, ours = _three_runs(ctx, ("sgd", None), ("momentum", 0.9),
+                                              ("nesterov", 0.9))
+    yield Row.timed(
         name="simulate-many",
         what=(f"simulate_many, {SURFACE}: sgd, momentum β=0.9, nesterov β=0.9 at lr="
               f"{surface.lr:g} × {steps} steps (loop + recording + f/∇f of every point + Runs)"),
-        ours=Figure.time(ours), checks=(Check.at_most(ours, SIMULATE_TARGET_S),),
+        timing=ours, target=SIMULATE_TARGET_S,
         profile=ProfileSpec(lambda: mv.simulate_many(surface, specs, steps=steps), steps,
                             SIMULATE_DIAGNOSIS.format(grad_ops=_kernel_ops(surface)["grad"])),
     )
@@ -299,12 +307,12 @@ def formula_row(ctx: Context) -> Iterator[Row]:
         return (f"(1-x)^2 + {next(counter)}(y-x^2)^2",)
 
     ours = measure(_formula_end_to_end, repeats=ctx.pick(9, 2), warmup=1, setup=fresh)
-    yield Row(
+    yield Row.timed(
         name="formula-compile",
         what=("surface_from_formula('(1-x)^2 + c(y-x^2)^2'), a new c every repeat and sympy's "
               "cache cleared (parse, ∂/∂x, ∂/∂y, lambdify, minima search, kernel compile, "
               "first f/∇f evaluation)"),
-        ours=Figure.time(ours), checks=(Check.at_most(ours, FORMULA_TARGET_S),),
+        timing=ours, target=FORMULA_TARGET_S,
         profile=ProfileSpec(lambda: _formula_end_to_end(fresh()[0]), 1,
                             "One end-to-end compilation; see the profile for the sympy stages.",
                             unit="compilation"),
@@ -362,9 +370,9 @@ def lab_rows(ctx: Context) -> Iterator[Row]:
         else:
             timing = measure(lambda args=args: _run_sweep(args), repeats=ctx.pick(5, 2))
             ctx.cache[key] = timing
-        yield Row(
+        yield Row.timed(
             name=name, what=f"Tuning lab engine part: {_sweep_what(args)}",
-            ours=Figure.time(timing), checks=(Check.at_most(timing, LAB_TARGETS_S[full]),),
+            timing=timing, target=LAB_TARGETS_S[full],
             note=note,
             profile=ProfileSpec(lambda args=args: _run_sweep(args), steps,
                                 _sweep_diagnosis(args, LAB_TARGETS_S[full])),
@@ -381,24 +389,20 @@ def adaptive_rows(ctx: Context) -> Iterator[Row]:
     timing = measure(lambda: mv.sweep(args["surface"], optimizer="adam", lrs=args["lrs"],
                                       betas=args["betas"], steps=steps, tol=TOL),
                      repeats=ctx.pick(5, 2))
-    yield Row(
+    yield Row.timed(
         name="sweep-adam",
         what=(f"sweep {size}×{size} (lr, β₁) × {steps} steps, {SURFACE}, adam (β₂ 0.999, "
               f"ε 1e-8), the lrs and β of `sweep`"),
-        ours=Figure.time(timing),
+        timing=timing,
         note="no target: reported beside `sweep` (momentum); Adam's rule does ~3× the "
              "element-wise work of the heavy ball's",
     )
-    surface = mv.get_surface(SURFACE)
-    sim_steps = ctx.pick(1000, 100)
-    specs = [mv.RunSpec("adam", surface.lr), mv.RunSpec("rmsprop", surface.lr),
-             mv.RunSpec("adagrad", surface.lr)]
-    ours = measure(lambda: mv.simulate_many(surface, specs, steps=sim_steps),
-                   repeats=ctx.pick(30, 3), warmup=ctx.pick(3, 1))
-    yield Row(
+    surface, sim_steps, _, ours = _three_runs(ctx, ("adam", None), ("rmsprop", None),
+                                              ("adagrad", None))
+    yield Row.timed(
         name="simulate-many-adaptive",
         what=(f"simulate_many, {SURFACE}: adam, rmsprop, adagrad at lr={surface.lr:g} × "
               f"{sim_steps} steps (three rules: three batches)"),
-        ours=Figure.time(ours),
+        timing=ours,
         note="no target: reported beside `simulate-many` (one batch of the momentum family)",
     )

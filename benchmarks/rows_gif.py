@@ -30,8 +30,8 @@ def gif_rows(ctx: Context) -> Iterator[Row]:
     what = (f"animation_gif, {SURFACE}: sgd, momentum β={surface.beta:g}, nesterov "
             f"β={surface.beta:g} at lr={surface.lr:g} × {steps} steps, 640×480, one frame a step")
     ours = measure(lambda: animation_gif(surface, runs), repeats=ctx.pick(7, 1), warmup=1)
-    yield Row(name="gif-300-steps", what=what + " (drawing, palette, GIF encoding)",
-              ours=Figure.time(ours), checks=(Check.at_most(ours, TIME_TARGET_S),))
+    yield Row.timed(name="gif-300-steps", what=what + " (drawing, palette, GIF encoding)",
+                    timing=ours, target=TIME_TARGET_S)
     size_mb = len(animation_gif(surface, runs)) / 1e6
     size = Figure(size_mb, size_mb, size_mb, "MB")
     yield Row(name="gif-300-steps-size", what=what + ": the file's size", ours=size,

@@ -145,13 +145,13 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
     sent_kb = sum(len(text) for text in cold()) / 1e3
     median = {name: fmt_seconds(t.median) for name, t in timings.items()}
     diagnosis = COMPUTE_DIAGNOSIS.format(**median, kb=sent_kb, scratch=SCRATCH_NOTE)
-    yield Row(
+    yield Row.timed(
         name="playground-compute",
         what=(f"one Playground rerun after a change, caches cold: simulate_many of SGD, "
               f"momentum, Nesterov × {steps} steps on the default ravine view and the stage's "
               f"data (the β and lr families, one engine batch, packed), serialized as the "
               f"component sends it"),
-        ours=Figure.time(page), checks=(Check.at_most(page, COMPUTE_TARGET_S),),
+        timing=page, target=COMPUTE_TARGET_S,
         note=(f"parts, each timed alone: simulate_many {median['simulate']}, stage data "
               f"{median['stage']} (surface picture, remembered: {median['picture']}), "
               f"json.dumps {median['serialize']} ({sent_kb:.0f} kB)"),
@@ -220,12 +220,12 @@ def lab_row(ctx: Context) -> Iterator[Row]:
     no_exception(at)
     cold = timings["cold"]
     sent_kb = len(at.get("plotly_chart")[0].proto.spec) / 1e3
-    yield Row(
+    yield Row.timed(
         name="lab-map-end-to-end",
         what=(f"Tuning lab page rerun with every cache cleared (AppTest of app.py at "
               f"?map_grid={size}&map_steps={steps}, default ravine setup): {size}×{size} sweep "
               f"× {steps} steps, map figure, the whole script"),
-        ours=Figure.time(cold), checks=(Check.at_most(cold, LAB_TARGET_S),),
+        timing=cold, target=LAB_TARGET_S,
         note=(f"the same rerun with the sweep cached {fmt_seconds(timings['warm'].median)}; "
               f"sweep + figure + JSON alone {fmt_seconds(timings['direct'].median)}; map sent: "
               f"{sent_kb:.0f} kB"),

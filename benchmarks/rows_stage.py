@@ -48,12 +48,12 @@ def stage_rows(ctx: Context) -> Iterator[Row]:
     at_default = _timed(DEFAULT_STEPS, repeats)
     at_longest = _timed(longest, ctx.pick(5, 1))
     default_data, longest_data = _data(DEFAULT_STEPS, 0.6), _data(longest, 0.6)
-    yield Row(
+    yield Row.timed(
         name="stage-family",
         what=(f"the Playground stage's data: the β and lr families of SGD, momentum, Nesterov "
               f"× {DEFAULT_STEPS} steps on the default ravine view, computed in one engine "
               f"batch and packed (stage_data, a β not computed before)"),
-        ours=Figure.time(at_default), checks=(Check.at_most(at_default, FAMILY_TARGET_S),),
+        timing=at_default, target=FAMILY_TARGET_S,
         note=(f"{_describe(default_data)}; at {longest} steps {fmt_seconds(at_longest.median)} "
               f"({_describe(longest_data)})"),
     )
