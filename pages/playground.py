@@ -12,6 +12,7 @@ from ui.playground import animation_html, display_rows
 from ui.site import PLAYGROUND
 
 setup = session.begin_page(PLAYGROUND)
+stage.preload()
 with st.sidebar:
     st.header("Setup")
     controls.surface_controls()

@@ -177,14 +177,17 @@ def share_link(setup: Setup) -> str:
 
 
 def share_box(setup: Setup) -> None:
-    """The link that reproduces this view, with a copy button."""
-    with st.expander("Share this view", icon=":material/link:"):
-        link = query_from_setup(setup)
-        if "lesson" in link:
-            title = next(lesson.title for lesson in LESSONS if lesson.id == link["lesson"])
-            st.caption(f"This is the lesson “{title}”: the link opens it with its explanation "
-                       "(the icon at the right of the box copies it).")
-        else:
-            st.caption("Copy the link (the icon at the right of the box): it opens this exact "
-                       "view.")
-        st.code(share_link(setup), language=None, wrap_lines=True)
+    """The link that reproduces this view, with a copy button, drawn once the expander is
+    opened (a rerun): a page's first paint does not load the code block's highlighter."""
+    box = st.expander("Share this view", icon=":material/link:", key="share_box",
+                      on_change="rerun")
+    if not box.open:
+        return
+    link = query_from_setup(setup)
+    if "lesson" in link:
+        title = next(lesson.title for lesson in LESSONS if lesson.id == link["lesson"])
+        box.caption(f"This is the lesson “{title}”: the link opens it with its explanation "
+                    "(the icon at the right of the box copies it).")
+    else:
+        box.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
+    box.code(share_link(setup), language=None, wrap_lines=True)

@@ -29,15 +29,27 @@ _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 # A v1 component declared only for its file route: /component/<name>/plotly.min.js is served
 # from the plotly package with Cache-Control: public. It is never rendered.
 _plotly_files = components_v1.declare_component("plotlyjs", path=str(_PLOTLY_DIR))
+_LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
+_preload = st.components.v2.component(
+    "momentum_viz_plotly_preload", html="",
+    js=_LOADER + "export default function (c) { loadPlotly(c.data.plotly); }")
 _stage = st.components.v2.component(
     "momentum_viz_stage", html="", css=(_HERE / "stage.css").read_text(encoding="utf-8"),
-    js=(_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
+    js=_LOADER + (_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
 
 
 def plotly_url() -> str:
     """Where the browser loads plotly.min.js from (honours server.baseUrlPath)."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
     return f"{'/' + base if base else ''}/component/{_plotly_files.name}/plotly.min.js"
+
+
+def preload() -> None:
+    """Start loading plotly.min.js now (an empty element). Call before the page's controls:
+    it goes out with the run's first messages, so the browser fetches and compiles plotly.js
+    while the server computes, and the stage finds it loaded (or loading) when its data
+    arrives."""
+    _preload(key="plotly_preload", data={"plotly": plotly_url()})
 
 
 def _inputs(setup: dict, key: tuple) -> tuple:

@@ -7,20 +7,6 @@ const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const BASE_FPS = 25; // frames a second at 1×: 200 steps in 8 s
 const ARROW_FRACTION = 0.12;
 
-function loadPlotly(url) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__mvPlotly) {
-    window.__mvPlotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = url; // plotly.min.js is a classic UMD script: a <script>, not an import
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = reject;
-      document.head.appendChild(script);
-    });
-  }
-  return window.__mvPlotly;
-}
-
 // -- decoding ----------------------------------------------------------------------------------
 function bytes(b64) {
   const bin = atob(b64);
