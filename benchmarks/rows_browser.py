@@ -29,7 +29,7 @@ from benchmarks.timing import Timing, fmt_seconds
 from testkit import browser as e2e
 
 ORDER = 30
-FIRST_CHART_TARGET_S = 3.0
+FIRST_CHART_TARGET = 1.3  # the first chart from a shared URL, as a multiple of the floor page's
 SLIDER_TARGET_S = 0.300
 PATHS_CHART = ".st-key-stage .mvs-map"
 BETA_SLIDER = ".st-key-stage .mvs-beta input"
@@ -41,12 +41,16 @@ SERVER_PROFILE = ("The cProfile below is the server's part alone (one cold compu
                   "`playground-compute`); the browser's part is the breakdown above.")
 
 TINY_APP = '''\
-"""The browser rows' baseline: the smallest Streamlit page with one Plotly chart."""
+"""The browser rows' floor page: one Streamlit slider and one 2-trace Plotly chart."""
 import plotly.graph_objects as go
 import streamlit as st
 
-st.plotly_chart(go.Figure(go.Scatter(x=[0, 1, 2], y=[1, 3, 2])), key="tiny_chart")
+n = st.slider("n", 1, 100, 3, key="n")
+st.plotly_chart(go.Figure([go.Scatter(x=[0, 1, 2], y=[1, n, 2]),
+                           go.Scatter(x=[0, 1, 2], y=[2, 1, n])]), key="tiny_chart")
 '''
+FLOOR_SLIDER = ".st-key-n input[type=range]"
+CONTROL_TARGET = 1.5  # a control's round trip, as a multiple of the floor page's slider
 
 PROBE_JS = """
 (() => {
@@ -197,6 +201,17 @@ def _server(app_dir: Path, log: Path) -> Iterator[e2e.AppServer]:
         yield server
     finally:
         e2e.stop(proc)
+
+
+@contextmanager
+def _servers(tmp: Path) -> Iterator[tuple[e2e.AppServer, e2e.AppServer]]:
+    """Our app and the floor page (``TINY_APP``, written into ``tmp``), each on its own server."""
+    tiny_dir = tmp / "tiny"
+    tiny_dir.mkdir()
+    (tiny_dir / "app.py").write_text(TINY_APP, encoding="utf-8")
+    (tiny_dir / ".streamlit").symlink_to(ROOT / ".streamlit")
+    with _server(ROOT, tmp / "app.log") as app, _server(tiny_dir, tmp / "tiny.log") as tiny:
+        yield app, tiny
 
 
 @contextmanager
@@ -390,39 +405,34 @@ def browser_rows(ctx: Context) -> Iterator[Row]:
     serves the slider row; the page loads come last."""
     steps = ctx.pick(1000, 100)
     beta = playground_setup(steps)["beta"]
-    with _harness(), tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp:
-        tiny_dir = Path(tmp, "tiny")
-        tiny_dir.mkdir()
-        (tiny_dir / "app.py").write_text(TINY_APP, encoding="utf-8")
-        (tiny_dir / ".streamlit").symlink_to(ROOT / ".streamlit")
-        with _server(ROOT, Path(tmp, "app.log")) as app, \
-                _server(tiny_dir, Path(tmp, "tiny.log")) as tiny, _chromium() as browser:
+    with _harness(), tempfile.TemporaryDirectory(prefix="bench-browser-") as tmp, \
+            _servers(Path(tmp)) as (app, tiny), _chromium() as browser:
 
-            def url(beta: float) -> str:
-                return app.url + playground_query(playground_setup(steps, beta))
+        def url(beta: float) -> str:
+            return app.url + playground_query(playground_setup(steps, beta))
 
-            memory, context, page = _memory(browser, app, url(beta + 0.1), ctx.pick(20, 2))
+        memory, context, page = _memory(browser, app, url(beta + 0.1), ctx.pick(20, 2))
+        try:
+            changes = _beta_changes(page, ctx.pick(20, 2))
+            change_cpu = None if ctx.quick else _cpu_profile(
+                page, lambda: _beta_changes(page, 1))
+            # the scrub at the defaults (200 steps: every β by 0.01), on its own page
+            scrub_context, scrub_page = _open(
+                browser, app.url + playground_query(playground_setup(SCRUB_STEPS)))
             try:
-                changes = _beta_changes(page, ctx.pick(20, 2))
-                change_cpu = None if ctx.quick else _cpu_profile(
-                    page, lambda: _beta_changes(page, 1))
-                # the scrub at the defaults (200 steps: every β by 0.01), on its own page
-                scrub_context, scrub_page = _open(
-                    browser, app.url + playground_query(playground_setup(SCRUB_STEPS)))
-                try:
-                    e2e.wait_for_app(scrub_page, timeout=PAGE_TIMEOUT_MS)
-                    scrub_page.wait_for_selector(f"{PATHS_CHART} .main-svg",
-                                                 timeout=PAGE_TIMEOUT_MS)
-                    scrub = _scrub(scrub_page, ctx.pick(24, 3))
-                finally:
-                    scrub_context.close()
+                e2e.wait_for_app(scrub_page, timeout=PAGE_TIMEOUT_MS)
+                scrub_page.wait_for_selector(f"{PATHS_CHART} .main-svg",
+                                             timeout=PAGE_TIMEOUT_MS)
+                scrub = _scrub(scrub_page, ctx.pick(24, 3))
             finally:
-                context.close()
-            ours, baseline = [], []
-            for i in range(ctx.pick(5, 1)):
-                ours.append(_first_chart(browser, url(beta + i * 0.01), PATHS_CHART, image=True))
-                baseline.append(_first_chart(browser, tiny.url, ".js-plotly-plot", image=False))
-            load_cpu = None if ctx.quick else _cpu_profile_of_load(browser, url(beta + 0.09))
+                scrub_context.close()
+        finally:
+            context.close()
+        ours, baseline = [], []
+        for i in range(ctx.pick(5, 1)):
+            ours.append(_first_chart(browser, url(beta + i * 0.01), PATHS_CHART, image=True))
+            baseline.append(_first_chart(browser, tiny.url, ".js-plotly-plot", image=False))
+        load_cpu = None if ctx.quick else _cpu_profile_of_load(browser, url(beta + 0.09))
     yield _first_chart_row(ours, baseline, load_cpu, steps)
     yield _slider_row(changes, change_cpu, steps)
     yield _scrub_row(scrub, SCRUB_STEPS)
@@ -447,6 +457,7 @@ def _cpu_profile_of_load(browser: Browser, url: str) -> dict[str, collections.Co
 def _first_chart_row(ours: list[dict], baseline: list[dict], cpu: dict | None,
                      steps: int) -> Row:
     ours_t, base_t = _seconds(ours, "chart"), _seconds(baseline, "chart")
+    ratio = Ratio.time_ratio(ours_t, base_t)
     m, b = _medians(ours), _medians(baseline)
     times = {k: _ms(v) for k, v in m.items() if k != "figure_kb"}
     diagnosis = FIRST_CHART_DIAGNOSIS.format(
@@ -461,9 +472,8 @@ def _first_chart_row(ours: list[dict], baseline: list[dict], cpu: dict | None,
               f"× {steps} steps, a β not yet computed) → the paths chart drawn with its surface "
               f"picture"),
         ours=Figure.time(ours_t), baseline=Figure.time(base_t),
-        baseline_what="a trivial Streamlit page with one 3-point plotly chart, same run",
-        ratio=Ratio.time_ratio(ours_t, base_t),
-        checks=(Check.at_most(ours_t, FIRST_CHART_TARGET_S),),
+        baseline_what="the floor page (one slider, one 2-trace plotly chart), same run",
+        ratio=ratio, checks=(Check.at_most(ratio, FIRST_CHART_TARGET),),
         note=(f"medians from navigation: shell {times['dom']}, figure received "
               f"{times['figure']}, plotly.js chunk fetched {times['chunk_start']}–"
               f"{times['chunk_end']}, chart {times['chart']}; long tasks {times['busy']}"),
@@ -505,3 +515,153 @@ def _scrub_row(times_ms: list[float], steps: int) -> Row:
             ColdPlayground(steps, 0.3), 1, SCRUB_DIAGNOSIS.format(n=len(times_ms)),
             unit="rerun"),
     )
+
+
+# -- the Playground's other controls, each against the floor page's slider, in the same run --
+
+ROUND_TRIP_JS = """(chart) => {
+  const b = window.__bench;
+  const after = b.recv.filter(([t]) => t >= b.key);
+  if (!after.length) return false;
+  const data = after.reduce((a, m) => (m[1] > a[1] ? m : a));
+  const drawn = window.__scrub.drawn.find((t) => t >= data[0]);
+  if (drawn === undefined) return false;
+  return {total: drawn - b.key, send: (b.sent.find((t) => t >= b.key) ?? NaN) - b.key,
+          data: data[0] - b.key, data_kb: data[1] / 1e3, draw: drawn - data[0]};
+}"""
+
+FLOOR_UPDATED_JS = """(n) => {
+  const gd = document.querySelector(".js-plotly-plot");
+  if (!gd || !gd.data || gd.data[0].y[1] !== n) return false;
+  const b = window.__bench;
+  return {total: performance.now() - b.key,
+          send: (b.sent.find((t) => t >= b.key) ?? NaN) - b.key};
+}"""
+
+CONTROLS_DIAGNOSIS = """\
+Each change is made the way a person makes it (a key press, Enter in a field, a click), and
+timed in the page from that input event: to the value sent, to the rerun's data (the stage's
+families for the new setup, the largest message of the rerun) and to the map's next
+`plotly_afterplot` with it. The floor page's slider (one Streamlit slider, one 2-trace plotly
+chart) is timed the same way, from its key press to the chart showing the new value, in turn with
+ours in the same browser. Medians: {parts}."""
+
+
+def _round_trip(page: Page, action: Callable[[int], object], i: int) -> dict[str, float]:
+    """Do ``action(i)`` on the Playground and wait until the map is redrawn with the rerun's data;
+    the timeline in ms from the last input event."""
+    page.evaluate(SCRUB_PROBE_JS, PATHS_CHART)
+    page.evaluate(MARK_CHART_JS, PATHS_CHART)
+    action(i)
+    e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+    return page.wait_for_function(ROUND_TRIP_JS, arg=PATHS_CHART, polling="raf",
+                                  timeout=PAGE_TIMEOUT_MS).json_value()
+
+
+def _floor_round_trip(page: Page, i: int) -> dict[str, float]:
+    """Press an arrow key on the floor page's slider (alternately right and left): the time
+    from the key press until the chart shows the new value."""
+    slider = page.locator(FLOOR_SLIDER)
+    value = int(slider.input_value())
+    key, value = ("ArrowRight", value + 1) if i % 2 == 0 else ("ArrowLeft", value - 1)
+    page.evaluate(MARK_CHART_JS, ".js-plotly-plot")
+    slider.focus()
+    page.keyboard.press(key)
+    result = page.wait_for_function(FLOOR_UPDATED_JS, arg=value, polling="raf",
+                                    timeout=PAGE_TIMEOUT_MS).json_value()
+    e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+    return result
+
+
+def _type_into(page: Page, key: str, text: str) -> None:
+    """Replace the text of widget ``key``'s input and press Enter."""
+    field = page.locator(f".st-key-{key} input")
+    field.fill(text)
+    field.press("Enter")
+
+
+def _choose(page: Page, key: str, text: str) -> None:
+    """Type ``text`` into the select widget ``key`` and press Enter (the first match)."""
+    field = page.locator(f".st-key-{key} input")
+    field.click()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def _controls(page: Page) -> dict[str, Callable[[int], object]]:
+    """The Playground's non-scrubbed controls: for each, the ``i``-th change (every change sets
+    a value the server has not computed for this session yet, or toggles back)."""
+    def surface(i: int) -> None:
+        _choose(page, "surface", "Bowl" if i % 2 == 0 else "Ravine")
+
+    def steps(i: int) -> None:
+        page.locator(".st-key-steps input[type=range]").focus()
+        page.keyboard.press("ArrowRight")
+
+    def start(i: int) -> None:
+        _type_into(page, "x0", f"{-2.4 + 0.01 * i:g}")
+
+    def optimizers(i: int) -> None:
+        if i % 2 == 0:
+            page.locator(".st-key-opt input").focus()
+            page.keyboard.press("Backspace")  # removes the last chosen optimizer
+        else:
+            _choose(page, "opt", "Nesterov")
+            page.keyboard.press("Escape")  # close the menu
+
+    def noise(i: int) -> None:
+        _type_into(page, "noise", f"{0.5 + 0.01 * i:g}" if i % 2 == 0 else "0")
+
+    return {"surface": surface, "steps": steps, "start": start, "optimizers": optimizers,
+            "noise": noise}
+
+
+CONTROL_NAMES = ("surface", "steps", "start", "optimizers", "noise")
+
+
+@bench(*(f"browser-control-{name}" for name in CONTROL_NAMES))
+def control_rows(ctx: Context) -> Iterator[Row]:
+    """Each non-scrubbed Playground control's round trip (input → the map redrawn with the
+    rerun's data), as a multiple of the floor page's slider round trip measured in turn."""
+    repeats = ctx.pick(6, 1)
+    with _harness(), tempfile.TemporaryDirectory(prefix="bench-controls-") as tmp, \
+            _servers(Path(tmp)) as (app, tiny), _chromium() as browser:
+        ours_context, ours = _open(browser, app.url + playground_query(
+            playground_setup(SCRUB_STEPS)))
+        floor_context, floor = _open(browser, tiny.url)
+        try:
+            e2e.wait_for_app(ours, timeout=PAGE_TIMEOUT_MS)
+            e2e.wait_for_app(floor, timeout=PAGE_TIMEOUT_MS)
+            ours.get_by_text("Gradient noise", exact=True).click()  # the noise field is in an expander
+            e2e.wait_for_app(ours, timeout=PAGE_TIMEOUT_MS)
+            actions = _controls(ours)
+            times: dict[str, list[dict]] = {name: [] for name in CONTROL_NAMES}
+            floor_times = []
+            for i in range(repeats):
+                for name in CONTROL_NAMES:
+                    times[name].append(_round_trip(ours, actions[name], i))
+                    floor_times.append(_floor_round_trip(floor, len(floor_times)))
+        finally:
+            ours_context.close()
+            floor_context.close()
+    base = _seconds(floor_times, "total")
+    for name in CONTROL_NAMES:
+        timing = _seconds(times[name], "total")
+        ratio = Ratio.time_ratio(timing, base)
+        m = _medians(times[name])
+        yield Row(
+            name=f"browser-control-{name}",
+            what=(f"headless Chromium, the Playground (SGD, momentum × {SCRUB_STEPS} steps): "
+                  f"change the sidebar's {name} → the map redrawn with the rerun's data, "
+                  f"median of {len(times[name])}"),
+            ours=Figure.time(timing), baseline=Figure.time(base),
+            baseline_what="the floor page's slider: key → its chart redrawn, same run",
+            ratio=ratio, checks=(Check.at_most(ratio, CONTROL_TARGET),),
+            note=(f"medians: → sent {_ms(m['send'])}, → data {_ms(m['data'])} "
+                  f"({m['data_kb']:.0f} kB), → drawn {_ms(m['total'])} (drawing "
+                  f"{_ms(m['draw'])}); floor page {_ms(base.median * 1e3)}"),
+            profile=None if ctx.quick else ProfileSpec(
+                ColdPlayground(SCRUB_STEPS, 0.3), 1,
+                CONTROLS_DIAGNOSIS.format(parts=f"{name} {_ms(m['total'])}, floor "
+                                                f"{_ms(base.median * 1e3)}"), unit="rerun"),
+        )
