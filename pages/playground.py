@@ -16,7 +16,6 @@ stage.preload()
 with st.sidebar:
     st.header("Setup")
     controls.surface_controls()
-    controls.learning_rate_controls()
     session.draw("steps")
     controls.start_controls()
     controls.optimizer_controls()

@@ -342,10 +342,12 @@ SELECT_SLIDERS = {"steps", "lr_log"}
 """Keys of select sliders: their value is sent as the option's text, as the slider shows it."""
 PLAYGROUND_BETA = "stage.beta"
 """The Playground's β: the stage component's slider, sent on release."""
+PLAYGROUND_LR = "stage.lr"
+"""The Playground's lr: the stage component's other slider, sent on release."""
 ACTIONS = {  # page title → (widget key, values it may take)
     "Playground": [(PLAYGROUND_BETA, [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]),
                    ("steps", ["100", "200", "300"]),
-                   ("lr_log", ["0.025", "0.032", "0.038", "0.05"])],
+                   (PLAYGROUND_LR, [0.025, 0.032, 0.038, 0.05])],
     "Tuning lab": [("beta", [0.5, 0.7, 0.9]), ("map_grid", [20, 40, 60])],
     "Why momentum works": [("beta", [0.5, 0.8, 0.9]), ("rotation", [0, 15, 30, 45])],
 }

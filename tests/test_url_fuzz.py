@@ -32,7 +32,7 @@ DANGEROUS = re.compile(
     r"<\s*(script|img|b|iframe|svg)\b|javascript:|onerror|INJECTED\]\(|\*\*INJECTED",
     re.IGNORECASE)
 UNSAFE_ELEMENTS = {"html", "iframe", "component_instance", "bidi_component"}
-TRUSTED_COMPONENTS = {"momentum_viz_stage"}
+TRUSTED_COMPONENTS = {"momentum_viz_stage", "momentum_viz_plotly_preload"}
 """The app's own components (their code is the app's); what the URL reaches of them is their
 JSON data, which must carry no payload either (``stage.js`` escapes every text it shows)."""
 RESERVED = {"embed", "embed_options"}

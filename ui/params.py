@@ -518,7 +518,8 @@ PARAMS: tuple[Param, ...] = (
                   options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD}),
            Widget("lr_log", "select_slider", "Learning rate (log scale)", options={
                "options": LR_STOPS, "format_func": lambda lr: f"{lr:g}"})),
-          ALL, follows_surface=True, range=LR_RANGE,
+          # the Playground's lr control is its stage's slider (ui/stage.py)
+          frozenset({LAB, WHY}), follows_surface=True, range=LR_RANGE,
           to_widgets=lambda lr, setup: {"lr": lr, "lr_log": lr}),
     _number_param("beta", *BETA_RANGE, suggested(lambda s: s.beta, 0.9),
                   widget=Widget("beta", "slider", "Momentum β",

@@ -76,9 +76,10 @@ def stage_data_for(setup: dict, key: tuple) -> dict:
 
 
 def mount(setup: dict, key: tuple) -> None:
-    """Show the stage for ``setup``: its β slider is the Playground's only β control; its lr
-    slider spans a decade either side of the setup's lr (a released value becomes the setup,
-    which the sidebar's lr widgets then show)."""
+    """Show the stage for ``setup``. Its β and lr sliders are the Playground's only β and lr
+    controls: the lr slider spans a decade either side of the setup's lr, and a released value
+    becomes the setup, so the next drag spans a decade either side of it (any lr in
+    ``LR_RANGE`` is a few drags away)."""
     _stage(key=KEY, data=stage_data_for(setup, key), on_beta_change=_beta_released,
            on_lr_change=_lr_released, on_click_change=_clicked)
 
