@@ -71,6 +71,8 @@ PROBE_JS = """
     for (const e of list.getEntries()) bench.long.push([e.startTime, e.duration]);
   }).observe({type: "longtask", buffered: true});
   addEventListener("keydown", () => { bench.key = performance.now(); }, true);
+  new MutationObserver(() => { bench.changed = performance.now(); }).observe(
+    document, {subtree: true, childList: true, attributes: true, characterData: true});
 })();
 """
 
@@ -664,4 +666,82 @@ def control_rows(ctx: Context) -> Iterator[Row]:
                 ColdPlayground(SCRUB_STEPS, 0.3), 1,
                 CONTROLS_DIAGNOSIS.format(parts=f"{name} {_ms(m['total'])}, floor "
                                                 f"{_ms(base.median * 1e3)}"), unit="rerun"),
+        )
+
+
+# -- the Tuning lab's and the theory page's controls: input → the page stops changing --------
+
+SETTLED_JS = """() => {
+  const b = window.__bench;
+  return {total: b.changed - b.key, send: (b.sent.find((t) => t >= b.key) ?? NaN) - b.key};
+}"""
+
+PAGE_CONTROLS = {  # page → (URL query, the widgets timed there)
+    "lab": ("/tuning_lab?surface=ravine&map_grid=100&map_steps=500",
+            ("beta", "lr_log", "x0", "map_grid", "map_steps")),
+    "why": ("/why_momentum?kappa=50&lr=0.01&beta=0.5",
+            ("beta", "lr_log", "kappa", "rotation", "steps")),
+}
+
+
+def _settled(page: Page, key: str, i: int) -> dict[str, float]:
+    """``_nudge(page, key, i)`` and wait for the rerun; the time in ms from the last key press
+    until the page last changed (its last DOM mutation: every chart drawn, every text in
+    place)."""
+    page.evaluate(MARK_CHART_JS, "body")
+    _nudge(page, key, i)
+    e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+    return page.evaluate(SETTLED_JS)
+
+
+def _nudge(page: Page, key: str, i: int) -> None:
+    """Change widget ``key`` by one step: an arrow key on a slider (right, then left), a new
+    value typed into a number field and Enter."""
+    field = page.locator(f".st-key-{key} input").first
+    if field.get_attribute("type") == "range":
+        field.focus()
+        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+    else:
+        field.fill(f"{float(field.input_value()) + (0.1 if i % 2 == 0 else -0.1):.4g}")
+        field.press("Enter")
+
+
+@bench(*(f"browser-{page}-{key}" for page, (_, keys) in PAGE_CONTROLS.items() for key in keys))
+def page_control_rows(ctx: Context) -> Iterator[Row]:
+    """The Tuning lab's and the theory page's controls: input → the page stops changing, as a
+    multiple of the floor page's slider timed the same way, in turn, in the same run."""
+    repeats = ctx.pick(5, 1)
+    times: dict[tuple[str, str], list[dict]] = {}
+    floor_times: list[dict] = []
+    with _harness(), tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp, \
+            _servers(Path(tmp)) as (app, tiny), _chromium() as browser:
+        floor_context, floor = _open(browser, tiny.url)
+        try:
+            e2e.wait_for_app(floor, timeout=PAGE_TIMEOUT_MS)
+            for name, (query, keys) in PAGE_CONTROLS.items():
+                context, page = _open(browser, app.url + query)
+                try:
+                    e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
+                    for i in range(repeats):
+                        for key in keys:
+                            times.setdefault((name, key), []).append(_settled(page, key, i))
+                            floor_times.append(_settled(floor, "n", len(floor_times)))
+                finally:
+                    context.close()
+        finally:
+            floor_context.close()
+    base = _seconds(floor_times, "total")
+    for (name, key), samples in times.items():
+        timing = _seconds(samples, "total")
+        ratio = Ratio.time_ratio(timing, base)
+        title = "the Tuning lab" if name == "lab" else "Why momentum works"
+        yield Row(
+            name=f"browser-{name}-{key}",
+            what=(f"headless Chromium, {title} ({PAGE_CONTROLS[name][0]}): widget {key} "
+                  f"changed by one step → the page's last change (DOM mutation), median of "
+                  f"{len(samples)}"),
+            ours=Figure.time(timing), baseline=Figure.time(base),
+            baseline_what="the floor page's slider, timed the same way, same run",
+            ratio=ratio, checks=(Check.at_most(ratio, CONTROL_TARGET),),
+            note=f"value sent after {_ms(_medians(samples)['send'])}",
         )
