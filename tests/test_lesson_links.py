@@ -18,8 +18,11 @@ def test_a_lesson_link_opens_the_lesson_with_its_explanation(lesson):
     assert f"**{lesson.title}.**" in shown and "**What to notice:**" in shown
     assert lesson.notice in shown
     assert at.query_params["lesson"] == lesson.id
+    at.session_state["share_box"] = True  # the share box draws its link once opened
+    at.run()
     assert f"This is the lesson “{lesson.title}”" in text_of(at)
-    at.number_input(key="lr").set_value(0.01).run()  # a change: no longer the lesson's view
+    x0 = at.number_input(key="x0").value
+    at.number_input(key="x0").set_value(x0 + 0.1).run()  # a change: no longer the lesson's view
     assert "lesson" not in at.query_params and not at.info
 
 
