@@ -36,7 +36,6 @@ BETA_SLIDER = ".st-key-stage .mvs-beta input"
 SCRUB_TARGET_S = 0.033
 SCRUB_STEPS = 200
 PAGE_TIMEOUT_MS = 60_000
-SCRATCH_NOTE = "Measured once (2026-11-25, this machine, load 1–3)."
 SERVER_PROFILE = ("The cProfile below is the server's part alone (one cold compute, as "
                   "`playground-compute`); the browser's part is the breakdown above.")
 
@@ -148,26 +147,18 @@ FIRST_CHART_DIAGNOSIS = """\
 Where the time goes (medians, from navigation start; a new browser context per repeat, so
 nothing is cached in the browser; a URL the server has not computed yet): the page shell (the
 HTML and Streamlit's ~480 kB main bundle, executed) is ready at {dom}, the websocket open at
-{socket}, and the paths figure ({figure_kb:.0f} kB) has arrived by {figure}. Only then does the
-browser fetch Streamlit's PlotlyChart chunk (4.7 MB: plotly.js, loaded with the first chart) —
-{chunk_start} to {chunk_end} —, compile and run it, and draw: the chart is complete at {chart}.
-The main thread spent {busy} of that in long tasks (> 50 ms each): the browser's CPU, not the
-network or the server, sets the time. The trivial page (one 3-point chart, same server, same
-browser, loaded in turn with ours) draws its chart at {tiny_chart} (shell {tiny_dom}, plotly
-chunk fetched by {tiny_chunk_end}): that much is Streamlit and plotly.js loading in this
-headless browser on this machine, so the 3 s target leaves nothing for the page itself here.
-Ours adds {extra}: the server's first run of the session up to the figure ({server} from the
-websocket's opening to the figure's arrival), a larger page (sidebar widgets, lessons,
-the metrics table; the first st.markdown loads Streamlit's 1.5 MB syntax-highlighter chunk),
-and two charts to draw, the paths chart from scratch as on every β change (see
-`browser-beta-slider`). Main-thread CPU of one load, by script (self time; `(program)` is the
-browser's own work: parsing, style, layout): {cpu}.
-
-What would help: the paths figure's drawing, as for `browser-beta-slider`. {scratch} Copies of
-the app side by side, loads interleaved, median of 4 (spreads of ±1.5 s): 8.8 s now, 7.6 s
-without the click grid, 6.1 s with the margins preset, 6.4 s with both — about 2 s from the
-drawing, the rest stays. Replacing the share box's `st.code` by a caption changed nothing
-measurable (6.3 vs 6.0 s): markdown loads the highlighter anyway. {server_profile}"""
+{socket}, and the stage's data ({figure_kb:.0f} kB) has arrived by {figure}. plotly.min.js
+(4.7 MB, requested by an empty component sent before the sidebar, so it can load while the rest
+of the page arrives) is fetched from {chunk_start} to {chunk_end}, then compiled and run, and the
+map is complete at {chart}. The main thread spent {busy} of that in long tasks (> 50 ms each):
+the browser's CPU, not the network or the server, sets the time. The floor page (one slider, one
+2-trace chart, same browser, loaded in turn with ours) draws its chart at {tiny_chart} (shell
+{tiny_dom}, plotly chunk fetched by {tiny_chunk_end}): that much is Streamlit and plotly.js
+loading in this headless browser on this machine. Ours adds {extra}: the server's first run of
+the session up to the data ({server} from the websocket's opening to the data's arrival), a
+larger page (sidebar widgets, lessons, the metrics table) and the map, the loss chart and the
+surface picture to draw. Main-thread CPU of one load, by script (self time; `(program)` is the
+browser's own work: parsing, style, layout): {cpu}. {server_profile}"""
 
 SLIDER_DIAGNOSIS = """\
 Where the time goes (medians of {n} presses, from the key press): the stage's β slider redraws
@@ -456,26 +447,33 @@ def _cpu_profile_of_load(browser: Browser, url: str) -> dict[str, collections.Co
         context.close()
 
 
+def _against_floor(name: str, what: str, ours: Timing, floor: Timing, floor_what: str,
+                   target: float, note: str, profile: ProfileSpec | None = None) -> Row:
+    """A row whose target is a multiple of the floor page's time measured in the same run."""
+    ratio = Ratio.time_ratio(ours, floor)
+    return Row(name=name, what=what, ours=Figure.time(ours), baseline=Figure.time(floor),
+               baseline_what=floor_what, ratio=ratio, checks=(Check.at_most(ratio, target),),
+               note=note, profile=profile)
+
+
 def _first_chart_row(ours: list[dict], baseline: list[dict], cpu: dict | None,
                      steps: int) -> Row:
     ours_t, base_t = _seconds(ours, "chart"), _seconds(baseline, "chart")
-    ratio = Ratio.time_ratio(ours_t, base_t)
     m, b = _medians(ours), _medians(baseline)
     times = {k: _ms(v) for k, v in m.items() if k != "figure_kb"}
     diagnosis = FIRST_CHART_DIAGNOSIS.format(
         **times, figure_kb=m["figure_kb"], tiny_chart=_ms(b["chart"]), tiny_dom=_ms(b["dom"]),
         tiny_chunk_end=_ms(b["chunk_end"]), extra=_ms(m["chart"] - b["chart"]),
         server=_ms(m["figure"] - m["socket"]),
-        cpu=_top(cpu and cpu["scripts"], 6), scratch=SCRATCH_NOTE,
+        cpu=_top(cpu and cpu["scripts"], 6),
         server_profile=SERVER_PROFILE)
-    return Row(
-        name="browser-first-chart",
-        what=(f"headless Chromium, new context: open the Playground URL (SGD, momentum, Nesterov "
-              f"× {steps} steps, a β not yet computed) → the paths chart drawn with its surface "
-              f"picture"),
-        ours=Figure.time(ours_t), baseline=Figure.time(base_t),
-        baseline_what="the floor page (one slider, one 2-trace plotly chart), same run",
-        ratio=ratio, checks=(Check.at_most(ratio, FIRST_CHART_TARGET),),
+    return _against_floor(
+        "browser-first-chart",
+        (f"headless Chromium, new context: open the Playground URL (SGD, momentum, Nesterov "
+         f"× {steps} steps, a β not yet computed) → the paths chart drawn with its surface "
+         f"picture"),
+        ours_t, base_t, "the floor page (one slider, one 2-trace plotly chart), same run",
+        FIRST_CHART_TARGET,
         note=(f"medians from navigation: shell {times['dom']}, figure received "
               f"{times['figure']}, plotly.js chunk fetched {times['chunk_start']}–"
               f"{times['chunk_end']}, chart {times['chart']}; long tasks {times['busy']}"),
@@ -648,17 +646,14 @@ def control_rows(ctx: Context) -> Iterator[Row]:
             floor_context.close()
     base = _seconds(floor_times, "total")
     for name in CONTROL_NAMES:
-        timing = _seconds(times[name], "total")
-        ratio = Ratio.time_ratio(timing, base)
         m = _medians(times[name])
-        yield Row(
-            name=f"browser-control-{name}",
-            what=(f"headless Chromium, the Playground (SGD, momentum × {SCRUB_STEPS} steps): "
-                  f"change the sidebar's {name} → the map redrawn with the rerun's data, "
-                  f"median of {len(times[name])}"),
-            ours=Figure.time(timing), baseline=Figure.time(base),
-            baseline_what="the floor page's slider: key → its chart redrawn, same run",
-            ratio=ratio, checks=(Check.at_most(ratio, CONTROL_TARGET),),
+        yield _against_floor(
+            f"browser-control-{name}",
+            (f"headless Chromium, the Playground (SGD, momentum × {SCRUB_STEPS} steps): "
+             f"change the sidebar's {name} → the map redrawn with the rerun's data, "
+             f"median of {len(times[name])}"),
+            _seconds(times[name], "total"), base,
+            "the floor page's slider: key → its chart redrawn, same run", CONTROL_TARGET,
             note=(f"medians: → sent {_ms(m['send'])}, → data {_ms(m['data'])} "
                   f"({m['data_kb']:.0f} kB), → drawn {_ms(m['total'])} (drawing "
                   f"{_ms(m['draw'])}); floor page {_ms(base.median * 1e3)}"),
@@ -732,16 +727,12 @@ def page_control_rows(ctx: Context) -> Iterator[Row]:
             floor_context.close()
     base = _seconds(floor_times, "total")
     for (name, key), samples in times.items():
-        timing = _seconds(samples, "total")
-        ratio = Ratio.time_ratio(timing, base)
         title = "the Tuning lab" if name == "lab" else "Why momentum works"
-        yield Row(
-            name=f"browser-{name}-{key}",
-            what=(f"headless Chromium, {title} ({PAGE_CONTROLS[name][0]}): widget {key} "
-                  f"changed by one step → the page's last change (DOM mutation), median of "
-                  f"{len(samples)}"),
-            ours=Figure.time(timing), baseline=Figure.time(base),
-            baseline_what="the floor page's slider, timed the same way, same run",
-            ratio=ratio, checks=(Check.at_most(ratio, CONTROL_TARGET),),
-            note=f"value sent after {_ms(_medians(samples)['send'])}",
-        )
+        yield _against_floor(
+            f"browser-{name}-{key}",
+            (f"headless Chromium, {title} ({PAGE_CONTROLS[name][0]}): widget {key} "
+             f"changed by one step → the page's last change (DOM mutation), median of "
+             f"{len(samples)}"),
+            _seconds(samples, "total"), base,
+            "the floor page's slider, timed the same way, same run", CONTROL_TARGET,
+            note=f"value sent after {_ms(_medians(samples)['send'])}")
