@@ -11,10 +11,8 @@ from momentum_viz.stage import unpack_float48
 
 
 def stage_of(at) -> dict:
-    """The data of the page's stage component (the page's other component only loads
-    plotly.js)."""
-    (element,) = (e for e in at.get("bidi_component")
-                  if e.proto.component_name.endswith("momentum_viz_stage"))
+    """The data of the page's stage component."""
+    (element,) = at.get("bidi_component")
     return json.loads(element.proto.json)
 
 

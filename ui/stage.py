@@ -11,6 +11,7 @@ plotly.js is the plotly package's own bundle, served by Streamlit's component fi
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -30,9 +31,6 @@ _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 # from the plotly package with Cache-Control: public. It is never rendered.
 _plotly_files = components_v1.declare_component("plotlyjs", path=str(_PLOTLY_DIR))
 _LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
-_preload = st.components.v2.component(
-    "momentum_viz_plotly_preload", html="",
-    js=_LOADER + "export default function (c) { loadPlotly(c.data.plotly); }")
 _stage = st.components.v2.component(
     "momentum_viz_stage", html="", css=(_HERE / "stage.css").read_text(encoding="utf-8"),
     js=_LOADER + (_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
@@ -44,12 +42,17 @@ def plotly_url() -> str:
     return f"{'/' + base if base else ''}/component/{_plotly_files.name}/plotly.min.js"
 
 
+def preload_html() -> str:
+    """The script ``preload`` sends: it starts loading plotly.min.js."""
+    return f"<script>{_LOADER}loadPlotly({json.dumps(plotly_url())});</script>"
+
+
 def preload() -> None:
     """Start loading plotly.min.js now (an empty element). Call before the page's controls:
-    it goes out with the run's first messages, so the browser fetches and compiles plotly.js
-    while the server computes, and the stage finds it loaded (or loading) when its data
-    arrives."""
-    _preload(key="plotly_preload", data={"plotly": plotly_url()})
+    it goes out with the run's first messages and Streamlit renders it at once, so the browser
+    fetches and compiles plotly.js while the rest of the page arrives, and the stage finds it
+    loaded (or loading) when its data arrives."""
+    st.html(preload_html(), unsafe_allow_javascript=True)
 
 
 def _inputs(setup: dict, key: tuple) -> tuple:

@@ -1,5 +1,7 @@
-// plotly.min.js, loaded once per page as a classic UMD script (a <script>, not an import).
-// Shared by the stage (stage.js) and the early start on a page's first message (ui/stage.py).
+// plotly.min.js, loaded once per page as a classic UMD script (a script element, not an
+// import). Shared by the stage (stage.js) and the early start in the page's first messages
+// (ui/stage.py). No angle brackets in this file: it is also sent inside st.html, whose
+// sanitizer drops a script whose text contains one.
 function loadPlotly(url) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!window.__mvPlotly) {
