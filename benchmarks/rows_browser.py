@@ -147,9 +147,9 @@ FIRST_CHART_DIAGNOSIS = """\
 Where the time goes (medians, from navigation start; a new browser context per repeat, so
 nothing is cached in the browser; a URL the server has not computed yet): the page shell (the
 HTML and Streamlit's ~480 kB main bundle, executed) is ready at {dom}, the websocket open at
-{socket}, and the stage's data ({figure_kb:.0f} kB) has arrived by {figure}. plotly.min.js
-(4.7 MB, requested by an empty component sent before the sidebar, so it can load while the rest
-of the page arrives) is fetched from {chunk_start} to {chunk_end}, then compiled and run, and the
+{socket}, and the stage's data ({figure_kb:.0f} kB) has arrived by {figure}. plotly.min.js (4.7
+MB, requested by a script sent with st.html before the sidebar, so it can load while the rest of
+the page arrives) is fetched from {chunk_start} to {chunk_end}, then compiled and run, and the
 map is complete at {chart}. The main thread spent {busy} of that in long tasks (> 50 ms each):
 the browser's CPU, not the network or the server, sets the time. The floor page (one slider, one
 2-trace chart, same browser, loaded in turn with ours) draws its chart at {tiny_chart} (shell
