@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -18,6 +19,9 @@ import sympy as sp
 from momentum_viz.formula import UNDEFINED, FormulaError, X, Y, numbers_in_range, parse_formula
 from momentum_viz.kernel import Program, Unsupported
 from momentum_viz.time_limit import OutOfTime, within
+
+if TYPE_CHECKING:
+    from momentum_viz.data import Data
 
 Domain = tuple[tuple[float, float], tuple[float, float]]
 Point = tuple[float, float]
@@ -80,7 +84,8 @@ class Surface:
     """A 2-D loss surface with exact derivatives and what a demonstration needs.
 
     ``f``, ``grad``, ``value_and_grad`` and ``hessian`` work element-wise on arrays of any
-    broadcastable shapes and always return float64 arrays of the broadcast shape.
+    broadcastable shapes and always return float64 arrays of the broadcast shape. A surface
+    from data (``momentum_viz.data.regression_surface``) is a mean over its ``data``.
     """
 
     id: str
@@ -94,6 +99,9 @@ class Surface:
     description: str = ""
     minima_source: str = "known"
     compiled: Compiled = field(repr=False, kw_only=True)
+    data: Data | None = field(default=None, repr=False, kw_only=True)
+    """The data points of a regression surface (``momentum_viz.data``), whose minibatches
+    ``simulate(..., batch_size=B)`` draws; None for a formula."""
 
     # -- evaluation ---------------------------------------------------------------------------
     def f(self, x: np.ndarray | float, y: np.ndarray | float) -> np.ndarray:
