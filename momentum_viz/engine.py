@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from momentum_viz import optimizers
+from momentum_viz.data import Data
 from momentum_viz.optimizers import Optimizer, Rule, State
 from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Surface
@@ -170,18 +171,107 @@ def gradient_noise(noise: float, steps: int, seed: int) -> np.ndarray | None:
     return (noise * rng.standard_normal((steps + 1, 2)))[:, :, None]
 
 
+def minibatch_indices(n: int, batch_size: int, steps: int,
+                      seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The data points of each step's minibatch: (indices, weights), each (steps, B).
+
+    Epochs of ⌈n/B⌉ steps: each epoch is a fresh permutation of the n points (from one
+    generator seeded with ``seed``, ``Generator.permuted``), cut into consecutive batches of B;
+    the last batch of an epoch holds the n − (⌈n/B⌉ − 1)·B points left (PyTorch's DataLoader
+    with ``drop_last=False``). So every epoch visits every point exactly once. A batch's
+    weights are 1/its size; the padding of a short last batch has index 0 and weight 0."""
+    per_epoch = -(-n // batch_size)
+    epochs = -(-steps // per_epoch)
+    rng = np.random.default_rng(seed)
+    order = rng.permuted(np.tile(np.arange(n), (epochs, 1)), axis=1)
+    pad = per_epoch * batch_size - n
+    indices = np.pad(order, ((0, 0), (0, pad))).reshape(-1, batch_size)[:steps]
+    weights = np.full((per_epoch, batch_size), 1 / batch_size)
+    last = batch_size - pad
+    weights[-1] = np.where(np.arange(batch_size) < last, 1 / last, 0.0)
+    return indices, np.tile(weights, (epochs, 1))[:steps]
+
+
+def check_batch_size(surface: Surface, batch_size: int | None) -> int | None:
+    """``batch_size`` as an int (None for the full gradient), or ValueError: only a surface
+    from data has minibatches, and B is a whole number from 1 to its number of points."""
+    if batch_size is None:
+        return None
+    if surface.data is None:
+        raise ValueError("batch_size needs a surface from data (momentum_viz.data)")
+    n = surface.data.n
+    if isinstance(batch_size, bool) or int(batch_size) != batch_size \
+            or not 1 <= batch_size <= n:
+        raise ValueError(f"batch_size must be a whole number from 1 to {n}, the number of "
+                         "data points")
+    return int(batch_size)
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What the optimizer sees in place of the exact gradient, per step and trajectory.
+
+    ``noise`` (steps+1, 2, c): Gaussian noise added to the gradient; ``x``, ``y``, ``weight``
+    (steps, c, B): each step's minibatch (``Data.batch_gradient``), which replaces the full
+    gradient. c is 1 when every trajectory sees the same sequence, else one column per
+    trajectory. Either part may be None."""
+
+    noise: np.ndarray | None = None
+    data: Data | None = None
+    x: np.ndarray | None = None
+    y: np.ndarray | None = None
+    weight: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, surface: Surface, steps: int, seeds: np.ndarray, noise: float = 0.0,
+           batch_size: int | None = None) -> Sampling | None:
+        """The noise and minibatches of ``seeds`` (one column each: column i is exactly what a
+        single run with seed ``seeds[i]`` sees), or None when there are neither. Gaussian noise
+        and minibatches do not mix (ValueError): each is one kind of gradient noise."""
+        batch_size = check_batch_size(surface, batch_size)
+        draws = [gradient_noise(noise, steps, int(s)) for s in seeds]
+        if batch_size is not None and draws[0] is not None:
+            raise ValueError("use either noise or batch_size, not both")
+        if draws[0] is not None:
+            return cls(noise=np.concatenate(draws, axis=2))
+        if batch_size is None or batch_size == surface.data.n:  # B = n: the full gradient
+            return None
+        data = surface.data
+        picks = [minibatch_indices(data.n, batch_size, steps, int(s)) for s in seeds]
+        index = np.stack([p[0] for p in picks], axis=1)
+        return cls(data=data, x=data.x[index], y=data.y[index],
+                   weight=np.stack([p[1] for p in picks], axis=1))
+
+    def columns(self, cols: slice | Sequence[int]) -> Sampling:
+        """The sequences of trajectories ``cols`` (all of them when shared)."""
+        def take(a: np.ndarray | None, axis: int) -> np.ndarray | None:
+            if a is None or a.shape[axis] == 1:
+                return a
+            return np.take(a, np.arange(a.shape[axis])[cols], axis=axis)
+        return Sampling(take(self.noise, 2), self.data, take(self.x, 1), take(self.y, 1),
+                        take(self.weight, 1))
+
+    def gradient(self, k: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """The gradient the optimizer uses at step k, given the exact ∇f ``g`` at ``theta``."""
+        if self.data is not None:
+            g = self.data.batch_gradient(theta, self.x[k], self.y[k], self.weight[k])
+        if self.noise is not None:
+            g = g + self.noise[k]
+        return g
+
+
 def iterate(
     surface: Surface, batch: Batch, start: np.ndarray, steps: int,
-    noise: np.ndarray | None = None,
+    sampling: Sampling | None = None,
 ) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Run the batch for ``steps`` steps from ``start`` (2, n).
 
     Yields (k, θ_k, v_k, ∇f(θ_k)) for k = 0..steps, where v_k is the optimizer's velocity after
     the step that brought the run to θ_k (the state array its registry entry names; v_0 = 0) and
-    ∇f is exact (the optimizer also sees ``noise[k]``). Step k uses the schedule's lr of step k,
-    the rule sees t = k + 1. θ is updated in place and the yielded arrays are reused: copy what
-    you keep. The caller owns ``np.errstate``; diverged entries simply become inf or NaN and
-    stay so.
+    ∇f is exact (the optimizer sees ``sampling``'s gradient instead, if given). Step k uses
+    the schedule's lr of step k, the rule sees t = k + 1. θ is updated in place and the
+    yielded arrays are reused: copy what you keep. The caller owns ``np.errstate``; diverged
+    entries simply become inf or NaN and stay so.
     """
     theta = start.copy()
     gradient = surface.bind_gradient(theta)
@@ -194,8 +284,8 @@ def iterate(
         yield k, theta, state[shown], g
         if k == steps:
             return
-        if noise is not None:
-            g = g + noise[k]
+        if sampling is not None:
+            g = sampling.gradient(k, theta, g)
         step, state = rule(g, state, lr, k + 1, *settings)
         theta -= step
         if schedule is not None:

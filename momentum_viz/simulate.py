@@ -10,7 +10,7 @@ import numpy as np
 
 from momentum_viz import optimizers
 from momentum_viz.criteria import DEFAULT_TOL, diverged, start_point
-from momentum_viz.engine import Batch, check_steps, gradient_noise, groups, iterate
+from momentum_viz.engine import Batch, Sampling, check_steps, groups, iterate
 from momentum_viz.metrics import Metrics, run_metrics
 from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Point, Surface
@@ -75,6 +75,8 @@ class Run:
     lr a further step would use), which the schedule sets and divergence does not touch.
     ``diverged_at`` is the first step whose position or loss is non-finite or outside the
     escape square (``Surface.escape_radius``); every row after it is NaN, never clipped.
+    ``noise``, ``seed`` and ``batch_size`` (None: the full gradient) say what the optimizer
+    saw in place of ``grad``.
     """
 
     surface: Surface
@@ -89,6 +91,7 @@ class Run:
     grad: np.ndarray
     diverged_at: int | None
     lrs: np.ndarray
+    batch_size: int | None = None
 
     optimizer = property(lambda self: self.spec.optimizer)
     lr = property(lambda self: self.spec.lr)
@@ -120,14 +123,22 @@ def simulate(
     steps: int,
     noise: float = 0.0,
     seed: int = 0,
+    batch_size: int | None = None,
 ) -> Run:
     """Run one optimizer on ``surface`` from ``start`` (default: the surface's) for ``steps``.
 
     ``optimizer`` is a registry name (``OPTIMIZERS``); β, β₂ and ε left at None take its
     defaults and those it does not use are ignored; ``schedule`` comes from
-    ``momentum_viz.schedules`` (None: constant lr). See ``RunSpec``."""
+    ``momentum_viz.schedules`` (None: constant lr). See ``RunSpec``.
+
+    ``batch_size`` B (a surface from data only; 1 … n, else ValueError): each step's gradient
+    is the mean over a minibatch of B points drawn without replacement within an epoch and
+    reshuffled each epoch, from one generator seeded with ``seed``
+    (``engine.minibatch_indices``); B = n is exactly the full gradient. ``noise`` (Gaussian)
+    and ``batch_size`` do not mix. ``Run.grad`` stays the exact full gradient."""
     spec = RunSpec(optimizer, lr, beta, beta2, eps, schedule)
-    return simulate_many(surface, [spec], start=start, steps=steps, noise=noise, seed=seed)[0]
+    return simulate_many(surface, [spec], start=start, steps=steps, noise=noise, seed=seed,
+                         batch_size=batch_size)[0]
 
 
 def simulate_many(
@@ -138,17 +149,29 @@ def simulate_many(
     steps: int,
     noise: float = 0.0,
     seed: int = 0,
+    batch_size: int | None = None,
 ) -> list[Run]:
     """Run several optimizer settings side by side, all from the same start and seeing the same
-    gradient noise: one batch per update rule and schedule (the momentum family at one schedule
-    is one batch), each run exactly as if alone."""
+    gradient noise or minibatches (see ``simulate``): one batch per update rule and schedule
+    (the momentum family at one schedule is one batch), each run exactly as if alone."""
     steps = check_steps(steps)
     start = start_point(surface, start)
+    sampling = Sampling.of(surface, steps, np.array([seed]), noise, batch_size)
+    arrays, bad = _record(surface, specs, start, steps, sampling)
+    return [_run(surface, spec, start, steps, noise, seed, batch_size,
+                 [a[:, j] for a in arrays], bad[:, j]) for j, spec in enumerate(specs)]
+
+
+def _record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int,
+            sampling: Sampling | None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Run ``specs`` side by side (column j is ``specs[j]``, seeing column j of ``sampling``
+    or its shared sequence). Returns [positions (steps+1, n, 2), losses (steps+1, n),
+    velocities (steps+1, n, 2), exact gradients (steps+1, n, 2)] and the divergence test per
+    row and run (steps+1, n)."""
     n = len(specs)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     positions = np.empty((steps + 1, 2, n))
     velocities = np.empty((steps + 1, 2, n))
-    noise_seq = gradient_noise(noise, steps, seed)
     batches = []
     for rule_group in groups([s.optimizer for s in specs]):
         by_schedule: dict = {}
@@ -165,7 +188,8 @@ def simulate_many(
             alone = len(columns) == n  # one batch: record straight into the result
             pos, vel = ((positions, velocities) if alone else
                         (np.empty((steps + 1, 2, len(columns))) for _ in range(2)))
-            for k, theta, v, _ in iterate(surface, batch, theta0[:, columns], steps, noise_seq):
+            seen = sampling if sampling is None or alone else sampling.columns(columns)
+            for k, theta, v, _ in iterate(surface, batch, theta0[:, columns], steps, seen):
                 pos[k], vel[k] = theta, v
             if not alone:
                 positions[:, :, columns], velocities[:, :, columns] = pos, vel
@@ -175,18 +199,21 @@ def simulate_many(
         losses = surface.bind_value(flat)().reshape(steps + 1, n)
         grads = surface.bind_gradient(flat)().reshape(2, steps + 1, n).transpose(1, 0, 2)
     bad = diverged(surface, positions, positions, np.isfinite(losses))  # (steps+1, n)
-    runs = []
-    for j, spec in enumerate(specs):
-        rows = np.flatnonzero(bad[:, j])
-        diverged_at = int(rows[0]) if len(rows) else None
-        arrays = [positions[:, :, j].copy(), losses[:, j].copy(),
-                  velocities[:, :, j].copy(), grads[:, :, j].copy()]
-        if diverged_at is not None:
-            for a in arrays:
-                a[diverged_at + 1:] = np.nan
-        lrs = (np.full(steps + 1, float(spec.lr)) if spec.schedule is None
-               else spec.schedule.lrs(spec.lr, steps))
-        runs.append(Run(surface, spec, start, steps, float(noise), int(seed), *arrays,
-                        diverged_at=diverged_at, lrs=lrs))
-    return runs
+    arrays = [positions.transpose(0, 2, 1), losses, velocities.transpose(0, 2, 1),
+              grads.transpose(0, 2, 1)]
+    return arrays, bad
 
+
+def _run(surface: Surface, spec: RunSpec, start: Point, steps: int, noise: float, seed: int,
+         batch_size: int | None, arrays: list[np.ndarray], bad: np.ndarray) -> Run:
+    """A Run from one column of ``_record``: rows after the divergence step become NaN."""
+    rows = np.flatnonzero(bad)
+    diverged_at = int(rows[0]) if len(rows) else None
+    arrays = [a.copy() for a in arrays]
+    if diverged_at is not None:
+        for a in arrays:
+            a[diverged_at + 1:] = np.nan
+    lrs = (np.full(steps + 1, float(spec.lr)) if spec.schedule is None
+           else spec.schedule.lrs(spec.lr, steps))
+    return Run(surface, spec, start, steps, float(noise), int(seed), *arrays,
+               diverged_at=diverged_at, lrs=lrs, batch_size=batch_size)

@@ -15,7 +15,7 @@ import numpy as np
 
 from momentum_viz import optimizers
 from momentum_viz.criteria import DEFAULT_TOL, diverged, not_converged_test, start_point
-from momentum_viz.engine import Batch, check_steps, gradient_noise, iterate
+from momentum_viz.engine import Batch, Sampling, check_steps, iterate
 from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Point, Surface
 
@@ -85,13 +85,15 @@ def sweep(
     beta2: float | None = None,
     eps: float | None = None,
     schedule: Schedule | None = None,
+    batch_size: int | None = None,
 ) -> Sweep:
     """Run ``optimizer`` for every (lr, β) pair of the grid as one vectorized batch.
 
     β is the optimizer's β: the momentum of the momentum family and of RMSprop, β₁ for Adam.
     ``beta2``, ``eps`` (None: the optimizer's defaults) and ``schedule`` are shared by every
     cell. An optimizer without β (sgd, adagrad) runs the lrs once and repeats that row for
-    every β, which it ignores."""
+    every β, which it ignores. Noise and minibatches (``batch_size``, see ``simulate``) come
+    from ``seed``: every cell sees the same sequence, the one the matching run sees."""
     steps = check_steps(steps)
     lrs, betas = np.asarray(lrs, np.float64).ravel(), np.asarray(betas, np.float64).ravel()
     start = start_point(surface, start)
@@ -103,12 +105,12 @@ def sweep(
                           beta2, eps, schedule)
     beta2 = entry.defaults().get("beta2") if beta2 is None else beta2
     eps = entry.defaults().get("eps") if eps is None else eps
-    noise_seq = gradient_noise(noise, steps, seed)
+    sampling = Sampling.of(surface, steps, np.array([seed]), noise, batch_size)
     chunks = [slice(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
 
     def track(cols: slice) -> tuple[np.ndarray, ...]:
         return _track(surface, batch.columns(cols), cols.stop - cols.start, start, steps,
-                      noise_seq, tol)
+                      sampling, tol)
 
     parts = [track(cols) for cols in chunks]
     final_loss, last_outside, diverged = (
@@ -127,7 +129,7 @@ def sweep(
 
 
 def _track(surface: Surface, batch: Batch, n: int, start: Point, steps: int,
-           noise: np.ndarray | None, tol: float) -> tuple[np.ndarray, ...]:
+           sampling: Sampling | None, tol: float) -> tuple[np.ndarray, ...]:
     """Run one chunk of n cells; return its final loss, last step outside tolerance and
     divergence flag per cell."""
     outside = not_converged_test(surface, tol)
@@ -137,7 +139,7 @@ def _track(surface: Surface, batch: Batch, n: int, start: Point, steps: int,
     finite_loss = np.ones(n, dtype=bool)
     value = None
     with np.errstate(all="ignore"):
-        for k, theta, _, g in iterate(surface, batch, theta0, steps, noise):
+        for k, theta, _, g in iterate(surface, batch, theta0, steps, sampling):
             value = value or surface.bind_value(theta)
             f = value()
             np.copyto(last_outside, k, where=outside(f, g))

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
-from momentum_viz.engine import MAX_STEPS, Batch, check_steps, gradient_noise, iterate
+from momentum_viz.engine import (
+    MAX_STEPS,
+    Batch,
+    Sampling,
+    check_steps,
+    gradient_noise,
+    iterate,
+)
 
 LR, BETA = 0.02, 0.9
 STARTS = [(1.5, -0.5), (-1.0, 0.25)]  # one column per trajectory
@@ -20,7 +27,8 @@ def quadratic() -> mv.Surface:
 def record(surface, batch, start, steps, noise=None):
     """Copies of (k, θ_k, v_k, g_k) for every step (iterate reuses its arrays)."""
     return [(k, t.copy(), v.copy(), g.copy())
-            for k, t, v, g in iterate(surface, batch, start, steps, noise)]
+            for k, t, v, g in iterate(surface, batch, start, steps,
+                                      None if noise is None else Sampling(noise=noise))]
 
 
 def by_hand(rule, start, steps, noise=()):
