@@ -7,6 +7,7 @@
 
 from momentum_viz import optimizers, schedules, theory
 from momentum_viz.criteria import DEFAULT_TOL
+from momentum_viz.data import DATASETS, DataSet, regression_surface
 from momentum_viz.formula import FormulaError, parse_formula
 from momentum_viz.metrics import Metrics, run_metrics
 from momentum_viz.optimizers import (
@@ -18,6 +19,7 @@ from momentum_viz.optimizers import (
     register,
 )
 from momentum_viz.presets import SURFACE_IDS, get_surface, list_surfaces
+from momentum_viz.seeds import Seeds, simulate_seeds, simulate_seeds_many
 from momentum_viz.simulate import Run, RunSpec, simulate, simulate_many
 from momentum_viz.surface import Surface, surface_from_formula
 from momentum_viz.sweep import Sweep, sweep
@@ -25,16 +27,19 @@ from momentum_viz.sweep import Sweep, sweep
 SURFACES = SURFACE_IDS
 
 __all__ = [
+    "DATASETS",
     "DEFAULT_TOL",
     "OPTIMIZERS",
     "SURFACES",
     "SURFACE_IDS",
+    "DataSet",
     "FormulaError",
     "HyperParameter",
     "Metrics",
     "Optimizer",
     "Run",
     "RunSpec",
+    "Seeds",
     "State",
     "Surface",
     "Sweep",
@@ -44,10 +49,13 @@ __all__ = [
     "optimizers",
     "parse_formula",
     "register",
+    "regression_surface",
     "run_metrics",
     "schedules",
     "simulate",
     "simulate_many",
+    "simulate_seeds",
+    "simulate_seeds_many",
     "surface_from_formula",
     "sweep",
     "theory",

@@ -6,7 +6,7 @@ the data points, with z_i = w·x_i + b:
 - linear: mean squared error, mean (z_i − y_i)², an exact quadratic in (w, b) whose
   coefficients are moments of the data, so it is a sympy polynomial like any preset surface;
 - logistic: mean log-loss, mean log(1 + e^{z_i}) − y_i·z_i (y_i ∈ {0, 1}), evaluated as
-  ``logaddexp(0, z) − y·z`` (no overflow for any z); its f, ∇f and Hessian are numeric means
+  ``softplus(z) − y·z`` (no overflow for any z); its f, ∇f and Hessian are numeric means
   over the data (``DataCompiled``), vectorised over the points and chunked over (w, b).
 
 A data surface carries its ``Data`` (``Surface.data``), from which the engine draws minibatch
@@ -67,8 +67,8 @@ class Data:
 class DataCompiled(Compiled):
     """A ``Compiled`` whose f, ∇f and Hessian are exact means over data, computed numerically
     (logistic regression: a sum over n points has no useful closed form). ``expr`` is the
-    unevaluated sum for display (its LaTeX); ``programs`` are None, so the simulation loop
-    calls ``value_and_grad``. Every kernel broadcasts over (w, b) arrays of any shape."""
+    unevaluated sum for display (its LaTeX); ``programs`` evaluate f alone and ∇f alone for
+    the simulation loop. Every kernel broadcasts over (w, b) arrays of any shape."""
 
     def __init__(self, data: Data, expr: sp.Expr):
         self.data = data
@@ -77,56 +77,78 @@ class DataCompiled(Compiled):
 
     @cached_property
     def f(self) -> Callable:
-        return lambda w, b: self._means(w, b, (0,))[0]
+        return lambda w, b: self.means(w, b, (0,))[0]
 
     @cached_property
     def value_and_grad(self) -> Callable:
-        return lambda w, b: self._means(w, b, (0, 1, 2))
+        return lambda w, b: self.means(w, b, (0, 1, 2))
 
     @cached_property
     def grad(self) -> Callable:
-        return lambda w, b: self._means(w, b, (1, 2))
+        return lambda w, b: self.means(w, b, (1, 2))
 
     @cached_property
     def hessian(self) -> Callable:
-        return lambda w, b: self._means(w, b, (3, 4, 5))
+        return lambda w, b: self.means(w, b, (3, 4, 5))
 
     @cached_property
-    def programs(self) -> tuple[None, None]:
-        return None, None
+    def programs(self) -> tuple[_Means, _Means]:
+        return _Means(self, (0,)), _Means(self, (1, 2))
 
-    def _means(self, w, b, which: tuple[int, ...]) -> list[np.ndarray]:
+    def means(self, w, b, which: tuple[int, ...]) -> list[np.ndarray]:
         """Means over the data of [ℓ, ℓ'·x, ℓ', ℓ''·x², ℓ''·x, ℓ''] at every (w, b), the
-        entries ``which``; in chunks of ``CHUNK_ELEMENTS`` (w, b) × point pairs."""
+        entries ``which``, each of the broadcast shape of w and b; computed in chunks of
+        ``CHUNK_ELEMENTS`` (w, b) × point pairs."""
         w, b = np.broadcast_arrays(np.asarray(w, np.float64), np.asarray(b, np.float64))
         shape, w, b = w.shape, w.ravel(), b.ravel()
-        x, y, n = self.data.x, self.data.y, self.data.n
-        out = [np.empty(w.size) for _ in which]
-        step = max(1, CHUNK_ELEMENTS // n)
+        out = np.empty((len(which), w.size))
+        step = max(1, CHUNK_ELEMENTS // self.data.n)
         for a in range(0, w.size, step):
-            z = w[a:a + step, None] * x + b[a:a + step, None]
-            terms = _logistic_terms(z, x, y, which)
-            for o, t in zip(out, terms, strict=True):
-                o[a:a + step] = t.sum(axis=1) / n
-        return [o.reshape(shape) for o in out]
+            out[:, a:a + step] = _logistic_sums(w[a:a + step], b[a:a + step], self.data, which)
+        return list((out / self.data.n).reshape(len(which), *shape))
 
 
-def _logistic_terms(z: np.ndarray, x: np.ndarray, y: np.ndarray,
-                    which: tuple[int, ...]) -> list[np.ndarray]:
-    """Per point, the entries ``which`` of [ℓ, ℓ'·x, ℓ', ℓ''·x², ℓ''·x, ℓ''] of the log-loss
-    ℓ = log(1 + e^z) − y·z, with ℓ' = σ(z) − y and ℓ'' = σ(z)(1 − σ(z)); σ only if needed."""
-    if which == (0,):
-        return [np.logaddexp(0.0, z) - y * z]
-    s = _sigmoid(z)
-    d, h = s - y, s * (1 - s)
-    terms = {0: lambda: np.logaddexp(0.0, z) - y * z, 1: lambda: d * x, 2: lambda: d,
-             3: lambda: h * x * x, 4: lambda: h * x, 5: lambda: h}
-    return [terms[i]() for i in which]
+@dataclass(frozen=True)
+class _Means:
+    """The ``kernel.Program`` interface (``bind``) for ``DataCompiled.means``."""
+
+    compiled: DataCompiled
+    which: tuple[int, ...]
+
+    def bind(self, theta: np.ndarray) -> Callable[[], np.ndarray]:
+        """Evaluates the means ``which`` at the current ``theta`` (2, n): (len(which), n)."""
+        return lambda: np.array(self.compiled.means(theta[0], theta[1], self.which))
+
+
+def _logistic_sums(w: np.ndarray, b: np.ndarray, data: Data,
+                   which: tuple[int, ...]) -> np.ndarray:
+    """Sums over the data of the entries ``which`` of [ℓ, ℓ'·x, ℓ', ℓ''·x², ℓ''·x, ℓ''] of
+    the log-loss ℓ = log(1 + e^z) − y·z, z = w·x + b, with ℓ' = σ(z) − y and
+    ℓ'' = σ(z)(1 − σ(z)), at each (w, b) (m,): (len(which), m). The terms in y are sums of
+    moments (Σy·z = w·Σxy + b·Σy); the rest are matrix products with x, x² and ones."""
+    x, y = data.x, data.y
+    z = np.multiply.outer(w, x)
+    z += b[:, None]
+    sums: dict[int, np.ndarray] = {}
+    if 0 in which:
+        sums[0] = _softplus(z).sum(axis=1) - (w * np.dot(x, y) + b * y.sum())
+    if {1, 2, 3, 4, 5} & set(which):
+        s = _sigmoid(z)
+        sums[1], sums[2] = s @ x - np.dot(x, y), s.sum(axis=1) - y.sum()
+        if {3, 4, 5} & set(which):
+            h = s * (1 - s)
+            sums[3], sums[4], sums[5] = h @ (x * x), h @ x, h.sum(axis=1)
+    return np.array([sums[i] for i in which])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1/(1 + e^{−z}) = exp(−log(1 + e^{−z})): no overflow for any z."""
-    return np.exp(-np.logaddexp(0.0, -z))
+    """σ(z) = 1/(1 + e^{−z}) = (1 + tanh(z/2))/2: no overflow for any z, to within 1e-16."""
+    return 0.5 + 0.5 * np.tanh(0.5 * z)
+
+
+def _softplus(z: np.ndarray) -> np.ndarray:
+    """log(1 + e^z) = max(z, 0) + log1p(e^{−|z|}): no overflow for any z."""
+    return np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
 
 
 def regression_surface(kind: str, x, y, *, name: str | None = None,

@@ -251,8 +251,9 @@ class Sampling:
         return Sampling(take(self.noise, 2), self.data, take(self.x, 1), take(self.y, 1),
                         take(self.weight, 1))
 
-    def gradient(self, k: int, theta: np.ndarray, g: np.ndarray) -> np.ndarray:
-        """The gradient the optimizer uses at step k, given the exact ∇f ``g`` at ``theta``."""
+    def gradient(self, k: int, theta: np.ndarray, g: np.ndarray | None) -> np.ndarray:
+        """The gradient the optimizer uses at step k, given the exact ∇f ``g`` at ``theta``
+        (None with minibatches: not needed)."""
         if self.data is not None:
             g = self.data.batch_gradient(theta, self.x[k], self.y[k], self.weight[k])
         if self.noise is not None:
@@ -263,13 +264,15 @@ class Sampling:
 def iterate(
     surface: Surface, batch: Batch, start: np.ndarray, steps: int,
     sampling: Sampling | None = None,
-) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    exact: bool = True,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
     """Run the batch for ``steps`` steps from ``start`` (2, n).
 
     Yields (k, θ_k, v_k, ∇f(θ_k)) for k = 0..steps, where v_k is the optimizer's velocity after
     the step that brought the run to θ_k (the state array its registry entry names; v_0 = 0) and
-    ∇f is exact (the optimizer sees ``sampling``'s gradient instead, if given). Step k uses
-    the schedule's lr of step k, the rule sees t = k + 1. θ is updated in place and the
+    ∇f is exact (the optimizer sees ``sampling``'s gradient instead, if given); with
+    ``exact=False`` and minibatches, which do not need it, ∇f is not computed and is None.
+    Step k uses the schedule's lr of step k, the rule sees t = k + 1. θ is updated in place and the
     yielded arrays are reused: copy what you keep. The caller owns ``np.errstate``; diverged
     entries simply become inf or NaN and stay so.
     """
@@ -279,8 +282,9 @@ def iterate(
     rule, base, settings = batch.arguments(theta.shape)
     schedule, shown = batch.schedule, batch.velocity
     lr = base if schedule is None else schedule.first(base)
+    skip = not exact and sampling is not None and sampling.data is not None
     for k in range(steps + 1):
-        g = gradient()
+        g = None if skip else gradient()
         yield k, theta, state[shown], g
         if k == steps:
             return

@@ -157,17 +157,20 @@ def simulate_many(
     steps = check_steps(steps)
     start = start_point(surface, start)
     sampling = Sampling.of(surface, steps, np.array([seed]), noise, batch_size)
-    arrays, bad = _record(surface, specs, start, steps, sampling)
-    return [_run(surface, spec, start, steps, noise, seed, batch_size,
-                 [a[:, j] for a in arrays], bad[:, j]) for j, spec in enumerate(specs)]
+    arrays, diverged_at = record(surface, specs, start, steps, sampling)
+    return [Run(surface, spec, start, steps, float(noise), int(seed),
+                *(a[:, j].copy() for a in arrays),
+                diverged_at=None if diverged_at[j] < 0 else int(diverged_at[j]),
+                lrs=spec_lrs(spec, steps), batch_size=batch_size)
+            for j, spec in enumerate(specs)]
 
 
-def _record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int,
-            sampling: Sampling | None) -> tuple[list[np.ndarray], np.ndarray]:
+def record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int,
+           sampling: Sampling | None) -> tuple[list[np.ndarray], np.ndarray]:
     """Run ``specs`` side by side (column j is ``specs[j]``, seeing column j of ``sampling``
     or its shared sequence). Returns [positions (steps+1, n, 2), losses (steps+1, n),
-    velocities (steps+1, n, 2), exact gradients (steps+1, n, 2)] and the divergence test per
-    row and run (steps+1, n)."""
+    velocities (steps+1, n, 2), exact gradients (steps+1, n, 2)], NaN after each run's
+    divergence step, and that step per run (n,), −1 where it did not diverge."""
     n = len(specs)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     positions = np.empty((steps + 1, 2, n))
@@ -189,7 +192,8 @@ def _record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int
             pos, vel = ((positions, velocities) if alone else
                         (np.empty((steps + 1, 2, len(columns))) for _ in range(2)))
             seen = sampling if sampling is None or alone else sampling.columns(columns)
-            for k, theta, v, _ in iterate(surface, batch, theta0[:, columns], steps, seen):
+            for k, theta, v, _ in iterate(surface, batch, theta0[:, columns], steps, seen,
+                                          exact=False):
                 pos[k], vel[k] = theta, v
             if not alone:
                 positions[:, :, columns], velocities[:, :, columns] = pos, vel
@@ -199,21 +203,16 @@ def _record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int
         losses = surface.bind_value(flat)().reshape(steps + 1, n)
         grads = surface.bind_gradient(flat)().reshape(2, steps + 1, n).transpose(1, 0, 2)
     bad = diverged(surface, positions, positions, np.isfinite(losses))  # (steps+1, n)
+    diverged_at = np.where(bad.any(axis=0), bad.argmax(axis=0), -1)
+    after = np.arange(steps + 1)[:, None] > np.where(diverged_at < 0, steps, diverged_at)
     arrays = [positions.transpose(0, 2, 1), losses, velocities.transpose(0, 2, 1),
               grads.transpose(0, 2, 1)]
-    return arrays, bad
+    return [np.where(after if a.ndim == 2 else after[:, :, None], np.nan, a)
+            for a in arrays], diverged_at
 
 
-def _run(surface: Surface, spec: RunSpec, start: Point, steps: int, noise: float, seed: int,
-         batch_size: int | None, arrays: list[np.ndarray], bad: np.ndarray) -> Run:
-    """A Run from one column of ``_record``: rows after the divergence step become NaN."""
-    rows = np.flatnonzero(bad)
-    diverged_at = int(rows[0]) if len(rows) else None
-    arrays = [a.copy() for a in arrays]
-    if diverged_at is not None:
-        for a in arrays:
-            a[diverged_at + 1:] = np.nan
-    lrs = (np.full(steps + 1, float(spec.lr)) if spec.schedule is None
-           else spec.schedule.lrs(spec.lr, steps))
-    return Run(surface, spec, start, steps, float(noise), int(seed), *arrays,
-               diverged_at=diverged_at, lrs=lrs, batch_size=batch_size)
+def spec_lrs(spec: RunSpec, steps: int) -> np.ndarray:
+    """The learning rate of each step 0..steps of a run of ``spec``."""
+    if spec.schedule is None:
+        return np.full(steps + 1, float(spec.lr))
+    return spec.schedule.lrs(spec.lr, steps)
