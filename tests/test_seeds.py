@@ -1,0 +1,91 @@
+"""Many seeds at once: row i is the single run with seed + i, for Gaussian noise and for
+minibatches; the spread summaries; bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import momentum_viz as mv
+
+
+@pytest.fixture(scope="module")
+def data_surface() -> mv.Surface:
+    return mv.DATASETS["linreg"].surface()
+
+
+@pytest.mark.parametrize("kind", ["noise", "minibatch"])
+def test_row_i_is_the_run_with_seed_plus_i(kind, data_surface):
+    surface = mv.get_surface("ravine") if kind == "noise" else data_surface
+    extra = {"noise": 2.0} if kind == "noise" else {"batch_size": 16}
+    seeds = mv.simulate_seeds(surface, optimizer="momentum", lr=0.03, beta=0.8, seeds=7,
+                              seed=40, steps=90, **extra)
+    assert seeds.path.shape == (7, 91, 2) and seeds.loss.shape == (7, 91)
+    assert seeds.velocity.shape == seeds.grad.shape == (7, 91, 2)
+    np.testing.assert_array_equal(seeds.seeds, np.arange(40, 47))
+    for i in range(7):
+        run = mv.simulate(surface, optimizer="momentum", lr=0.03, beta=0.8, seed=40 + i,
+                          steps=90, **extra)
+        for name in ("path", "loss", "velocity", "grad"):
+            np.testing.assert_array_equal(getattr(seeds, name)[i], getattr(run, name))
+        again = seeds.run(i)
+        assert again.seed == 40 + i and again.diverged_at == run.diverged_at
+        np.testing.assert_array_equal(again.path, run.path)
+    assert not np.array_equal(seeds.path[0], seeds.path[1])
+
+
+def test_several_settings_side_by_side_equal_each_alone(data_surface):
+    specs = [mv.RunSpec("sgd", 0.1), mv.RunSpec("momentum", 0.1, 0.9), mv.RunSpec("adam", 0.1)]
+    together = mv.simulate_seeds_many(data_surface, specs, seeds=5, steps=60, batch_size=10,
+                                      seed=1)
+    for spec, result in zip(specs, together, strict=True):
+        alone = mv.simulate_seeds(data_surface, optimizer=spec.optimizer, lr=spec.lr,
+                                  beta=spec.beta, seeds=5, steps=60, batch_size=10, seed=1)
+        np.testing.assert_array_equal(result.path, alone.path)
+        assert result.spec == alone.spec
+
+
+def test_diverged_rows_are_nan_and_count_as_worst():
+    surface = mv.get_surface("bowl")
+    seeds = mv.simulate_seeds(surface, optimizer="sgd", lr=1.05, seeds=3, steps=2000,
+                              noise=0.5)
+    assert np.all(seeds.diverged_at >= 0)
+    for i in range(3):
+        at = seeds.diverged_at[i]
+        assert np.all(np.isnan(seeds.path[i, at + 1:]))
+        assert seeds.run(i).diverged_at == at
+    assert seeds.final_loss_median == np.inf
+
+
+def test_summaries_are_quantiles_over_seeds(data_surface):
+    seeds = mv.simulate_seeds(data_surface, optimizer="momentum", lr=0.2, beta=0.9,
+                              seeds=20, steps=50, batch_size=4)
+    np.testing.assert_allclose(seeds.median_loss(), np.median(seeds.loss, axis=0), rtol=1e-15)
+    low, high = seeds.loss_band()
+    np.testing.assert_allclose(low, np.percentile(seeds.loss, 10, axis=0), rtol=1e-15)
+    np.testing.assert_allclose(high, np.percentile(seeds.loss, 90, axis=0), rtol=1e-15)
+    assert np.all(low <= seeds.median_loss()) and np.all(seeds.median_loss() <= high)
+    assert seeds.final_loss_median == pytest.approx(np.median(seeds.loss[:, -1]))
+    assert seeds.final_loss_p90 == pytest.approx(np.percentile(seeds.loss[:, -1], 90))
+
+
+def test_without_noise_every_row_is_the_same_run():
+    seeds = mv.simulate_seeds(mv.get_surface("ravine"), optimizer="sgd", lr=0.03, seeds=3,
+                              steps=20)
+    np.testing.assert_array_equal(seeds.path[0], seeds.path[2])
+
+
+@pytest.mark.parametrize("n", [0, 101, -3, 2.5, True])
+def test_seeds_out_of_range_raise(n):
+    with pytest.raises(ValueError, match="seeds"):
+        mv.simulate_seeds(mv.get_surface("bowl"), optimizer="sgd", lr=0.1, seeds=n, steps=5,
+                          noise=0.1)
+
+
+def test_bad_batch_size_and_noise_raise(data_surface):
+    with pytest.raises(ValueError, match="batch_size"):
+        mv.simulate_seeds(data_surface, optimizer="sgd", lr=0.1, seeds=3, steps=5,
+                          batch_size=data_surface.data.n + 1)
+    with pytest.raises(ValueError, match="noise"):
+        mv.simulate_seeds(mv.get_surface("bowl"), optimizer="sgd", lr=0.1, seeds=3, steps=5,
+                          noise=-1.0)
