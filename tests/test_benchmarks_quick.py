@@ -22,6 +22,7 @@ from benchmarks.timing import Timing, measure  # noqa: E402
 ENGINE_ROWS = {"sweep", "sweep-steps-per-s", "sweep-vs-torch", "simulate-many",
                "formula-compile", "grad-lambdified", "grad-kernel", "lab-sweep-100",
                "lab-sweep-200", "sweep-adam", "simulate-many-adaptive"}
+DATA_ROWS = {"seeds-minibatch", "seeds-minibatch-logistic"}
 PAGE_ROWS = {"playground-compute", "playground-json-size", "lab-map-end-to-end"}
 BROWSER_ROWS = {"browser-first-chart", "browser-beta-slider", "server-memory"}
 
@@ -45,7 +46,7 @@ def test_quick_mode_prints_every_row_and_writes_nothing():
     assert done.returncode == 0, done.stderr[-3000:]
     rows = table_rows(done.stdout)
     names = cli.row_names()
-    assert set(names) >= ENGINE_ROWS | PAGE_ROWS | BROWSER_ROWS
+    assert set(names) >= ENGINE_ROWS | DATA_ROWS | PAGE_ROWS | BROWSER_ROWS
     assert set(rows) == set(names)
     for line in rows.values():
         assert "ERROR" not in line, line
