@@ -56,8 +56,8 @@ class Data:
                        weight: np.ndarray) -> np.ndarray:
         """∇f over a minibatch per trajectory: Σ_j weight_j·ℓ'(w·x_j + b)·(x_j, 1).
 
-        ``theta`` (2, m); ``x``, ``y``, ``weight`` (c, B) with c = m (each trajectory its own
-        batch) or c = 1 (all share it); a batch's weights are 1/its size (0 for padding).
+        ``theta`` (2, m); ``x``, ``y`` (c, B) with c = m (each trajectory its own batch) or
+        c = 1 (all share it); ``weight`` (1, B), 1/the batch's size (0 for padding).
         Returns (2, m)."""
         z = theta[0][:, None] * x + theta[1][:, None]
         d = self.slope(z, y) * weight

@@ -211,15 +211,15 @@ def check_batch_size(surface: Surface, batch_size: int | None) -> int | None:
 class Sampling:
     """What the optimizer sees in place of the exact gradient, per step and trajectory.
 
-    ``noise`` (steps+1, 2, c): Gaussian noise added to the gradient; ``x``, ``y``, ``weight``
-    (steps, c, B): each step's minibatch (``Data.batch_gradient``), which replaces the full
-    gradient. c is 1 when every trajectory sees the same sequence, else one column per
-    trajectory. Either part may be None."""
+    ``noise`` (steps+1, 2, c): Gaussian noise added to the gradient; ``index`` (steps, c, B):
+    the data points of each step's minibatch (``Data.batch_gradient``), which replaces the full
+    gradient, with ``weight`` (steps, 1, B) (the same epochs for every seed). c is 1 when every
+    trajectory sees the same sequence, else one column per trajectory. Either part may be
+    None. The points are gathered step by step: a sequence costs 4 bytes per drawn point."""
 
     noise: np.ndarray | None = None
     data: Data | None = None
-    x: np.ndarray | None = None
-    y: np.ndarray | None = None
+    index: np.ndarray | None = None
     weight: np.ndarray | None = None
 
     @classmethod
@@ -236,11 +236,9 @@ class Sampling:
             return cls(noise=np.concatenate(draws, axis=2))
         if batch_size is None or batch_size == surface.data.n:  # B = n: the full gradient
             return None
-        data = surface.data
-        picks = [minibatch_indices(data.n, batch_size, steps, int(s)) for s in seeds]
-        index = np.stack([p[0] for p in picks], axis=1)
-        return cls(data=data, x=data.x[index], y=data.y[index],
-                   weight=np.stack([p[1] for p in picks], axis=1))
+        picks = [minibatch_indices(surface.data.n, batch_size, steps, int(s)) for s in seeds]
+        index = np.stack([p[0] for p in picks], axis=1).astype(np.int32)
+        return cls(data=surface.data, index=index, weight=picks[0][1][:, None, :])
 
     def columns(self, cols: slice | Sequence[int]) -> Sampling:
         """The sequences of trajectories ``cols`` (all of them when shared)."""
@@ -248,14 +246,15 @@ class Sampling:
             if a is None or a.shape[axis] == 1:
                 return a
             return np.take(a, np.arange(a.shape[axis])[cols], axis=axis)
-        return Sampling(take(self.noise, 2), self.data, take(self.x, 1), take(self.y, 1),
-                        take(self.weight, 1))
+        return Sampling(take(self.noise, 2), self.data, take(self.index, 1), self.weight)
 
     def gradient(self, k: int, theta: np.ndarray, g: np.ndarray | None) -> np.ndarray:
         """The gradient the optimizer uses at step k, given the exact ∇f ``g`` at ``theta``
         (None with minibatches: not needed)."""
         if self.data is not None:
-            g = self.data.batch_gradient(theta, self.x[k], self.y[k], self.weight[k])
+            index = self.index[k]
+            g = self.data.batch_gradient(theta, self.data.x[index], self.data.y[index],
+                                         self.weight[k])
         if self.noise is not None:
             g = g + self.noise[k]
         return g
