@@ -135,7 +135,7 @@ def test_use_best_hands_the_cell_to_the_playground():
     at.switch_page(PLAYGROUND).run()
     no_exception(at)
     data = stage_of(at)
-    assert at.number_input(key="lr").value == lr and current(data, "beta") == beta
+    assert current(data, "lr") == lr and current(data, "beta") == beta
     assert at.select_slider(key="steps").value == 300
     run = mv.simulate(mv.get_surface("ravine"), optimizer="nesterov", lr=lr, beta=beta,
                       start=(-2.5, -1.6), steps=300)
@@ -180,7 +180,7 @@ def test_a_url_carries_the_setup_across_pages():
     assert (shared | {"map_grid": "20"}).items() <= dict(at.query_params).items()
     at.switch_page(PLAYGROUND).run()
     no_exception(at)
-    assert at.number_input(key="lr").value == 0.02
+    assert current(stage_of(at), "lr") == 0.02
     assert at.query_params["map_grid"] == "20" and at.query_params["surface"] == "booth"
 
 

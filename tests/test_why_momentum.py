@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 from plotly_spec import chart_specs, decode, trace, xy
+from stage_spec import current, stage_of
 
 from testkit.apptest import no_exception, open_page, text_of
 
@@ -72,7 +73,7 @@ def test_optimal_button_sets_lr_and_beta_everywhere():
     mine, best = trace(figure, "your lr, β"), trace(figure, "optimal lr*, β*")
     assert mine["x"][0] == pytest.approx(best["x"][0]) and mine["y"] == pytest.approx(best["y"])
     at.switch_page(PLAYGROUND).run()
-    assert at.number_input(key="lr").value == pytest.approx(lr, rel=1e-12)
+    assert current(stage_of(at), "lr") == pytest.approx(lr, rel=1e-12)
 
 
 def test_the_live_run_is_momentum_on_the_rotated_quadratic():
@@ -127,7 +128,7 @@ def test_page_parameters_are_validated_and_shared():
     at.switch_page(PLAYGROUND).run()
     no_exception(at)
     assert (at.query_params["kappa"], at.query_params["rotation"]) == ("200", "15")
-    assert at.number_input(key="lr").value == 0.004
+    assert current(stage_of(at), "lr") == 0.004
     at.switch_page(WHY).run()
     assert at.select_slider(key="kappa").value == 200 and at.slider(key="rotation").value == 15
 
