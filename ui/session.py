@@ -44,6 +44,9 @@ LESSON_APPLIED = "lesson_applied"
 """Index of the lesson last applied; its explanation shows while the setup still equals it."""
 LAST_GOOD_SURFACE = "last_good_surface"
 """The key of the last surface that could be built, shown while a typed formula cannot."""
+URL_QUERY = "url_query"
+"""The query the URL held when this session's last run ended: a run that starts with another
+one came from the browser's Back or Forward (Streamlit reruns with that entry's query)."""
 
 
 def navigation() -> StreamlitPage:
@@ -57,8 +60,9 @@ def _pages() -> list[StreamlitPage]:
 
 
 def begin_page(page: str) -> Setup:
-    """Call first on every page. On a session's first run the setup comes from the URL (with a
-    warning per unusable parameter); on the first run of a page the widgets take its values.
+    """Call first on every page. On a session's first run, and after Back or Forward (the URL
+    is not the one the last run left), the setup comes from the URL (with a warning per
+    unusable parameter) and the widgets take its values; on the first run of a page too.
 
     A fresh server opened at a page's own URL (/tuning_lab) runs that script alone, in
     Streamlit's legacy pages/ mode, until ``st.navigation`` has been called once. Such a run
@@ -68,8 +72,10 @@ def begin_page(page: str) -> Setup:
         st.navigation(_pages())
         st.rerun()
     st.set_page_config(page_title=page_spec(page).tab_title)
-    if SETUP not in state:
-        state[SETUP], state[NOTICES] = setup_from_query(st.query_params.to_dict())
+    query = st.query_params.to_dict()
+    if SETUP not in state or query != state.get(URL_QUERY, query):
+        state[SETUP], state[NOTICES] = setup_from_query(query)
+        state.pop(WIDGETS_PAGE, None)
         if state[SETUP]["lesson"] is not None:  # a lesson's link: its explanation shows too
             state[LESSON_APPLIED] = LESSON_IDS.index(state[SETUP]["lesson"])
     if state.get(WIDGETS_PAGE) != page:
@@ -84,14 +90,16 @@ def begin_page(page: str) -> Setup:
 
 def finish_page(page: str) -> Setup:
     """Call after the controls: reads ``page``'s widgets into the setup and mirrors it in the
-    URL."""
+    URL. A URL that already describes this view is left as it is (``/`` for the defaults, a
+    lesson's link), so a change adds one browser-history entry and opening a page none."""
     state = st.session_state
     state[SETUP], warnings = setup_from_widgets(state[SETUP], state, page)
     for warning in warnings:
         st.warning(warning)
-    query = query_from_setup(state[SETUP])
-    if st.query_params.to_dict() != query:
+    query, shown = query_from_setup(state[SETUP]), st.query_params.to_dict()
+    if shown != query and setup_from_query(shown)[0] != state[SETUP]:
         st.query_params.from_dict(query)
+    state[URL_QUERY] = st.query_params.to_dict()
     return state[SETUP]
 
 

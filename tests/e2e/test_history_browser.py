@@ -1,0 +1,85 @@
+"""Back and Forward in a real browser: each committed change is one history entry, Back and
+Forward restore that entry's view (URL, widgets, the stage's runs) and a reload reproduces it."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from testkit.browser import wait_for_app
+
+from .conftest import screenshot
+
+START = "/?surface=bowl&lr=0.05&beta=0.8&steps=100&opt=sgd,momentum"
+VIEW_JS = """() => {
+    const plot = document.querySelector('.st-key-stage .mvs-map');
+    const run = plot && plot.data && plot.data.find(d => (d.name || '').startsWith('Momentum'));
+    const beta = document.querySelector('.st-key-stage .mvs-beta input');
+    const steps = document.querySelector('.st-key-steps input[type=range]');
+    if (!run || !beta || !steps) return null;
+    return {search: location.search, beta: beta.value, steps: steps.getAttribute('aria-valuetext'),
+            surface: document.querySelector('.st-key-surface').innerText, run: run.name,
+            picked: document.querySelector('.st-key-surface [role=combobox]').value,
+            x: Array.from(run.x).slice(0, 4).concat([run.x.length])};
+}"""
+
+
+def view(page) -> dict:
+    """What the visitor sees: the URL's query, the β and steps controls, the surface picked,
+    and the stage's momentum run (its name, first x values and length)."""
+    wait_for_app(page)
+    page.wait_for_function(VIEW_JS, timeout=30_000)
+    return page.evaluate(VIEW_JS)
+
+
+def settles_on(page, expected: dict, timeout: float = 30.0) -> dict:
+    """The view once it equals ``expected`` (or, after ``timeout`` seconds, as it is)."""
+    deadline = time.monotonic() + timeout
+    while (seen := view(page)) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    return seen
+
+
+def committed(page, before: dict) -> dict:
+    """The view after a change: wait until the URL and the stage both changed."""
+    page.wait_for_function(f"() => location.search !== {before['search']!r}", timeout=30_000)
+    deadline = time.monotonic() + 30
+    while (seen := view(page))["x"] == before["x"] and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    return seen
+
+
+@pytest.mark.e2e
+def test_back_forward_and_reload_restore_each_view(app_server, page):
+    page.goto(app_server.url + START)
+    views = [view(page)]
+    entries = page.evaluate("history.length")
+
+    page.locator(".st-key-steps input[type=range]").focus()  # 1: steps, one stop up
+    page.keyboard.press("ArrowRight")
+    views.append(committed(page, views[-1]))
+    page.locator(".st-key-stage .mvs-beta input").focus()  # 2: β on the stage, one notch up
+    page.keyboard.press("ArrowRight")
+    views.append(committed(page, views[-1]))
+    page.locator(".st-key-surface").get_by_role("combobox").click()  # 3: another surface
+    page.get_by_role("option", name="Oval bowl").click()
+    views.append(committed(page, views[-1]))
+    screenshot(page, "history_after_three_changes")
+
+    assert page.evaluate("history.length") == entries + 3, "one history entry per change"
+    assert len({v["search"] for v in views}) == 4
+    assert views[1]["steps"] != views[0]["steps"]
+    assert views[2]["beta"] != views[1]["beta"] and "0.81" in views[2]["run"]
+    assert "Oval" in views[3]["surface"] + views[3]["picked"]
+
+    for expected in reversed(views[:-1]):
+        page.go_back()
+        assert settles_on(page, expected) == expected
+    screenshot(page, "history_after_three_backs")
+    page.go_forward()
+    assert settles_on(page, views[1]) == views[1]
+    page.reload()
+    assert settles_on(page, views[1]) == views[1]
+    assert page.evaluate("history.length") == entries + 3, "Back, Forward and reload add none"
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
