@@ -321,12 +321,17 @@ def _view_bounds(surface: Surface, runs: Sequence[Run]):
     return (x0, x1), (y0, y1)
 
 
+CONTROLS_TOP = 70
+"""Pixels from the bottom of the plot to the top of the Play buttons and the step slider: below
+the x-axis tick labels and title."""
+
+
 def _layout(bounds) -> dict:
     (x0, x1), (y0, y1) = bounds
     return dict(
         # margins the legend, colour bar and slider need anyway: set, they aren't found by a
         # second layout pass in the browser
-        font=FONT, height=700, margin=dict(l=70, r=130, t=110, b=95),
+        font=FONT, height=700, margin=dict(l=70, r=130, t=110, b=CONTROLS_TOP + 80),
         plot_bgcolor="#ffffff", uirevision="paths",
         xaxis=dict(range=[x0, x1], title="x", constrain="domain", showgrid=False,
                    zeroline=False),
@@ -345,13 +350,13 @@ def _controls(frame_steps: list[int]) -> dict:
                 transition=dict(duration=0))
     return dict(
         updatemenus=[dict(
-            type="buttons", direction="left", x=0, y=-0.02, xanchor="left", yanchor="top",
-            pad=dict(t=0, r=10), showactive=False,
+            type="buttons", direction="left", x=0, y=0, xanchor="left", yanchor="top",
+            pad=dict(t=CONTROLS_TOP, r=10), showactive=False,
             buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
                      dict(label="Pause", method="animate", args=[[None], jump])])],
         sliders=[dict(
-            active=0, x=0.2, y=-0.02, len=0.8, xanchor="left", yanchor="top",
-            pad=dict(t=0), ticklen=0, tickwidth=0, font=dict(color="rgba(0,0,0,0)"),
+            active=0, x=0.2, y=0, len=0.8, xanchor="left", yanchor="top",
+            pad=dict(t=CONTROLS_TOP), ticklen=0, tickwidth=0, font=dict(color="rgba(0,0,0,0)"),
             currentvalue=dict(prefix="step ", visible=True, xanchor="right",
                               font=dict(color="#333333", size=15)),
             steps=[dict(label=str(k), method="animate", args=[[str(k)], jump])

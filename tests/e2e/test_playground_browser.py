@@ -101,6 +101,7 @@ def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
     assert saved.stat().st_size > 1_000_000, "plotly.js is not embedded"
 
     offline = page.context.new_page()
+    offline.set_viewport_size({"width": 1280, "height": 720})
     requested: list[str] = []
     offline.route("**/*", lambda route: (requested.append(route.request.url), route.abort())
                   if not route.request.url.startswith("file://") else route.continue_())
@@ -109,6 +110,16 @@ def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
     position = "() => Array.from(document.querySelector('.js-plotly-plot').data" \
                ".find(d => d.name === 'position').x)"
     before = offline.evaluate(position)
+    boxes = offline.evaluate("""() => Object.fromEntries(['.xtitle', '.xaxislayer-above',
+        '.slider-container', '.updatemenu-container'].map(s => {
+            const b = document.querySelector(s).getBoundingClientRect();
+            return [s, {top: b.top, bottom: b.bottom}];
+        }))""")
+    for control in (".slider-container", ".updatemenu-container"):
+        assert boxes[control]["top"] >= boxes[".xtitle"]["bottom"], \
+            f"{control} covers the x-axis label: {boxes}"
+        assert boxes[control]["bottom"] <= 720, f"{control} is below the window: {boxes}"
+    screenshot(offline, "exported_animation_1280x720")
     offline.get_by_text("Play").first.click()
     offline.wait_for_timeout(2000)
     assert offline.evaluate(position) != before
