@@ -112,18 +112,45 @@ def test_diverged_marker_at_the_last_finite_step(diverging_bowl):
     assert not markers(figure, "converged")
 
 
-def test_divergence_labels_sit_below_their_markers_one_line_apart(diverging_bowl):
-    """Divergences are the chart's highest points: labels above them would be cut off, and
-    runs that diverge tend to do so close together."""
+def label_boxes(layout: dict, plot_width: float, plot_height: float) -> list[tuple]:
+    """(left, top, right, bottom) in pixels from the plot's top-left corner of every marker
+    label, estimated from its text: 0.6 em per character, 1.3 em per line."""
+    boxes = []
+    for note in layout["annotations"]:
+        if "step" not in note["text"]:
+            continue
+        size = note["font"]["size"]
+        width, height = 0.6 * size * len(note["text"]), 1.3 * size
+        assert (note["xref"], note["yref"], note["x"], note["y"]) == ("x domain", "y domain", 1, 1)
+        assert (note["xanchor"], note["yanchor"]) == ("right", "top")
+        top = -note.get("yshift", 0)
+        boxes.append((plot_width - width, top, plot_width, top + height))
+    return boxes
+
+
+def test_four_runs_labels_neither_overlap_nor_leave_the_plot(diverging_bowl):
+    """Four runs, two converging at nearly the same step and two diverging at steps 2 and 10:
+    each label names its run and stays whole inside a 600 × 250 px plot (the chart is 360 px
+    high), none covering another."""
     bowl = mv.get_surface("bowl")
-    faster = mv.simulate(bowl, optimizer="momentum", lr=1.5, beta=0.2, start=(1.0, 0.5),
-                         steps=30)
-    assert faster.diverged_at is not None
-    figure = spec(loss_figure([diverging_bowl, faster]))
-    first, second = markers(figure, "diverged at step")
-    assert first["textposition"].startswith("bottom")
-    assert second["textposition"].startswith("bottom")
-    assert "texttemplate" not in first and second["texttemplate"] == "<br>%{text}"
+    runs = [diverging_bowl,
+            mv.simulate(bowl, optimizer="momentum", lr=20.0, beta=0.5, start=(1.0, 0.5), steps=30),
+            *mv.simulate_many(bowl, [mv.RunSpec("momentum", 0.3, 0.1),
+                                     mv.RunSpec("nesterov", 0.3, 0.1)], start=(1.0, 0.5),
+                              steps=30)]
+    assert runs[1].diverged_at == 2 and all(r.diverged_at is None for r in runs[2:])
+    figure = spec(loss_figure(runs))
+    boxes = label_boxes(figure["layout"], 600, 250)
+    texts = [a["text"] for a in figure["layout"]["annotations"] if "step" in a["text"]]
+    assert texts[:2] == [f"{runs[0].label} (diverged at step 10)",
+                         f"{runs[1].label} (diverged at step 2)"]
+    assert all("converged at step" in t for t in texts[2:]) and len(texts) == 4
+    for i, (left, top, right, bottom) in enumerate(boxes):
+        assert min(left, top) >= 0 and right <= 600 and bottom <= 250, texts[i]
+        for other in boxes[i + 1:]:
+            assert right <= other[0] or other[2] <= left or bottom <= other[1] \
+                or other[3] <= top, (texts[i], other)
+    assert len(markers(figure, "diverged at step")) == 2  # ✕ at each divergence still
 
 
 @pytest.mark.parametrize("tol", [1e-6, 1e-3])

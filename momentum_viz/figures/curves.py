@@ -26,8 +26,8 @@ from momentum_viz.surface import Surface
 def loss_figure(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool = False) \
         -> go.Figure:
     """f − f* against step on a log scale; linear when a value reaches or falls below f*, and
-    f itself when there is no known minimum. Diverged runs end with ✕ "diverged at step k";
-    the step where a run converged is marked ●."""
+    f itself when there is no known minimum. Diverged runs end with ✕, the step where a run
+    converged is marked ●; the top-right corner lists them ("SGD: converged at step k")."""
     return go.Figure(*loss_chart(runs, tol=tol, with_lr=with_lr))
 
 
@@ -40,8 +40,8 @@ def loss_chart(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool =
     finite = np.concatenate([g[np.isfinite(g)] for g in gaps]) if runs else np.array([])
     log = f_min is not None and finite.size > 0 and bool(np.all(finite > 0))
     data: list[dict] = []
-    diverged = 0
-    for index, (run, gap, color) in enumerate(zip(runs, gaps, colors, strict=True)):
+    labels: list[tuple[str, str]] = []
+    for run, gap, color in zip(runs, gaps, colors, strict=True):
         name = run_name(run, with_lr)
         steps = np.arange(run.steps + 1)
         ok = np.isfinite(gap)
@@ -49,22 +49,25 @@ def loss_chart(runs: Sequence[Run], *, tol: float = DEFAULT_TOL, with_lr: bool =
             type="scatter", x=steps[ok], y=gap[ok], mode="lines", name=name, legendgroup=name,
             line=dict(color=color, width=2.5),
             hovertemplate=f"{run.label}<br>step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
+        marked = None
         if run.diverged_at is not None and ok.any():
             last = int(np.flatnonzero(ok)[-1])
-            data.append(_marker(last, gap[last], "x", color, name,
-                                f"diverged at step {run.diverged_at}", run.steps, diverged))
-            diverged += 1
-        converged = run.metrics(tol).steps_to_converge
-        if converged is not None:
-            data.append(_marker(converged, gap[converged], "circle", color, name,
-                                f"converged at step {converged}", run.steps, index))
+            marked = (last, "x", f"diverged at step {run.diverged_at}")
+        elif (converged := run.metrics(tol).steps_to_converge) is not None:
+            marked = (converged, "circle", f"converged at step {converged:,}")
+        if marked is not None:
+            step, symbol, text = marked
+            data.append(_marker(step, gap[step], symbol, color, name, text))
+            # a diverged run's name already says where ("SGD (diverged at step 10)")
+            labels.append((name if symbol == "x" else f"{name}: {text}", color))
     tolerance = log and tol > 0
     # The tolerance is named in the bottom-left corner, where falling curves rarely are (a
     # label on its line would cover the "converged at step k" labels there).
     return data, chart_layout(
         height=360, top=40, legend=LEGEND_ABOVE,
         shapes=[hline(tol, color="#555555", dash="dash", width=1)] if tolerance else [],
-        annotations=_notes(tol if tolerance else None, empty=bool(runs) and not finite.size),
+        annotations=_notes(tol if tolerance else None, empty=bool(runs) and not finite.size)
+        + marker_labels(labels),
         xaxis=dict(title="step", gridcolor=GRID_COLOR),
         yaxis=dict(title="f − f*  (log scale)" if log else "f − f*" if f_min is not None else "f",
                    type="log" if log else "linear",
@@ -86,18 +89,29 @@ def _notes(tol: float | None, *, empty: bool) -> list[dict]:
     return []
 
 
-def _marker(step: int, value: float, symbol: str, color: str, group: str, text: str,
-            steps: int, index: int) -> dict:
-    """A labelled point; ``index`` counts the labels of its kind. Labels lean left near the
-    right edge so they stay inside. A divergence is the chart's highest point, so its label
-    goes below (above, the plot's edge would cut it), the k-th one k lines lower, since runs
-    that diverge tend to do so close together; other labels alternate above and below."""
-    vertical = "bottom" if symbol == "x" or index % 2 else "top"
-    side = vertical + (" left" if step > 0.6 * steps else " right")
-    below = dict(texttemplate="<br>" * index + "%{text}") if symbol == "x" and index else {}
-    return below | dict(
-        type="scatter", x=[step], y=[value], mode="markers+text", text=[text], textposition=side,
-        textfont=dict(color=color), legendgroup=group, showlegend=False,
+LABEL_SIZE = 13
+"""Font size of the markers' labels."""
+LABEL_LINE = 19
+"""Pixels from one marker label to the next (a line of LABEL_SIZE text and its padding)."""
+
+
+def marker_labels(labels: Sequence[tuple[str, str]]) -> list[dict]:
+    """The markers' labels ("SGD: converged at step 77"), each as (text, colour): one per
+    line in the plot's top-right corner, the k-th ``LABEL_LINE`` pixels lower, so that they
+    never cover one another (labels beside their markers piled up where runs converge
+    together and were cut at the plot's edge). Falling loss curves rarely pass there."""
+    return [dict(text=text, x=1, xref="x domain", y=1, yref="y domain", xanchor="right",
+                 yanchor="top", yshift=-LABEL_LINE * k, showarrow=False, borderpad=1,
+                 font=dict(color=color, size=LABEL_SIZE), bgcolor="rgba(255,255,255,0.8)")
+            for k, (text, color) in enumerate(labels)]
+
+
+def _marker(step: int, value: float, symbol: str, color: str, group: str, text: str) -> dict:
+    """A point where a run converged (``symbol`` "circle") or diverged ("x"), named by
+    ``text`` on hover; ``marker_labels`` writes it out."""
+    return dict(
+        type="scatter", x=[step], y=[value], mode="markers", text=[text],
+        legendgroup=group, showlegend=False,
         marker=dict(symbol=symbol, size=12, color=color, line=dict(width=1, color="#000000")),
         hovertemplate=f"{text}<extra></extra>")
 
