@@ -90,14 +90,15 @@ def begin_page(page: str) -> Setup:
 
 def finish_page(page: str) -> Setup:
     """Call after the controls: reads ``page``'s widgets into the setup and mirrors it in the
-    URL. A URL that already describes this view is left as it is (``/`` for the defaults, a
-    lesson's link), so a change adds one browser-history entry and opening a page none."""
+    URL. A URL that already describes this view, every value in it usable, is left as it is
+    (``/`` for the defaults), so a change adds one browser-history entry and opening a page
+    none."""
     state = st.session_state
     state[SETUP], warnings = setup_from_widgets(state[SETUP], state, page)
     for warning in warnings:
         st.warning(warning)
     query, shown = query_from_setup(state[SETUP]), st.query_params.to_dict()
-    if shown != query and setup_from_query(shown)[0] != state[SETUP]:
+    if shown != query and setup_from_query(shown) != (state[SETUP], []):
         st.query_params.from_dict(query)
     state[URL_QUERY] = st.query_params.to_dict()
     return state[SETUP]
