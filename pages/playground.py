@@ -53,15 +53,14 @@ lesson = st.session_state.get(session.LESSON_APPLIED)
 if lesson is not None and LESSONS[lesson].setup() == setup:
     st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
 st.markdown("**Lessons** — one click sets everything:")
-for row in range(0, len(LESSONS), 3):
-    for column, i in zip(st.columns(3), range(row, min(row + 3, len(LESSONS))), strict=False):
-        column.button(LESSONS[i].title, key=f"lesson_{i}", on_click=controls.apply_lesson,
-                      args=(i,), width="stretch")
+with st.container(horizontal=True):  # buttons as wide as their titles, wrapping: none cut off
+    for i, entry in enumerate(LESSONS):
+        st.button(entry.title, key=f"lesson_{i}", on_click=controls.apply_lesson, args=(i,))
 
 st.table(display_rows(metrics_rows(runs)))
 st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "
            "of the minimum along its principal axes (a ravine's zig-zag counts).")
-download_csv, download_html, download_gif, share = st.columns([1, 1, 1, 3])
+download_csv, download_html, download_gif, share = st.columns([1, 1.4, 1.3, 2.3])
 download_csv.download_button("Runs (CSV)", data=lambda: runs_csv(runs), icon=":material/download:",
                              file_name="momentum_runs.csv", mime="text/csv", on_click="ignore")
 download_html.download_button(
