@@ -309,9 +309,10 @@ def damping_figure(lr: float, beta: float, lams: Sequence[float]) -> go.Figure:
 
 def _line_note(x: float, text: str, vertical: str, left: bool = False, **font) -> dict:
     """A label beside the vertical line at ``x``, at its ``vertical`` end ("top" or "bottom")
-    or half-way ("middle"), right of the line (``left``: left of it)."""
+    or half-way ("middle"), right of the line (``left``: left of it), on a light background
+    that keeps it readable where a curve passes behind it."""
     note = dict(x=x, xref="x", y={"top": 1, "middle": 0.5, "bottom": 0}[vertical],
                 yref="y domain",
                 xanchor="right" if left else "left", yanchor=vertical, text=text,
-                showarrow=False)
+                showarrow=False, bgcolor="rgba(255,255,255,0.8)")
     return note | dict(font=font) if font else note
