@@ -47,6 +47,9 @@ LAST_GOOD_SURFACE = "last_good_surface"
 URL_QUERY = "url_query"
 """The query the URL held when this session's last run ended: a run that starts with another
 one came from the browser's Back or Forward (Streamlit reruns with that entry's query)."""
+LINKED_PAGE = "linked_page"
+"""The page last reached by a navigation link. Streamlit's page links drop the query: that
+entry's bare address (/tuning_lab) shows the setup the visitor took along, not the defaults."""
 
 
 def navigation() -> StreamlitPage:
@@ -61,8 +64,9 @@ def _pages() -> list[StreamlitPage]:
 
 def begin_page(page: str) -> Setup:
     """Call first on every page. On a session's first run, and after Back or Forward (the URL
-    is not the one the last run left), the setup comes from the URL (with a warning per
-    unusable parameter) and the widgets take its values; on the first run of a page too.
+    is not the one the last run left, and not a page link's bare address), the setup comes from
+    the URL (with a warning per unusable parameter) and the widgets take its values; on the
+    first run of a page too.
 
     A fresh server opened at a page's own URL (/tuning_lab) runs that script alone, in
     Streamlit's legacy pages/ mode, until ``st.navigation`` has been called once. Such a run
@@ -73,7 +77,10 @@ def begin_page(page: str) -> Setup:
         st.rerun()
     st.set_page_config(page_title=page_spec(page).tab_title)
     query = st.query_params.to_dict()
-    if SETUP not in state or query != state.get(URL_QUERY, query):
+    if not query and state.get(WIDGETS_PAGE, page) != page:  # a page link: the setup goes along
+        state[LINKED_PAGE] = page
+    linked = not query and state.get(LINKED_PAGE) == page
+    if SETUP not in state or (query != state.get(URL_QUERY, query) and not linked):
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
         if state[SETUP]["lesson"] is not None:  # a lesson's link: its explanation shows too

@@ -1,9 +1,11 @@
 """Back and Forward in a real browser: each committed change is one history entry, Back and
-Forward restore that entry's view (URL, widgets, the stage's runs) and a reload reproduces it."""
+Forward restore that entry's view (URL, widgets, the stage's runs) and a reload reproduces it;
+a page link takes the setup along, and Back from there returns to the view."""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -82,4 +84,14 @@ def test_back_forward_and_reload_restore_each_view(app_server, page):
     page.reload()
     assert settles_on(page, views[1]) == views[1]
     assert page.evaluate("history.length") == entries + 3, "Back, Forward and reload add none"
+
+    page.get_by_role("link", name="Tuning lab").click()  # a page link: the setup goes along
+    wait_for_app(page)
+    page.wait_for_function("() => location.pathname.endsWith('/tuning_lab') && "
+                           f"location.search === {views[1]['search']!r}", timeout=30_000)
+    wait_for_app(page)
+    assert page.locator(".st-key-beta").inner_text().splitlines()[2] == \
+        f"{float(parse_qs(views[1]['search'][1:])['beta'][0]):.3f}", "the lab keeps the setup"
+    page.go_back()
+    assert settles_on(page, views[1]) == views[1]
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
