@@ -10,7 +10,7 @@ as they do after a slider change.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import count
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ import streamlit as st
 
 import momentum_viz as mv
 from benchmarks.core import Check, Context, Figure, ProfileSpec, Row, bench
-from benchmarks.timing import fmt_seconds, measure_interleaved
+from benchmarks.timing import fmt_seconds, measure, measure_interleaved
 from momentum_viz.figures import tuning_figure
 from momentum_viz.figures.paths import surface_background
 from momentum_viz.stage import stage_data
@@ -33,7 +33,8 @@ from ui.site import page_script
 
 ORDER = 20
 LAB = page_script(site.LAB)
-OPTIMIZERS = ["sgd", "momentum", "nesterov"]
+OPTIMIZERS = ("sgd", "momentum", "nesterov")
+ADAPTIVE_OPTIMIZERS = ("sgd", "momentum", "adam")
 BETA_STEP = 0.001
 """The β slider's step (ui/params.py): one ArrowRight."""
 
@@ -63,9 +64,11 @@ the sweep, figure and JSON run directly — AppTest runs the page in a thread th
 not see."""
 
 
-def playground_setup(steps: int, beta: float | None = None) -> dict:
-    """The Playground's default view with SGD, momentum and Nesterov over ``steps`` steps."""
-    setup = default_setup() | {"opt": list(OPTIMIZERS), "steps": steps}
+def playground_setup(steps: int, beta: float | None = None,
+                     optimizers: Sequence[str] = OPTIMIZERS) -> dict:
+    """The Playground's default view with ``optimizers`` (SGD, momentum and Nesterov) over
+    ``steps`` steps."""
+    setup = default_setup() | {"opt": list(optimizers), "steps": steps}
     return setup if beta is None else setup | {"beta": beta}
 
 
@@ -86,12 +89,12 @@ class ColdPlayground:
     (reading, table) and the stage's data (both families), serialized as the component sends
     it. Each call moves β one step of the sidebar's slider (0.001), so every cache misses."""
 
-    def __init__(self, steps: int, first_beta: float):
-        self.steps = steps
+    def __init__(self, steps: int, first_beta: float, optimizers: Sequence[str] = OPTIMIZERS):
+        self.steps, self.optimizers = steps, optimizers
         self.betas = (round(first_beta + i * BETA_STEP, 6) for i in count())
 
     def __call__(self) -> tuple[str]:
-        setup = playground_setup(self.steps, next(self.betas))
+        setup = playground_setup(self.steps, next(self.betas), self.optimizers)
         key = compute.surface_key(setup)
         compute.runs_for(setup, key)
         return (json.dumps(stage.stage_data_for(setup, key)),)
@@ -131,7 +134,7 @@ def _json_parts(data: dict) -> dict[str, int]:
             "the rest": _json_bytes(data) - picture - paths}
 
 
-@bench("playground-compute", "playground-json-size")
+@bench("playground-compute", "playground-compute-adaptive", "playground-json-size")
 def playground_rows(ctx: Context) -> Iterator[Row]:
     """Rows 3 and 4 of the issue's page part: one cold Playground compute, and what the paths
     figure weighs on the wire."""
@@ -157,6 +160,13 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
               f"json.dumps {median['serialize']} ({sent_kb:.0f} kB)"),
         profile=ProfileSpec(cold, 1, diagnosis, unit="rerun"),
     )
+    adaptive = measure(ColdPlayground(steps, default_setup()["beta"], ADAPTIVE_OPTIMIZERS),
+                       repeats=repeats)
+    yield Row.timed(
+        name="playground-compute-adaptive",
+        what=(f"the same cold Playground rerun with SGD, momentum and Adam × {steps} steps "
+              f"(Adam's rule is a batch of its own in simulate_many and in each family)"),
+        timing=adaptive, note="no target: reported beside `playground-compute`")
 
     json_steps = ctx.pick(500, 50)
     sent = json.dumps(_stage_data(playground_setup(json_steps)))

@@ -23,7 +23,8 @@ ENGINE_ROWS = {"sweep", "sweep-steps-per-s", "sweep-vs-torch", "simulate-many",
                "formula-compile", "grad-lambdified", "grad-kernel", "lab-sweep-100",
                "lab-sweep-200", "sweep-adam", "simulate-many-adaptive"}
 DATA_ROWS = {"seeds-minibatch", "seeds-minibatch-logistic"}
-PAGE_ROWS = {"playground-compute", "playground-json-size", "lab-map-end-to-end"}
+PAGE_ROWS = {"playground-compute", "playground-compute-adaptive", "playground-json-size",
+             "lab-map-end-to-end"}
 BROWSER_ROWS = {"browser-first-chart", "browser-beta-slider", "server-memory"}
 
 
