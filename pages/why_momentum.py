@@ -8,17 +8,17 @@ from momentum_viz.figures import (
     components_figure,
     damping_figure,
     envelope_figure,
-    path_figure,
     phase_figure,
     rate_map_figure,
 )
 from momentum_viz.report import reading
-from ui import controls, session, why
+from ui import controls, session, stage, why
 from ui.site import WHY
 
 CHART = {"config": {"displaylogo": False}}
 
 setup = session.begin_page(WHY)
+stage.preload()
 st.title("Why momentum works")
 st.caption(f"Gabriel Goh's Distill article [“Why Momentum Really Works”]({why.ARTICLE}) (2017), "
            "made live: the quadratic below with your learning rate and β, one picture per idea, "
@@ -29,9 +29,8 @@ with st.sidebar:
     session.draw("kappa")
     session.draw("rotation")
     st.header("Momentum")
-    controls.learning_rate_controls(advise=False)  # its own quadratic: sections 2 and 5
-    session.draw("beta")
     session.draw("steps")
+    st.caption("β and the learning rate: the sliders under the map (section 1).")
 
 setup = session.finish_page(WHY)
 kappa, rotation, lr, beta = setup["kappa"], setup["rotation"], setup["lr"], setup["beta"]
@@ -41,10 +40,13 @@ run, ema_run = why.runs(kappa, rotation, lr, beta, setup["steps"])
 rate = max(float(mv.theory.rate(lr, beta, lam)) for lam in lams)
 
 st.header("1. Two races in one bowl")
-picture, words = st.columns([3, 2], gap="large")
-picture.plotly_chart(path_figure(why.quadratic(kappa, rotation), [run]), key="why_path", **CHART)
-with words:
+why.show_stage(kappa, rotation, lr, beta, setup["steps"])
+st.caption("Drag β or lr: the path redraws as you drag, each one exact; on release the whole "
+           "page follows.")
+formula, words = st.columns([3, 2], gap="large")
+with formula:
     st.latex(why.bowl_latex(kappa, rotation))
+with words:
     st.markdown("The gradient along each eigenvector is λ times the distance from the minimum, "
                 "so the two directions never mix: momentum runs **two independent races**, "
                 "one per eigenvalue, and the slower one decides when you arrive. "
