@@ -35,7 +35,6 @@ with st.sidebar:
 setup = session.finish_page(WHY)
 kappa, rotation, lr, beta = setup["kappa"], setup["rotation"], setup["lr"], setup["beta"]
 lams = (why.LAM_MIN, why.LAM_MIN * kappa)
-basis = why.eigenbasis(rotation)
 run, ema_run = why.runs(kappa, rotation, lr, beta, setup["steps"])
 rate = max(float(mv.theory.rate(lr, beta, lam)) for lam in lams)
 
@@ -90,9 +89,10 @@ with right:
                    f"direction now converges at rate √β* = {best_rate:.6g}.", icon="✅")
 
 st.header("3. The run, one direction at a time")
+eigen_run, axes = why.eigen_run(kappa, lr, beta, setup["steps"]), why.eigenbasis(0)
 along, phase = st.columns(2, gap="large")
-along.plotly_chart(components_figure(run, basis, lams), key="why_components", **CHART)
-phase.plotly_chart(phase_figure(run, basis, lams), key="why_phase", **CHART)
+along.plotly_chart(components_figure(eigen_run, axes, lams), key="why_components", **CHART)
+phase.plotly_chart(phase_figure(eigen_run, axes, lams), key="why_phase", **CHART)
 st.markdown("\n".join(why.direction_lines(lr, beta, lams)))
 st.caption("Left: the distance from the minimum along each eigenvector against the step. Right: "
            "position against velocity (the step just taken); a spiral into the centre is a "
@@ -100,7 +100,7 @@ st.caption("Left: the distance from the minimum along each eigenvector against t
 
 st.header("4. The loss follows the theory")
 chart, formulas = st.columns([3, 2], gap="large")
-chart.plotly_chart(envelope_figure(run, rate), key="why_envelope", **CHART)
+chart.plotly_chart(envelope_figure(eigen_run, rate), key="why_envelope", **CHART)
 with formulas:
     st.latex(r"f(\theta_k) - f^* \;\le\; C\,\text{rate}^{2k}")
     st.markdown(f"The loss is quadratic in the distance, so it shrinks by rate² = "

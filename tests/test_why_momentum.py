@@ -151,3 +151,16 @@ def test_beta_and_lr_have_one_control_each_the_stage():
     assert {"kappa", "rotation", "steps"} <= keys
     assert not keys & {"beta", "lr", "lr_log"}
     assert len(at.get("bidi_component")) == 1
+
+
+def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
+    """The theory sees only the eigenvalues: the rate map, the directions, the envelope and the
+    damping chart are the same figure at every rotation, so the browser need not redraw them;
+    the stage's path turns."""
+    flat, turned = open_page(WHY, rotation="0"), open_page(WHY, rotation="30")
+    no_exception(turned)
+    assert chart_specs(flat) == chart_specs(turned)
+    assert set(chart_specs(turned)) == {"why_rate_map", "why_components", "why_phase",
+                                        "why_envelope", "why_damping"}
+    assert not np.array_equal(path_of(run_named(stage_of(flat), "Momentum")),
+                              path_of(run_named(stage_of(turned), "Momentum")))

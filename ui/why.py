@@ -88,6 +88,14 @@ def _stage_data(kappa: float, rotation: int, lr: float, beta: float, steps: int,
     return stage.tokened(data, (kappa, rotation, lr, beta, steps))
 
 
+def eigen_run(kappa: float, lr: float, beta: float, steps: int) -> mv.Run:
+    """The momentum run in eigen-coordinates (u, v): the run on the unturned quadratic.
+    Rotation turns the path but not its distances along the eigenvectors, its velocity in
+    them or its loss, so the charts drawn from this run are the same at every rotation (and
+    the browser does not redraw them when only the rotation changes)."""
+    return runs(kappa, 0, lr, beta, steps)[0]
+
+
 def per_digit(rate: float) -> str | None:
     """How long the distance takes to shrink tenfold at this rate ("step", "3.2 steps"); None
     when it never does (rate ≥ 1)."""
