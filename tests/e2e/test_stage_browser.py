@@ -125,6 +125,10 @@ def test_dragging_beta_on_the_theory_page_redraws_the_exact_quadratic_path(app_s
     np.testing.assert_allclose(path, seen[-1], rtol=1e-9, atol=0)
     assert page.locator(".st-key-beta, .st-key-lr, .st-key-lr_log").count() == 0, \
         "a second β or lr control on the theory page"
+    released = page.url
+    page.locator(f"{WHY_STAGE} .mvs-map").click(position={"x": 200, "y": 200})
+    page.wait_for_timeout(1_000)  # a click would have sent a start by now
+    assert page.url == released, "a click moved the theory page's start"
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
