@@ -674,8 +674,8 @@ SETTLED_JS = """() => {
 PAGE_CONTROLS = {  # page → (URL query, the widgets timed there)
     "lab": ("/tuning_lab?surface=ravine&map_grid=100&map_steps=500",
             ("beta", "lr_log", "x0", "map_grid", "map_steps")),
-    "why": ("/why_momentum?kappa=50&lr=0.01&beta=0.5",
-            ("beta", "lr_log", "kappa", "rotation", "steps")),
+    "why": ("/why_momentum?kappa=50&lr=0.01&beta=0.5",  # β and lr: its stage's sliders
+            ("kappa", "rotation", "steps")),
 }
 
 

@@ -8,17 +8,17 @@ from momentum_viz.figures import (
     components_figure,
     damping_figure,
     envelope_figure,
-    path_figure,
     phase_figure,
     rate_map_figure,
 )
 from momentum_viz.report import reading
-from ui import controls, session, why
+from ui import controls, session, stage, why
 from ui.site import WHY
 
 CHART = {"config": {"displaylogo": False}}
 
 setup = session.begin_page(WHY)
+stage.preload()
 st.title("Why momentum works")
 st.caption(f"Gabriel Goh's Distill article [“Why Momentum Really Works”]({why.ARTICLE}) (2017), "
            "made live: the quadratic below with your learning rate and β, one picture per idea, "
@@ -29,22 +29,23 @@ with st.sidebar:
     session.draw("kappa")
     session.draw("rotation")
     st.header("Momentum")
-    controls.learning_rate_controls(advise=False)  # its own quadratic: sections 2 and 5
-    session.draw("beta")
     session.draw("steps")
+    st.caption("β and the learning rate: the sliders under the map (section 1).")
 
 setup = session.finish_page(WHY)
 kappa, rotation, lr, beta = setup["kappa"], setup["rotation"], setup["lr"], setup["beta"]
 lams = (why.LAM_MIN, why.LAM_MIN * kappa)
-basis = why.eigenbasis(rotation)
 run, ema_run = why.runs(kappa, rotation, lr, beta, setup["steps"])
 rate = max(float(mv.theory.rate(lr, beta, lam)) for lam in lams)
 
 st.header("1. Two races in one bowl")
-picture, words = st.columns([3, 2], gap="large")
-picture.plotly_chart(path_figure(why.quadratic(kappa, rotation), [run]), key="why_path", **CHART)
-with words:
+why.show_stage(kappa, rotation, lr, beta, setup["steps"])
+st.caption("Drag β or lr: the path redraws as you drag, each one exact; on release the whole "
+           "page follows.")
+formula, words = st.columns([3, 2], gap="large")
+with formula:
     st.latex(why.bowl_latex(kappa, rotation))
+with words:
     st.markdown("The gradient along each eigenvector is λ times the distance from the minimum, "
                 "so the two directions never mix: momentum runs **two independent races**, "
                 "one per eigenvalue, and the slower one decides when you arrive. "
@@ -88,9 +89,10 @@ with right:
                    f"direction now converges at rate √β* = {best_rate:.6g}.", icon="✅")
 
 st.header("3. The run, one direction at a time")
+eigen_run, axes = why.eigen_run(kappa, lr, beta, setup["steps"]), why.eigenbasis(0)
 along, phase = st.columns(2, gap="large")
-along.plotly_chart(components_figure(run, basis, lams), key="why_components", **CHART)
-phase.plotly_chart(phase_figure(run, basis, lams), key="why_phase", **CHART)
+along.plotly_chart(components_figure(eigen_run, axes, lams), key="why_components", **CHART)
+phase.plotly_chart(phase_figure(eigen_run, axes, lams), key="why_phase", **CHART)
 st.markdown("\n".join(why.direction_lines(lr, beta, lams)))
 st.caption("Left: the distance from the minimum along each eigenvector against the step. Right: "
            "position against velocity (the step just taken); a spiral into the centre is a "
@@ -98,7 +100,7 @@ st.caption("Left: the distance from the minimum along each eigenvector against t
 
 st.header("4. The loss follows the theory")
 chart, formulas = st.columns([3, 2], gap="large")
-chart.plotly_chart(envelope_figure(run, rate), key="why_envelope", **CHART)
+chart.plotly_chart(envelope_figure(eigen_run, rate), key="why_envelope", **CHART)
 with formulas:
     st.latex(r"f(\theta_k) - f^* \;\le\; C\,\text{rate}^{2k}")
     st.markdown(f"The loss is quadratic in the distance, so it shrinks by rate² = "

@@ -134,7 +134,8 @@ def test_cross_checks_fall_back_with_a_warning():
 
 
 def test_each_page_draws_its_own_parameters():
-    assert {p.name for p in params_of(WHY)} == {"lr", "beta", "steps", "kappa", "rotation"}
+    # the theory page's lr and β are its stage's sliders, as the Playground's
+    assert {p.name for p in params_of(WHY)} == {"steps", "kappa", "rotation"}
     assert "map_grid" in {p.name for p in params_of(LAB)}
     assert "opt" not in {p.name for p in params_of(LAB)}
     for param in (p for p in PARAMS if p.name != "lesson"):  # a lesson has no widget

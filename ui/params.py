@@ -518,15 +518,15 @@ PARAMS: tuple[Param, ...] = (
                   options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD}),
            Widget("lr_log", "select_slider", "Learning rate (log scale)", options={
                "options": LR_STOPS, "format_func": lambda lr: f"{lr:g}"})),
-          # the Playground's lr control is its stage's slider (ui/stage.py)
-          frozenset({LAB, WHY}), follows_surface=True, range=LR_RANGE,
+          # the Playground's and the theory page's lr control is their stage's slider
+          ONLY_LAB, follows_surface=True, range=LR_RANGE,
           to_widgets=lambda lr, setup: {"lr": lr, "lr_log": lr}),
     _number_param("beta", *BETA_RANGE, suggested(lambda s: s.beta, 0.9),
                   widget=Widget("beta", "slider", "Momentum β",
                                 "0 is plain gradient descent; near 1 the ball barely slows.",
                                 {"step": 0.001, "format": "%.3f"}),
-                  # the Playground's β control is its stage's slider (ui/stage.py)
-                  pages=frozenset({LAB, WHY}), follows_surface=True),
+                  # the Playground's and the theory page's β control is their stage's slider
+                  pages=ONLY_LAB, follows_surface=True),
     Param("steps", int, fixed(200), _number(*STEPS_RANGE, integer=True), str,
           (Widget("steps", "select_slider", "Steps", options={"options": STEPS_STOPS}),),
           RUN_PAGES, range=STEPS_RANGE),

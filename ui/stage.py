@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from functools import partial
 from pathlib import Path
 
 import plotly
@@ -69,6 +70,12 @@ def _data(inputs: tuple, url: str) -> dict:
                       beta=setup["beta"], lr=setup["lr"], start=start, steps=steps, noise=noise,
                       seed=seed, scrub=("lr",) if setup["compare"] else ("beta", "lr"),
                       plotly_url=url)
+    return tokened(data, inputs)
+
+
+def tokened(data: dict, inputs: tuple) -> dict:
+    """``data`` with its token: a digest of the ``inputs`` it was built from (the browser skips
+    data whose token it has drawn already). Returns ``data`` itself."""
     data["token"] = hashlib.sha1(repr(inputs).encode()).hexdigest()[:16]
     return data
 
@@ -83,12 +90,22 @@ def mount(setup: dict, key: tuple) -> None:
     controls: the lr slider spans a decade either side of the setup's lr, and a released value
     becomes the setup, so the next drag spans a decade either side of it (any lr in
     ``LR_RANGE`` is a few drags away)."""
-    _stage(key=KEY, data=stage_data_for(setup, key), on_beta_change=_beta_released,
-           on_lr_change=_lr_released, on_click_change=_clicked)
+    show(stage_data_for(setup, key), KEY, movable_start=True)
 
 
-def _sent(name: str):
-    return st.session_state[KEY].get(name)
+def show(data: dict, key: str, *, movable_start: bool) -> None:
+    """Mount the stage under widget ``key`` with ``data`` (``stage_data``, with a token): a
+    released β or lr becomes the setup's; with ``movable_start`` a click on the map moves the
+    setup's start (x0, y0), without it a click does nothing."""
+    callbacks = dict(on_beta_change=partial(_beta_released, key),
+                     on_lr_change=partial(_lr_released, key))
+    if movable_start:
+        callbacks["on_click_change"] = partial(_clicked, key)
+    _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
+
+
+def _sent(key: str, name: str):
+    return st.session_state[key].get(name)
 
 
 def _number(value, low: float, high: float) -> float | None:
@@ -99,20 +116,20 @@ def _number(value, low: float, high: float) -> float | None:
     return value if math.isfinite(value) and low <= value <= high else None
 
 
-def _beta_released() -> None:
-    beta = _number(_sent("beta"), *BETA_RANGE)
+def _beta_released(key: str) -> None:
+    beta = _number(_sent(key, "beta"), *BETA_RANGE)
     if beta is not None:
         session.apply_changes(beta=beta)
 
 
-def _lr_released() -> None:
-    lr = _number(_sent("lr"), *LR_RANGE)
+def _lr_released(key: str) -> None:
+    lr = _number(_sent(key, "lr"), *LR_RANGE)
     if lr is not None:
         session.apply_changes(lr=lr)
 
 
-def _clicked() -> None:
-    point = _sent("click")
+def _clicked(key: str) -> None:
+    point = _sent(key, "click")
     if isinstance(point, dict):
         x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
         if x is not None and y is not None:

@@ -10,6 +10,8 @@ import streamlit as st
 
 import momentum_viz as mv
 from momentum_viz.figures import direction_regime
+from momentum_viz.stage import stage_data
+from ui import stage
 from ui.compute import CACHE
 
 LAM_MIN = 1.0
@@ -57,6 +59,41 @@ def runs(kappa: float, rotation: int, lr: float, beta: float, steps: int) -> lis
     """Momentum at (lr, β), and EMA at lr/(1−β): by the equivalence, the same path."""
     specs = [mv.RunSpec("momentum", lr, beta), mv.RunSpec("ema", lr / (1 - beta), beta)]
     return mv.simulate_many(quadratic(kappa, rotation), specs, steps=steps)
+
+
+STAGE_KEY = "why_stage"
+"""The stage's widget key on this page."""
+
+
+def show_stage(kappa: float, rotation: int, lr: float, beta: float, steps: int) -> None:
+    """Section 1's picture: the stage (``ui.stage``) with the quadratic and the momentum run,
+    whose β and lr sliders are the page's β and lr controls (exact paths while dragged; a
+    released value becomes the setup's). The start is the page's own: a click does nothing."""
+    stage.show(_stage_data(kappa, rotation, lr, beta, steps, stage.plotly_url()), STAGE_KEY,
+               movable_start=False)
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _stage_data(kappa: float, rotation: int, lr: float, beta: float, steps: int,
+                url: str) -> dict:
+    surface = quadratic(kappa, rotation)
+    values = {"lr": lr, "beta": beta}
+
+    def specs_at(name: str, value: float) -> list[mv.RunSpec]:
+        at = values | {name: value}
+        return [mv.RunSpec("momentum", at["lr"], at["beta"])]
+
+    data = stage_data(surface, specs_at, beta=beta, lr=lr, start=surface.start, steps=steps,
+                      plotly_url=url)
+    return stage.tokened(data, (kappa, rotation, lr, beta, steps))
+
+
+def eigen_run(kappa: float, lr: float, beta: float, steps: int) -> mv.Run:
+    """The momentum run in eigen-coordinates (u, v): the run on the unturned quadratic.
+    Rotation turns the path but not its distances along the eigenvectors, its velocity in
+    them or its loss, so the charts drawn from this run are the same at every rotation (and
+    the browser does not redraw them when only the rotation changes)."""
+    return runs(kappa, 0, lr, beta, steps)[0]
 
 
 def per_digit(rate: float) -> str | None:

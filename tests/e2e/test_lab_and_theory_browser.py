@@ -100,9 +100,10 @@ def test_why_momentum_charts_and_optimal_button(fresh_server, page):
     page.goto(fresh_server.url + "/why_momentum?kappa=100&lr=0.01&beta=0.5")
     wait_for_app(page, timeout=90_000)
     check_navigation(page, "Why momentum works")
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 6",
+    # the stage's map and loss chart, then the five charts of sections 2 to 5
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 7",
                            timeout=30_000)
-    rate_map = plotly_figure(page, 1)
+    rate_map = plotly_figure(page, 2)
     assert any(t.get("name") == "rate" and t["type"] == "heatmap" for t in rate_map["data"])
     page.get_by_role("button", name="Use optimal parameters").click()
     page.wait_for_function("() => !location.search.includes('lr=0.01&')", timeout=30_000)

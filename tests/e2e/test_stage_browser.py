@@ -9,26 +9,30 @@ import pytest
 
 import momentum_viz as mv
 from testkit.browser import wait_for_app
+from ui import why
 
 from .conftest import screenshot
 
-MAP = ".st-key-stage .mvs-map"
+STAGE = ".st-key-stage"
+"""The Playground's stage; the theory page's is ``WHY_STAGE``."""
+WHY_STAGE = ".st-key-why_stage"
+MAP = f"{STAGE} .mvs-map"
 START = (-2.5, -1.6)
 
 
-def open_stage(page, app_server, query: str) -> None:
+def open_stage(page, app_server, query: str, stage: str = STAGE) -> None:
     page.goto(app_server.url + query)
     wait_for_app(page)
-    page.wait_for_selector(f"{MAP} .main-svg", timeout=30_000)
+    page.wait_for_selector(f"{stage} .mvs-map .main-svg", timeout=30_000)
 
 
-def plotted(page, name_start: str) -> tuple[str, np.ndarray]:
+def plotted(page, name_start: str, stage: str = STAGE) -> tuple[str, np.ndarray]:
     """(trace name, (n, 2) points) of the first map trace whose name starts so."""
-    name, x, y = page.evaluate("""(start) => {
-        const t = document.querySelector('.st-key-stage .mvs-map').data
+    name, x, y = page.evaluate("""([stage, start]) => {
+        const t = document.querySelector(`${stage} .mvs-map`).data
             .find(d => (d.name || '').startsWith(start));
         return [t.name, Array.from(t.x), Array.from(t.y)];
-    }""", name_start)
+    }""", [stage, name_start])
     return name, np.column_stack([x, y]).astype(float)
 
 
@@ -37,11 +41,11 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
 
 
-def drag(page, slider: str, moves: int, positions: int, check) -> float:
-    """Press the mouse on ``slider``'s thumb, move it ``moves`` times by ``positions`` slider
-    positions without releasing, calling ``check(value)`` after each move; release; the last
-    value shown."""
-    handle = page.locator(f".st-key-stage {slider} input")
+def drag(page, slider: str, moves: int, positions: int, check, stage: str = STAGE) -> float:
+    """Press the mouse on ``slider``'s thumb (in ``stage``), move it ``moves`` times by
+    ``positions`` slider positions without releasing, calling ``check(value)`` after each move;
+    release; the last value shown."""
+    handle = page.locator(f"{stage} {slider} input")
     box = handle.bounding_box()
     top = int(handle.get_attribute("max"))
     at = int(handle.input_value())
@@ -55,8 +59,8 @@ def drag(page, slider: str, moves: int, positions: int, check) -> float:
         x += dx
         page.mouse.move(x, y)
         page.wait_for_function(
-            "([s, v]) => document.querySelector(`.st-key-stage ${s} input`).dataset.value !== v",
-            arg=[slider, shown], timeout=5_000)
+            "([s, v]) => document.querySelector(s).dataset.value !== v",
+            arg=[f"{stage} {slider} input", shown], timeout=5_000)
         shown = handle.evaluate("el => el.dataset.value")
         value = float(shown)
         check(value)
@@ -89,6 +93,42 @@ def test_dragging_beta_redraws_exact_paths_and_the_release_lands_in_the_url(app_
     assert name.startswith(f"Momentum β={beta:g}")
     np.testing.assert_allclose(path, seen[-1], rtol=1e-9, atol=0)
     assert page.locator(".st-key-beta").count() == 0, "a second β control on the Playground"
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
+@pytest.mark.e2e
+def test_dragging_beta_on_the_theory_page_redraws_the_exact_quadratic_path(app_server, page):
+    """Section 1 of "Why momentum works": the stage's β is the page's β (no sidebar slider),
+    each path while dragging is the engine's on that quadratic, the release lands in the URL."""
+    open_stage(page, app_server, "/why_momentum?kappa=50&rotation=30&lr=0.01&beta=0.5&steps=150",
+               WHY_STAGE)
+    surface = why.quadratic(50.0, 30)
+    seen = [plotted(page, "Momentum", WHY_STAGE)[1]]
+    url_before = page.url
+
+    def check(beta: float) -> None:
+        name, path = plotted(page, "Momentum", WHY_STAGE)
+        assert name.startswith(f"Momentum β={beta:g}")
+        assert not np.array_equal(path, seen[-1]), f"the path did not change at β={beta}"
+        expected = mv.simulate(surface, optimizer="momentum", lr=0.01, beta=beta,
+                               start=surface.start, steps=150).path
+        assert relative_error(path, expected) <= 1e-9
+        assert page.url == url_before, "a value was sent before the button was released"
+        seen.append(path)
+
+    beta = drag(page, ".mvs-beta", 5, 3, check, WHY_STAGE)
+    assert len(seen) == 6 and beta != 0.5
+    page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
+    wait_for_app(page)
+    name, path = plotted(page, "Momentum", WHY_STAGE)  # the rerun's data: the same exact path
+    assert name.startswith(f"Momentum β={beta:g}")
+    np.testing.assert_allclose(path, seen[-1], rtol=1e-9, atol=0)
+    assert page.locator(".st-key-beta, .st-key-lr, .st-key-lr_log").count() == 0, \
+        "a second β or lr control on the theory page"
+    released = page.url
+    page.locator(f"{WHY_STAGE} .mvs-map").click(position={"x": 200, "y": 200})
+    page.wait_for_timeout(1_000)  # a click would have sent a start by now
+    assert page.url == released, "a click moved the theory page's start"
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 

@@ -547,6 +547,7 @@ function play(s) {
 }
 
 function clickStart(s, e) {
+  if (s.data.fixedStart) return; // a page whose start is not the visitor's to move
   const gd = s.el.map;
   const full = gd._fullLayout;
   if (!full) return;
