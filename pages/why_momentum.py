@@ -30,7 +30,7 @@ with st.sidebar:
     session.draw("rotation")
     st.header("Momentum")
     session.draw("steps")
-    st.caption("β and the learning rate: the sliders under the map (section 1).")
+    st.caption("β and the learning rate: the sliders above the map (section 1).")
 
 setup = session.finish_page(WHY)
 kappa, rotation, lr, beta = setup["kappa"], setup["rotation"], setup["lr"], setup["beta"]
