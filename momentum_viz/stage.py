@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from momentum_viz.family import Family, beta_grid, lr_grid, simulate_family
-from momentum_viz.figures.paths import surface_background
+from momentum_viz.figures.paths import last_finite, surface_background, view_bounds
 from momentum_viz.figures.style import run_colors, run_name
 from momentum_viz.optimizers import DISPLAY_NAMES
 from momentum_viz.simulate import Run, RunSpec
@@ -113,8 +113,9 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
     gaps = [r.loss - surface.f_min if surface.f_min is not None else r.loss for r in current]
     finite = np.concatenate([g[np.isfinite(g)] for g in gaps])
     log = surface.f_min is not None and finite.size > 0 and bool(np.all(finite > 0))
-    image, colorbar = surface_background(surface, _view_bounds(surface, start))
-    (x0, x1), (y0, y1) = _view_bounds(surface, start)
+    bounds = view_bounds(surface, start)
+    image, colorbar = surface_background(surface, bounds)
+    (x0, x1), (y0, y1) = bounds
     noise_rows = None
     if noise and not thinned:
         from momentum_viz.engine import gradient_noise
@@ -144,7 +145,7 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
 def _pack(run: Run, shown: np.ndarray, thinned: bool, f_min: float | None) -> dict:
     """One run, packed: its positions at ``shown`` (6-byte floats), f − f* (float32) and, if
     thinned, the step to the next position, the gradient and |v| (float32)."""
-    last = _last_drawable(run)
+    last = last_finite(run)
     rows = shown[shown <= last]
     if rows[-1] != last:
         rows = np.append(rows, last)
@@ -196,19 +197,3 @@ def unpack_float48(text: str) -> np.ndarray:
 
 def _b64(values: np.ndarray, dtype: str) -> str:
     return base64.b64encode(np.ascontiguousarray(values, dtype).tobytes()).decode("ascii")
-
-
-def _last_drawable(run: Run) -> int:
-    if run.diverged_at is None:
-        return run.steps
-    ok = np.all(np.isfinite(run.path[: run.diverged_at + 1]), axis=1)
-    return int(np.flatnonzero(ok)[-1])
-
-
-def _view_bounds(surface: Surface, start: Point):
-    """The domain, widened to include a start point set outside it (as the paths figure)."""
-    (x0, x1), (y0, y1) = surface.domain
-    sx, sy = start
-    pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
-    return ((min(x0, sx - pad_x), max(x1, sx + pad_x)), (min(y0, sy - pad_y),
-                                                         max(y1, sy + pad_y)))

@@ -24,9 +24,9 @@ from PIL import Image, ImageDraw, ImageFont
 from momentum_viz.figures.paths import (
     BANDS,
     HeightScale,
-    _frame_steps,
-    _last_finite,
-    _view_bounds,
+    frame_steps_of,
+    last_finite,
+    view_bounds,
 )
 from momentum_viz.figures.raster import banded_image
 from momentum_viz.figures.style import SURFACE_SCALE, run_colors
@@ -85,7 +85,7 @@ def animation_gif(
     runs or more than ``MAX_RUNS``.
     """
     width, height = _check(runs, size, fps, max_frames, hold)
-    steps = _frame_steps(max(r.steps for r in runs), max_frames)
+    steps = frame_steps_of(max(r.steps for r in runs), max_frames)
     if width * height * len(steps) > PIXEL_BUDGET:
         most = PIXEL_BUDGET // (width * height)
         raise ValueError(f"a GIF of {width}×{height} pixels can have at most {most} frames; "
@@ -125,7 +125,7 @@ class MapLayout:
         landscape or square picture, below the map (40 % of the height) in a portrait one."""
         width, height = size
         s = _scale(size)
-        bounds = _view_bounds(surface, runs)
+        bounds = view_bounds(surface, runs[0].start if runs else None)
         (x0, x1), (y0, y1) = bounds
         left, top = round(48 * s), round(12 * s)
         if width >= height:
@@ -190,7 +190,7 @@ class _Artist:
                       for name, n in (("label", 15), ("small", 13), ("counter", 20))}
         self.colors = [_rgb(c) for c in run_colors(runs)]
         self.balls = [_darken(c) for c in self.colors]
-        self.lasts = [_last_finite(r) for r in runs]
+        self.lasts = [last_finite(r) for r in runs]
         self.pixels = [layout.to_pixels(r.path[: last + 1]) for r, last in
                        zip(runs, self.lasts, strict=True)]
         self.segments = [_clip_segments(p[:-1], p[1:], layout.box) for p in self.pixels]

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from momentum_viz.figures.raster import banded_image, png_data_uri
 from momentum_viz.figures.style import FONT, SURFACE_SCALE, run_colors, run_name
 from momentum_viz.simulate import Run
-from momentum_viz.surface import Domain, Surface
+from momentum_viz.surface import Domain, Point, Surface
 
 MAX_FRAMES = 150
 SLIDER_STOPS = 50
@@ -160,9 +160,9 @@ def path_figure(
     ``arrows_for`` picks the run whose downhill direction −∇f and velocity are drawn as arrows
     at the ball (default: the first run whose optimizer has a β, i.e. carries a velocity).
     """
-    bounds = _view_bounds(surface, runs)
+    bounds = view_bounds(surface, runs[0].start if runs else None)
     colors = run_colors(runs)
-    frame_steps = _frame_steps(max(r.steps for r in runs), max_frames) if runs else []
+    frame_steps = frame_steps_of(max(r.steps for r in runs), max_frames) if runs else []
     image, colorbar = surface_background(surface, bounds)
     data = [colorbar]
     if surface.minima:
@@ -275,7 +275,7 @@ def _moving_traces(runs, colors, arrows_for, coords) -> list[dict]:
     return traces
 
 
-def _last_finite(run: Run) -> int:
+def last_finite(run: Run) -> int:
     """Index of the last position that can be drawn: before divergence, or all of it. The start
     always can (a run may diverge at step 0 because f is undefined there, as log(x² + y²) at
     the origin: its position is still a point on the map)."""
@@ -290,7 +290,7 @@ def _last_drawn(run: Run, bounds) -> int:
     not diverge; a run that diverged up to its last position on the map — its later, ever
     larger swings would only draw lines across the whole map — or, if it never was on it, up
     to its last finite position."""
-    last = _last_finite(run)
+    last = last_finite(run)
     if run.diverged_at is None:
         return last
     (x0, x1), (y0, y1) = bounds
@@ -299,7 +299,9 @@ def _last_drawn(run: Run, bounds) -> int:
     return int(inside[-1]) if len(inside) else last
 
 
-def _frame_steps(steps: int, max_frames: int) -> list[int]:
+def frame_steps_of(steps: int, max_frames: int) -> list[int]:
+    """The steps an animation of ``steps`` steps shows in at most ``max_frames`` frames:
+    every step while they fit, else evenly spaced ones, always the first and the last."""
     return [int(k) for k in np.unique(np.linspace(0, steps, min(steps + 1, max_frames))
                                       .round().astype(int))]
 
@@ -310,11 +312,12 @@ def _slider_stops(frame_steps: list[int]) -> list[int]:
     return stops if stops[-1] == frame_steps[-1] else [*stops, frame_steps[-1]]
 
 
-def _view_bounds(surface: Surface, runs: Sequence[Run]):
-    """The domain, widened to include a start point set outside it."""
+def view_bounds(surface: Surface, start: Point | None) -> Domain:
+    """The map's view: the domain, widened to include ``start`` (with a 5 % margin) when it
+    lies outside it; the domain itself when there is no start."""
     (x0, x1), (y0, y1) = surface.domain
-    for run in runs[:1]:
-        sx, sy = run.start
+    if start is not None:
+        sx, sy = start
         pad_x, pad_y = 0.05 * (x1 - x0), 0.05 * (y1 - y0)
         x0, x1 = min(x0, sx - pad_x), max(x1, sx + pad_x)
         y0, y1 = min(y0, sy - pad_y), max(y1, sy + pad_y)
