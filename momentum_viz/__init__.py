@@ -5,7 +5,7 @@
 ...                   steps=200)
 """
 
-from momentum_viz import optimizers, schedules, theory
+from momentum_viz import optimizers, quiz, schedules, theory
 from momentum_viz.criteria import DEFAULT_TOL
 from momentum_viz.data import DATASETS, DataSet, regression_surface
 from momentum_viz.formula import FormulaError, parse_formula
@@ -48,6 +48,7 @@ __all__ = [
     "list_surfaces",
     "optimizers",
     "parse_formula",
+    "quiz",
     "register",
     "regression_surface",
     "run_metrics",
