@@ -116,7 +116,8 @@ class Optimizer:
     linear_theory: str | None = None
     doc: str = field(default="", compare=False)
     long_label: str = ""
-    """The name pickers show, when ``label`` (the runs' legend name) needs explaining."""
+    """The name pickers show, when ``label`` (the runs' legend name) needs explaining; short
+    enough for a picker's chip (``doc`` says the rule)."""
 
     @property
     def picker_label(self) -> str:
@@ -363,8 +364,7 @@ register(Optimizer(
 register(Optimizer(
     "momentum", "Momentum", "#0072B2", heavy_ball, lambda beta: _family(beta, 0.0, False),
     hyper=(BETA,), linear_theory="momentum",
-    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v",
-    long_label="Momentum (heavy ball)"))
+    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v"))
 register(Optimizer(
     "nesterov", "Nesterov", "#009E73", heavy_ball, lambda beta: _family(beta, 0.0, True),
     hyper=(BETA,), linear_theory="nesterov",
@@ -373,7 +373,7 @@ register(Optimizer(
     "ema", "EMA", "#CC79A7", heavy_ball, lambda beta: _family(beta, beta, False),
     hyper=(BETA,), linear_theory="ema",
     doc="v ← βv + (1−β)g; θ ← θ − lr·v (momentum at lr·(1−β))",
-    long_label="EMA momentum v ← βv + (1−β)g"))
+    long_label="EMA momentum"))
 register(Optimizer(
     "adam", "Adam", "#E69F00", adam,
     lambda beta, beta2, eps: {"beta1": beta, "beta2": beta2, "eps": eps},

@@ -23,11 +23,12 @@ _PRESETS: dict[str, dict] = {
                     "momentum circles the minimum instead of swinging through it.",
     ),
     "ravine": dict(
-        name="Ravine (ill-conditioned quadratic, κ = 50)",
+        name="Ravine (κ = 50)",
         formula="(x + y)^2/4 + 25(x - y)^2/2",
         domain=((-3, 3), (-3, 3)), start=(-2.5, -1.6), minima=[(0, 0)], lr=0.038, beta=0.6,
-        description="A long diagonal valley: curvature 50 across it and 1 along it. SGD "
-                    "bounces between the walls; momentum builds speed along the floor.",
+        description="A long diagonal valley, an ill-conditioned quadratic: curvature 50 across "
+                    "it and 1 along it. SGD bounces between the walls; momentum builds speed "
+                    "along the floor.",
     ),
     "rosenbrock": dict(
         name="Rosenbrock's banana",

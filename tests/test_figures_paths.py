@@ -58,7 +58,7 @@ def test_one_path_trace_per_run_with_its_whole_path(bowl_runs, bowl_spec):
 
 def test_diverged_run_is_marked_where_it_left(bowl_spec):
     marks = [t for t in bowl_spec["data"]
-             if t.get("text") == ["left the map after step 1, diverged at step 10"]]
+             if t.get("text") == ["left the map after step 1,<br>diverged at step 10"]]
     assert len(marks) == 1
     np.testing.assert_array_equal(xy(marks[0]), [(-2.0, -1.0)])
 

@@ -105,7 +105,7 @@ def test_divergence_grows_visibly_before_it_leaves_the_map_and_momentum_converge
     assert len(drawn) == leaves  # drawn up to its last step on the map, no band across it
     marks = [t for t in figure["data"] if "left the map" in str(t.get("text"))]
     assert marks == [m for m in marks if m["text"] == [
-        f"left the map after step {leaves - 1}, diverged at step {sgd.diverged_at}"]] != []
+        f"left the map after step {leaves - 1},<br>diverged at step {sgd.diverged_at}"]] != []
 
 
 def test_critical_damping_on_the_valley_floor_and_the_flip_across_it():

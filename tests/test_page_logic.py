@@ -54,9 +54,9 @@ def test_outcome_and_captions():
     assert lab.outcome(bad, 50).startswith("diverged at step ")
     assert lab.outcome(slow, 20) == "not converged in 20 steps"
     caption = lab.map_caption(default_setup() | {"noise": 0.5, "seed": 3}, "Ravine")
-    assert caption.startswith("Each of the 100 × 100 cells is one run of **Momentum (heavy "
-                              "ball)** on Ravine from (-2.5, -1.6) for 500 steps, with gradient "
-                              "noise σ = 0.5 (seed 3).")
+    assert caption.startswith("Each of the 100 × 100 cells is one run of **Momentum** on "
+                              "Ravine from (-2.5, -1.6) for 500 steps, with gradient noise "
+                              "σ = 0.5 (seed 3).")
     assert "kept within" in lab.span_caption((1e-5, 0.008), (0.001, 4.0), 0.002, "x", True)
     assert "kept within" not in lab.span_caption((4e-4, 0.16), (0.01, 4.0), 0.04, "x", False)
 
@@ -173,8 +173,8 @@ def test_the_cell_message_names_every_value_that_changed_and_only_those():
                       "opt": ["sgd", "momentum", "ema"]}
     assert lab.cell_message(before, after) == (
         "The Playground now replays this cell's run. Changed: lr 0.038 → 0.0123; β 0.6 → "
-        "0.77; steps 200 → 500 (the map's steps per run); optimizers SGD, Momentum (heavy "
-        "ball) → SGD, Momentum (heavy ball), EMA momentum v ← βv + (1−β)g; β comparison off.")
+        "0.77; steps 200 → 500 (the map's steps per run); optimizers SGD, Momentum → SGD, "
+        "Momentum, EMA momentum; β comparison off.")
     same = default_setup()
     assert lab.cell_message(same, same | {"beta": 0.5}) == (
         "The Playground now replays this cell's run. Changed: β 0.6 → 0.5.")

@@ -25,6 +25,7 @@ from ui.params import (
     ParamError,
     default_setup,
     optimizer_label,
+    optimizers_help,
     params_of,
     query_from_setup,
     setup_from_query,
@@ -230,8 +231,9 @@ def test_a_parameters_range_bounds_its_parser_and_its_widget():
 def test_pickers_name_the_optimizers_as_the_registry_does():
     for name in mv.OPTIMIZERS:
         assert optimizer_label(name) == mv.optimizers.get(name).picker_label
-    assert optimizer_label("ema") == "EMA momentum v ← βv + (1−β)g"
-    assert optimizer_label("momentum") == "Momentum (heavy ball)"
+    assert optimizer_label("ema") == "EMA momentum"
+    assert optimizer_label("momentum") == "Momentum"
+    assert "**EMA momentum**: v ← βv + (1−β)g" in optimizers_help()  # the rule, in the help
     assert optimizer_label("sgd") == mv.optimizers.get("sgd").label == "SGD"
     assert optimizer_label("adam") == "Adam"
 

@@ -128,7 +128,7 @@ def test_use_best_hands_the_cell_to_the_playground():
     assert float(at.query_params["lr"]) == lr and float(at.query_params["beta"]) == beta
     assert (f"The Playground now replays this cell's run. Changed: lr 0.038 → {lr:g}; β 0.6 → "
             f"{beta:g}; steps 200 → 300 (the map's steps per run); optimizers SGD, Momentum "
-            "(heavy ball) → SGD, Momentum (heavy ball), Nesterov.") in text_of(at)
+            "→ SGD, Momentum, Nesterov.") in text_of(at)
     mine = trace(lab_map(at), "your lr, β")
     assert (mine["x"][0], mine["y"][0]) == (lr, beta)
 
@@ -145,11 +145,25 @@ def test_use_best_hands_the_cell_to_the_playground():
 
 def test_the_playground_link_carries_the_setup():
     at = open_page(LAB, map_grid="10", map_steps="50", surface="booth", lr="0.02")
-    (link,) = at.get("page_link")
-    assert link.proto.label == "Open in the Playground"
+    (link,) = [link for link in at.get("page_link")
+               if link.proto.label == "Open in the Playground"]
     query = dict(parse_qsl(link.proto.query_string))
     assert query == query_from_setup(at.session_state["setup"])
     assert query["surface"] == "booth" and query["lr"] == "0.02" and query["map_grid"] == "10"
+
+
+@pytest.mark.parametrize("script", [PLAYGROUND, LAB, WHY])
+def test_every_page_links_each_page_with_the_setup(script):
+    at = open_page(script, surface="booth", lr="0.02", beta="0.7")
+    no_exception(at)
+    links = [link.proto for link in at.get("page_link")]
+    pages = [link for link in links if link.label != "Open in the Playground"]
+    assert [link.label for link in pages] == ["Playground", "Tuning lab", "Why momentum works"]
+    assert [link.page for link in pages] == ["", "tuning_lab", "why_momentum"]  # URL paths
+    for link in pages:
+        query = dict(parse_qsl(link.query_string))
+        assert query == query_from_setup(at.session_state["setup"])
+        assert (query["surface"], query["lr"], query["beta"]) == ("booth", "0.02", "0.7")
 
 
 def test_a_url_carries_the_setup_across_pages():

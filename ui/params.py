@@ -90,6 +90,12 @@ def optimizer_label(name: str) -> str:
     return mv.optimizers.get(name).picker_label
 
 
+def optimizers_help() -> str:
+    """The optimizer pickers' help: each registered optimizer's picker name and rule."""
+    return "\n\n".join(f"**{optimizer_label(name)}**: {mv.optimizers.get(name).doc}"
+                        for name in mv.OPTIMIZERS)
+
+
 def _optimizers(text: str) -> list[str]:
     names = [t.strip() for t in text.split(",") if t.strip()]
     unknown = [n for n in names if n not in mv.OPTIMIZERS]
@@ -533,7 +539,7 @@ PARAMS: tuple[Param, ...] = (
     _start("x0", "Start x₀", 0),
     _start("y0", "Start y₀", 1),
     Param("opt", list, fixed(["sgd", "momentum"]), _optimizers, ",".join,
-          (Widget("opt", "multiselect", "Optimizers", options={
+          (Widget("opt", "multiselect", "Optimizers", optimizers_help(), options={
               "options": tuple(mv.OPTIMIZERS), "format_func": optimizer_label}),),
           ONLY_PLAYGROUND,
           from_widgets=lambda state: [o for o in mv.OPTIMIZERS if o in state["opt"]]),

@@ -47,19 +47,21 @@ LAST_GOOD_SURFACE = "last_good_surface"
 URL_QUERY = "url_query"
 """The query the URL held when this session's last run ended: a run that starts with another
 one came from the browser's Back or Forward (Streamlit reruns with that entry's query)."""
-LINKED_PAGE = "linked_page"
-"""The page last reached by a navigation link. Streamlit's page links drop the query: that
-entry's bare address (/tuning_lab) shows the setup the visitor took along, not the defaults."""
+NAV_SLOT = "nav_slot"
+"""This run's place for the page links at the top of the sidebar (``begin_page`` makes it,
+``finish_page`` fills it with links that carry the setup)."""
 
 
 def navigation() -> StreamlitPage:
-    """``st.navigation`` over ``ui.site.PAGES``, for ``app.py``: returns the page to run."""
+    """``st.navigation`` over ``ui.site.PAGES``, for ``app.py``: returns the page to run. Its
+    own menu is hidden: ``finish_page`` draws the page links, which take the setup along."""
     st.session_state[ENTERED_BY_APP] = True
-    return st.navigation(_pages())
+    return _navigation()
 
 
-def _pages() -> list[StreamlitPage]:
-    return [st.Page(p.script, title=p.title, icon=p.icon, default=p.default) for p in PAGES]
+def _navigation() -> StreamlitPage:
+    return st.navigation([st.Page(p.script, title=p.title, icon=p.icon, default=p.default)
+                          for p in PAGES], position="hidden")
 
 
 def begin_page(page: str) -> Setup:
@@ -73,14 +75,12 @@ def begin_page(page: str) -> Setup:
     declares the app's pages itself (which ends that mode) and reruns through ``app.py``."""
     state = st.session_state
     if ENTERED_BY_APP not in state:
-        st.navigation(_pages())
+        _navigation()
         st.rerun()
     st.set_page_config(page_title=page_spec(page).tab_title)
+    state[NAV_SLOT] = st.sidebar.container()
     query = st.query_params.to_dict()
-    if not query and state.get(WIDGETS_PAGE, page) != page:  # a page link: the setup goes along
-        state[LINKED_PAGE] = page
-    linked = not query and state.get(LINKED_PAGE) == page
-    if SETUP not in state or (query != state.get(URL_QUERY, query) and not linked):
+    if SETUP not in state or query != state.get(URL_QUERY, query):
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
         if state[SETUP]["lesson"] is not None:  # a lesson's link: its explanation shows too
@@ -99,7 +99,8 @@ def finish_page(page: str) -> Setup:
     """Call after the controls: reads ``page``'s widgets into the setup and mirrors it in the
     URL. A URL that already describes this view, every value in it usable, is left as it is
     (``/`` for the defaults), so a change adds one browser-history entry and opening a page
-    none."""
+    none. Then draws the page links at the top of the sidebar: each opens its page with this
+    setup in its URL (one history entry; Back returns here)."""
     state = st.session_state
     state[SETUP], warnings = setup_from_widgets(state[SETUP], state, page)
     for warning in warnings:
@@ -108,6 +109,11 @@ def finish_page(page: str) -> Setup:
     if shown != query and setup_from_query(shown) != (state[SETUP], []):
         st.query_params.from_dict(query)
     state[URL_QUERY] = st.query_params.to_dict()
+    with state.pop(NAV_SLOT):
+        for spec in PAGES:
+            st.page_link(spec.script, label=spec.title, icon=spec.icon, query_params=query,
+                         width="stretch")
+        st.divider()
     return state[SETUP]
 
 

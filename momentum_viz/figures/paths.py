@@ -229,10 +229,11 @@ def _inward(point: np.ndarray, bounds) -> str:
 
 
 def _divergence_label(run: Run, last: int) -> str:
-    """Where a diverged run's drawn path ends (its step ``last``) and when it diverged."""
+    """Where a diverged run's drawn path ends (its step ``last``) and when it diverged, on two
+    lines when the path left the map first (one long line would run off a small map)."""
     if last == run.diverged_at:
         return f"diverged at step {run.diverged_at}"
-    return f"left the map after step {last}, diverged at step {run.diverged_at}"
+    return f"left the map after step {last},<br>diverged at step {run.diverged_at}"
 
 
 def _moving_coords(runs, lasts, arrows_for, k, bounds) -> list[tuple[list, list]]:

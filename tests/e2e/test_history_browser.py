@@ -5,7 +5,7 @@ a page link takes the setup along."""
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
@@ -87,9 +87,15 @@ def test_back_forward_and_reload_restore_each_view(app_server, page):
 
     page.get_by_role("link", name="Tuning lab").click()  # a page link: the setup goes along
     wait_for_app(page)
-    page.wait_for_function("() => location.pathname.endsWith('/tuning_lab') && "
-                           f"location.search === {views[1]['search']!r}", timeout=30_000)
+    page.wait_for_function("() => location.pathname.endsWith('/tuning_lab')", timeout=30_000)
     wait_for_app(page)
+    carried = parse_qs(urlparse(page.url).query)
+    assert all(carried.get(k) == v for k, v in parse_qs(views[1]["search"][1:]).items()), \
+        "the link's URL carries the setup"
     assert page.locator(".st-key-beta").inner_text().splitlines()[2] == \
         f"{float(parse_qs(views[1]['search'][1:])['beta'][0]):.3f}", "the lab keeps the setup"
+    assert page.evaluate("history.length") == entries + 2, "a page link adds one entry"
+    page.go_back()  # the first Back after a page link returns to the page it left
+    page.wait_for_function("() => !location.pathname.endsWith('/tuning_lab')", timeout=30_000)
+    assert settles_on(page, views[1]) == views[1]
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]

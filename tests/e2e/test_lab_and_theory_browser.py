@@ -41,12 +41,15 @@ def query(page) -> dict[str, str]:
 
 
 def check_navigation(page, title: str) -> None:
-    """The app's own navigation ran (not Streamlit's pages/ folder listing), on ``title``'s
-    page (the Playground has no heading: its stage starts at the top)."""
-    current = page.locator("[data-testid='stSidebarNav'] a[aria-current='page']")
-    assert current.inner_text().split("\n")[-1].strip() == title
-    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
-    assert all(name in nav for name in PAGES) and "common" not in nav, nav
+    """The app's own navigation ran (not Streamlit's pages/ folder listing): the sidebar has a
+    link per page, in order, and the one to ``title``'s page points here (the Playground has
+    no heading: its stage starts at the top)."""
+    assert page.locator("[data-testid='stSidebarNav']").count() == 0, "pages/ listing shown"
+    links = page.locator("[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']")
+    titles = [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+    assert titles == list(PAGES), titles
+    here = links.nth(list(PAGES).index(title)).get_attribute("href")
+    assert urlparse(here).path.strip("/") == urlparse(page.url).path.strip("/")
 
 
 def no_page_errors(page) -> None:

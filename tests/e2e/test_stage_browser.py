@@ -253,6 +253,6 @@ def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page
     assert len(sgd) == leaves and relative_error(sgd, run.path[:leaves]) < 1e-9
     marks = page.evaluate("""() => document.querySelector('.st-key-stage .mvs-map').data
         .filter(d => d.text).map(d => d.text[0])""")
-    assert f"left the map after step {leaves - 1}, diverged at step {run.diverged_at}" in marks
+    assert f"left the map after step {leaves - 1},<br>diverged at step {run.diverged_at}" in marks
     screenshot(page, "stage-divergence")
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]

@@ -364,7 +364,7 @@ function mapData(s, runs) {
       const [x0, x1, y0, y1] = data.bounds, ex = run.x[m - 1], ey = run.y[m - 1];
       const step = run.rows ? run.rows[m - 1] : m - 1;
       const text = m === run.n ? `diverged at step ${p.diverged}`
-        : `left the map after step ${step}, diverged at step ${p.diverged}`;
+        : `left the map after step ${step},<br>diverged at step ${p.diverged}`;
       traces.push({ type: "scatter", x: [ex], y: [ey], mode: "markers+text", showlegend: false,
         text: [text], textfont: { color }, hoverinfo: "skip",
         textposition: `${ey > (y0 + y1) / 2 ? "bottom" : "top"} ${ex > (x0 + x1) / 2 ? "left" : "right"}`,
