@@ -18,7 +18,7 @@ from momentum_viz.optimizers import (
     effective_lr,
     register,
 )
-from momentum_viz.presets import SURFACE_IDS, get_surface, list_surfaces
+from momentum_viz.presets import DATA_SURFACE_IDS, SURFACE_IDS, get_surface, list_surfaces
 from momentum_viz.seeds import Seeds, simulate_seeds, simulate_seeds_many
 from momentum_viz.simulate import Run, RunSpec, simulate, simulate_many
 from momentum_viz.surface import Surface, surface_from_formula
@@ -28,6 +28,7 @@ SURFACES = SURFACE_IDS
 
 __all__ = [
     "DATASETS",
+    "DATA_SURFACE_IDS",
     "DEFAULT_TOL",
     "OPTIMIZERS",
     "SURFACES",

@@ -21,6 +21,7 @@ from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Surface
 
 MAX_STEPS = 100_000
+MAX_SEEDS = 100
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,13 @@ def check_steps(steps: int) -> int:
     return int(steps)
 
 
+def check_seeds(seeds: int) -> int:
+    """``seeds`` as an int, or ValueError: a whole number from 1 to MAX_SEEDS."""
+    if isinstance(seeds, bool) or int(seeds) != seeds or not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds must be a whole number from 1 to {MAX_SEEDS}")
+    return int(seeds)
+
+
 def gradient_noise(noise: float, steps: int, seed: int) -> np.ndarray | None:
     """The noise added to the gradient at steps 0..steps, shape (steps+1, 2, 1), or None.
 
@@ -214,13 +222,21 @@ class Sampling:
     ``noise`` (steps+1, 2, c): Gaussian noise added to the gradient; ``index`` (steps, c, B):
     the data points of each step's minibatch (``Data.batch_gradient``), which replaces the full
     gradient, with ``weight`` (steps, 1, B) (the same epochs for every seed). c is 1 when every
-    trajectory sees the same sequence, else one column per trajectory. Either part may be
-    None. The points are gathered step by step: a sequence costs 4 bytes per drawn point."""
+    trajectory sees the same sequence, else one column per trajectory, or (``pick``, one entry
+    per trajectory) the column each trajectory sees: many trajectories share a few sequences
+    without copies of them. Either part may be None. The points are gathered step by step: a
+    sequence costs 4 bytes per drawn point."""
 
     noise: np.ndarray | None = None
     data: Data | None = None
     index: np.ndarray | None = None
     weight: np.ndarray | None = None
+    pick: np.ndarray | None = None
+
+    def picked(self, pick: np.ndarray) -> Sampling:
+        """The same sequences, trajectory j seeing column ``pick[j]`` (of a Sampling with one
+        column per sequence and no ``pick`` yet)."""
+        return Sampling(self.noise, self.data, self.index, self.weight, np.asarray(pick))
 
     @classmethod
     def of(cls, surface: Surface, steps: int, seeds: np.ndarray, noise: float = 0.0,
@@ -252,11 +268,11 @@ class Sampling:
         """The gradient the optimizer uses at step k, given the exact ∇f ``g`` at ``theta``
         (None with minibatches: not needed)."""
         if self.data is not None:
-            index = self.index[k]
+            index = self.index[k] if self.pick is None else self.index[k][self.pick]
             g = self.data.batch_gradient(theta, self.data.x[index], self.data.y[index],
                                          self.weight[k])
         if self.noise is not None:
-            g = g + self.noise[k]
+            g = g + (self.noise[k] if self.pick is None else self.noise[k][:, self.pick])
         return g
 
 

@@ -61,8 +61,10 @@ def simulate_family(
     steps: int,
     noise: float = 0.0,
     seed: int = 0,
+    batch_size: int | None = None,
 ) -> Family:
-    """Run ``specs[i]`` (the runs at the i-th value) for every i in ONE batch of the engine.
+    """Run ``specs[i]`` (the runs at the i-th value) for every i in ONE batch of the engine,
+    all seeing the same noise or minibatches (``simulate_many``).
 
     Identical specs are simulated once. ``values`` label the rows (default 0, 1, …)."""
     unique: dict[RunSpec, int] = {}
@@ -70,7 +72,7 @@ def simulate_family(
         for spec in row:
             unique.setdefault(spec, len(unique))
     runs = simulate_many(surface, list(unique), start=start, steps=steps, noise=noise,
-                         seed=seed) if unique else []
+                         seed=seed, batch_size=batch_size) if unique else []
     rows = tuple(tuple(runs[unique[spec]] for spec in row) for row in specs)
     labels = tuple(float(v) for v in values) if values is not None else \
         tuple(float(i) for i in range(len(specs)))

@@ -1,9 +1,11 @@
-"""The preset surfaces: quadratics for theory, and the standard 2-D optimization test functions."""
+"""The preset surfaces: quadratics for theory, the standard 2-D optimization test functions, and
+the regression losses of the built-in data sets (``momentum_viz.data.DATASETS``)."""
 
 from __future__ import annotations
 
 from functools import cache
 
+from momentum_viz.data import DATASETS
 from momentum_viz.surface import Surface, make_surface
 
 _PRESETS: dict[str, dict] = {
@@ -100,19 +102,27 @@ _PRESETS: dict[str, dict] = {
 }
 
 SURFACE_IDS: tuple[str, ...] = tuple(_PRESETS)
+"""The formula presets."""
+DATA_SURFACE_IDS: tuple[str, ...] = tuple(DATASETS)
+"""The surfaces from data: one per built-in data set, its id the data set's."""
 
 
 @cache
 def get_surface(surface_id: str) -> Surface:
-    """The preset with this id (see ``SURFACE_IDS``); built once and cached."""
+    """The preset with this id (``SURFACE_IDS`` or ``DATA_SURFACE_IDS``); built once and
+    cached."""
+    if surface_id in DATASETS:
+        return DATASETS[surface_id].surface()
     if surface_id not in _PRESETS:
-        raise KeyError(f"unknown surface {surface_id!r}; choose one of {', '.join(SURFACE_IDS)}")
+        raise KeyError(f"unknown surface {surface_id!r}; choose one of "
+                       f"{', '.join((*SURFACE_IDS, *DATA_SURFACE_IDS))}")
     return make_surface(id=surface_id, **_PRESETS[surface_id])
 
 
 def preset_names() -> dict[str, str]:
-    """{id: display name} of the presets, without building them."""
-    return {surface_id: spec["name"] for surface_id, spec in _PRESETS.items()}
+    """{id: display name} of the presets and the data sets, without building them."""
+    return ({surface_id: spec["name"] for surface_id, spec in _PRESETS.items()}
+            | {d.id: d.name for d in DATASETS.values()})
 
 
 def list_surfaces() -> list[Surface]:

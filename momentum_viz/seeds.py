@@ -8,13 +8,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from momentum_viz.criteria import start_point
-from momentum_viz.engine import Sampling, check_steps
+from momentum_viz.criteria import DEFAULT_TOL, not_converged_test, start_point
+from momentum_viz.engine import Sampling, check_seeds, check_steps
 from momentum_viz.schedules import Schedule
 from momentum_viz.simulate import Run, RunSpec, record, spec_lrs
 from momentum_viz.surface import Point, Surface
-
-MAX_SEEDS = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +75,15 @@ class Seeds:
         """90th percentile over seeds of the last step's loss."""
         return float(self.loss_quantile(0.9)[-1])
 
+    def steps_to_converge(self, tol: float = DEFAULT_TOL) -> np.ndarray:
+        """Per seed, ``Run.metrics(tol).steps_to_converge`` (−1 for None: diverged, or not
+        within tolerance at the last step), (N,)."""
+        outside = not_converged_test(self.surface, tol)(self.loss, self.grad.transpose(2, 0, 1))
+        last = np.where(outside.any(axis=1),
+                        outside.shape[1] - 1 - np.argmax(outside[:, ::-1], axis=1), -1)
+        ok = (self.diverged_at < 0) & ~outside[:, -1]
+        return np.where(ok, last + 1, -1)
+
 
 def simulate_seeds(
     surface: Surface,
@@ -94,7 +101,7 @@ def simulate_seeds(
     seed: int = 0,
     batch_size: int | None = None,
 ) -> Seeds:
-    """Run one optimizer setting under ``seeds`` = N (1 … ``MAX_SEEDS``, else ValueError)
+    """Run one optimizer setting under ``seeds`` = N (1 … ``engine.MAX_SEEDS``, else ValueError)
     seeds ``seed, seed + 1, …, seed + N − 1`` as one batch: row i sees the Gaussian noise or
     minibatches of seed ``seed + i`` and equals ``simulate(..., seed=seed + i)``. Other
     arguments as for ``simulate``; without noise and minibatches every row is the same run."""
@@ -117,9 +124,7 @@ def simulate_seeds_many(
     """``simulate_seeds`` for several settings side by side, one ``Seeds`` per spec: the
     noise or minibatches are drawn once and all len(specs) × N runs go through one batch per
     update rule (as in ``simulate_many``); seed ``seed + i`` is row i of every result."""
-    if isinstance(seeds, bool) or int(seeds) != seeds or not 1 <= seeds <= MAX_SEEDS:
-        raise ValueError(f"seeds must be a whole number from 1 to {MAX_SEEDS}")
-    steps, n = check_steps(steps), int(seeds)
+    steps, n = check_steps(steps), check_seeds(seeds)
     start = start_point(surface, start)
     numbers = seed + np.arange(n)
     sampling = Sampling.of(surface, steps, numbers, noise, batch_size)

@@ -14,6 +14,12 @@ current setup (``momentum_viz.family``, one engine batch) and packs them compact
 
 A path that is thinned still passes through exact positions: it shows the steps it lists.
 The grids coarsen with the number of steps so that the data stays within ``BYTES_BUDGET``.
+
+With several seeds (noise or minibatches), the runs at the setup's own β and lr also come as a
+cloud (``cloud_data``): every seed's path (float32, at most ``CLOUD_POINTS`` points each in
+all), their mean path and the median loss with its 10–90 % band. Only the setup's value has a
+cloud: while β or lr is dragged the stage shows the families' paths (seed ``seed``), and the
+cloud's bytes come out of the families' budget, whose grids coarsen to make room.
 """
 
 from __future__ import annotations
@@ -27,13 +33,17 @@ from momentum_viz.family import Family, beta_grid, lr_grid, simulate_family
 from momentum_viz.figures.paths import last_finite, surface_background, view_bounds
 from momentum_viz.figures.style import run_colors, run_name
 from momentum_viz.optimizers import DISPLAY_NAMES
+from momentum_viz.seeds import Seeds, simulate_seeds_many
 from momentum_viz.simulate import Run, RunSpec
 from momentum_viz.surface import Point, Surface
 
 MAX_POINTS = 501
 """Up to 500 steps every step is a point and a frame; beyond, 501 evenly spaced steps."""
 BYTES_BUDGET = 1_400_000
-"""The packed families stay under this (the map picture and labels come on top)."""
+"""The packed families and cloud stay under this (the map picture and labels come on top)."""
+CLOUD_POINTS = 50_000
+"""A cloud's faint paths hold at most this many points in all (8 bytes each, 10.7 in base64):
+a path of many seeds or steps is thinned to evenly spaced steps."""
 GRIDS = ((0.01, 20), (0.02, 10), (0.05, 10), (0.1, 5), (0.1, 2))
 """(β step, lr positions per decade), finest first: the first whose estimate fits is used."""
 BYTES_PER_POINT = {False: 16 + 16 / 3, True: 16 + 16 / 3 + 5 * 16 / 3}
@@ -53,8 +63,9 @@ def shown_steps(steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def pick_grids(specs_at: SpecsAt, beta: float, lr: float, steps: int,
-               scrub: Sequence[str]) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The β and lr grids: the finest of ``GRIDS`` whose packed paths fit ``BYTES_BUDGET``."""
+               scrub: Sequence[str], budget: int = BYTES_BUDGET) \
+        -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """The β and lr grids: the finest of ``GRIDS`` whose packed paths fit ``budget``."""
     points = len(shown_steps(steps))
     per_path = points * BYTES_PER_POINT[steps + 1 > MAX_POINTS]
     base = list(specs_at("beta", beta))
@@ -68,30 +79,42 @@ def pick_grids(specs_at: SpecsAt, beta: float, lr: float, steps: int,
         betas = beta_grid(beta, beta_step) if "beta" in scrub else (beta,)
         lrs = lr_grid(lr, per_decade) if "lr" in scrub else (lr,)
         paths = len(base) + varies["beta"] * (len(betas) - 1) + varies["lr"] * (len(lrs) - 1)
-        if paths * per_path <= BYTES_BUDGET:
+        if paths * per_path <= budget:
             break
     return betas, lrs
 
 
 def stage_families(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float,
                    start: Point, steps: int, noise: float, seed: int,
-                   scrub: Sequence[str] = ("beta", "lr")) -> tuple[Family, Family]:
+                   scrub: Sequence[str] = ("beta", "lr"), batch_size: int | None = None,
+                   budget: int = BYTES_BUDGET) -> tuple[Family, Family]:
     """The β family (lr fixed) and the lr family (β fixed) of the setup, in one batch."""
-    betas, lrs = pick_grids(specs_at, beta, lr, steps, scrub)
+    betas, lrs = pick_grids(specs_at, beta, lr, steps, scrub, budget)
     rows = [list(specs_at("beta", b)) for b in betas] + [list(specs_at("lr", v)) for v in lrs]
-    both = simulate_family(surface, rows, start=start, steps=steps, noise=noise, seed=seed)
+    both = simulate_family(surface, rows, start=start, steps=steps, noise=noise, seed=seed,
+                           batch_size=batch_size)
     return (Family(betas, both.runs[:len(betas)]), Family(lrs, both.runs[len(betas):]))
 
 
 def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, start: Point,
                steps: int, noise: float = 0.0, seed: int = 0,
-               scrub: Sequence[str] = ("beta", "lr"), plotly_url: str = "") -> dict:
+               scrub: Sequence[str] = ("beta", "lr"), plotly_url: str = "",
+               batch_size: int | None = None, seeds: int = 1) -> dict:
     """The component's data (JSON-ready) for the setup whose runs are ``specs_at("beta", β)``.
 
     ``scrub`` names the sliders shown ("beta" is left out in β-comparison mode, where β is
-    not one value)."""
+    not one value). With ``seeds`` > 1 and noise or minibatches, ``cloud`` holds the setup's
+    runs under seeds ``seed … seed + seeds − 1`` (``cloud_data``); else it is None."""
+    cloud = None
+    if seeds > 1 and (noise or batch_size is not None):
+        many = simulate_seeds_many(surface, list(specs_at("beta", beta)), seeds=seeds,
+                                   start=start, steps=steps, noise=noise, seed=seed,
+                                   batch_size=batch_size)
+        cloud = cloud_data(many, shown_steps(steps))
+    budget = BYTES_BUDGET - (cloud_bytes(cloud) if cloud else 0)
     betas_family, lrs_family = stage_families(surface, specs_at, beta=beta, lr=lr, start=start,
-                                              steps=steps, noise=noise, seed=seed, scrub=scrub)
+                                              steps=steps, noise=noise, seed=seed, scrub=scrub,
+                                              batch_size=batch_size, budget=budget)
     current = betas_family.runs[betas_family.values.index(float(beta))]
     shown = shown_steps(steps)
     thinned = len(shown) < steps + 1
@@ -139,7 +162,47 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
         arrowsFor=arrows_for,
         pool=pool,
         families=families,
+        cloud=cloud,
     )
+
+
+def cloud_data(many: Sequence[Seeds], shown: np.ndarray) -> dict:
+    """The many-seed view of each run (JSON-ready): ``seeds`` N; ``steps``, the steps of the
+    faint paths (``shown``, thinned so that all of them hold at most ``CLOUD_POINTS``
+    points); per run, ``paths`` every seed's positions at those steps (float32, seed-major),
+    ``mean`` the mean path over the seeds at the ``shown`` steps (float48; NaN from the first
+    step at which any seed has diverged), ``median``, ``low`` and ``high`` the loss's median,
+    10th and 90th percentile over seeds (f − f*, or f without a known minimum; float32, +inf
+    where diverged runs reach them) and ``diverged``, how many seeds diverged."""
+    n = len(many[0].seeds)
+    room = max(2, CLOUD_POINTS // (n * len(many)))
+    faint = shown if len(shown) <= room else \
+        shown[np.unique(np.linspace(0, len(shown) - 1, room).round().astype(np.int64))]
+    f_min = many[0].surface.f_min
+    runs = []
+    for result in many:
+        low, median, high = result.loss_quantile(np.array([0.1, 0.5, 0.9]))[:, shown]
+        if f_min is not None:
+            low, median, high = low - f_min, median - f_min, high - f_min
+        runs.append(dict(
+            paths=_b64(result.path[:, faint], "<f4"),
+            mean=pack_float48(mean_path(result)[shown]),
+            median=_b64(median, "<f4"), low=_b64(low, "<f4"), high=_b64(high, "<f4"),
+            diverged=int(np.sum(result.diverged_at >= 0))))
+    return dict(seeds=n, first=int(many[0].seeds[0]), steps=_b64(faint.astype(np.int32), "<i4"),
+                count=len(faint), runs=runs)
+
+
+def mean_path(result: Seeds) -> np.ndarray:
+    """The mean over seeds of the positions at every step, (steps+1, 2): NaN from the first
+    step at which a seed has diverged (the mean of all the paths no longer exists)."""
+    return result.path.mean(axis=0)
+
+
+def cloud_bytes(cloud: dict) -> int:
+    """The size of a cloud's packed arrays (base64 characters)."""
+    return sum(len(r[k]) for r in cloud["runs"] for k in ("paths", "mean", "median", "low",
+                                                           "high")) + len(cloud["steps"])
 
 
 def _pack(run: Run, shown: np.ndarray, thinned: bool, f_min: float | None) -> dict:
@@ -174,7 +237,9 @@ inverts their update rule at a constant lr); any other run sends them."""
 
 
 def _derivable(run: Run) -> bool:
-    return run.optimizer in DERIVABLE and getattr(run.spec, "schedule", None) is None
+    """Also not with minibatches: the rule inverted gives the minibatch's gradient, not ∇f."""
+    return (run.optimizer in DERIVABLE and getattr(run.spec, "schedule", None) is None
+            and run.batch_size is None)
 
 
 def pack_float48(values: np.ndarray) -> str:

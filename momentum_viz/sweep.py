@@ -15,7 +15,7 @@ import numpy as np
 
 from momentum_viz import optimizers
 from momentum_viz.criteria import DEFAULT_TOL, diverged, not_converged_test, start_point
-from momentum_viz.engine import Batch, Sampling, check_steps, iterate
+from momentum_viz.engine import Batch, Sampling, check_seeds, check_steps, iterate
 from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Point, Surface
 
@@ -37,7 +37,11 @@ class Cell:
 
 @dataclass(frozen=True)
 class Sweep:
-    """Results over an (lr, β) grid; every array has shape (len(betas), len(lrs))."""
+    """Results over an (lr, β) grid; every array has shape (len(betas), len(lrs)). With
+    ``seeds`` = N > 1 each cell is the median over its N runs (seeds ``seed … seed + N − 1``),
+    a diverged run counting as worse than any other: ``final_loss`` the median final loss
+    (NaN where it is a diverged run's), ``diverged`` where it is, ``steps_to_converge`` the
+    median steps to converge, rounded up (−1 where at least half the runs never converged)."""
 
     surface: Surface
     optimizer: str
@@ -53,6 +57,7 @@ class Sweep:
     beta2: float | None = None
     eps: float | None = None
     schedule: Schedule | None = None
+    seeds: int = 1
 
     def cell(self, row: int, col: int) -> Cell:
         """The cell at ``[row, col]``."""
@@ -86,6 +91,7 @@ def sweep(
     eps: float | None = None,
     schedule: Schedule | None = None,
     batch_size: int | None = None,
+    seeds: int = 1,
 ) -> Sweep:
     """Run ``optimizer`` for every (lr, β) pair of the grid as one vectorized batch.
 
@@ -93,39 +99,62 @@ def sweep(
     ``beta2``, ``eps`` (None: the optimizer's defaults) and ``schedule`` are shared by every
     cell. An optimizer without β (sgd, adagrad) runs the lrs once and repeats that row for
     every β, which it ignores. Noise and minibatches (``batch_size``, see ``simulate``) come
-    from ``seed``: every cell sees the same sequence, the one the matching run sees."""
-    steps = check_steps(steps)
+    from ``seed``: every cell sees the same sequence, the one the matching run sees. With
+    ``seeds`` = N (1 … ``engine.MAX_SEEDS``) every cell runs N times, run i with seed
+    ``seed + i`` (as ``simulate_seeds``), all in the same batch, and keeps the medians (see
+    ``Sweep``); without noise or minibatches every seed makes the same run, which runs once."""
+    steps, per_cell = check_steps(steps), check_seeds(seeds)
     lrs, betas = np.asarray(lrs, np.float64).ravel(), np.asarray(betas, np.float64).ravel()
     start = start_point(surface, start)
     entry = optimizers.get(optimizer)
     shape = (len(betas), len(lrs))
     rows = shape[0] if entry.uses_beta else min(shape[0], 1)
-    n = rows * shape[1]
-    batch = Batch.uniform(optimizer, np.tile(lrs, rows), np.repeat(betas[:rows], shape[1]),
-                          beta2, eps, schedule)
+    sampling = Sampling.of(surface, steps, seed + np.arange(per_cell), noise, batch_size)
+    if sampling is None:  # every seed would make the same run
+        per_cell = 1
+    n = rows * shape[1] * per_cell  # trajectory t: cell t // per_cell, seed t % per_cell
+    batch = Batch.uniform(optimizer, np.repeat(np.tile(lrs, rows), per_cell),
+                          np.repeat(betas[:rows], shape[1] * per_cell), beta2, eps, schedule)
     beta2 = entry.defaults().get("beta2") if beta2 is None else beta2
     eps = entry.defaults().get("eps") if eps is None else eps
-    sampling = Sampling.of(surface, steps, np.array([seed]), noise, batch_size)
     chunks = [slice(a, min(a + CHUNK, n)) for a in range(0, n, CHUNK)]
+    seed_of = np.tile(np.arange(per_cell), n // per_cell)
 
     def track(cols: slice) -> tuple[np.ndarray, ...]:
+        seen = sampling.picked(seed_of[cols]) if per_cell > 1 else sampling
         return _track(surface, batch.columns(cols), cols.stop - cols.start, start, steps,
-                      sampling, tol)
+                      seen, tol)
 
-    parts = [track(cols) for cols in chunks]
-    final_loss, last_outside, diverged = (
-        np.tile(np.concatenate(p), shape[0] // rows if rows else 1)
-        for p in zip(*parts, strict=True))
-    converged = ~diverged & (last_outside < steps)
+    final_loss, last_outside, diverged = (np.concatenate(p) for p in zip(
+        *(track(cols) for cols in chunks), strict=True))
+    final_loss, steps_to_converge, diverged = (
+        np.tile(a, shape[0] // rows if rows else 1) for a in
+        _medians(final_loss, last_outside, diverged, steps, per_cell))
     return Sweep(
         surface=surface, optimizer=optimizer, lrs=lrs, betas=betas, start=start, steps=steps,
         tol=tol,
-        final_loss=np.where(diverged, np.nan, final_loss).reshape(shape),
-        diverged=diverged.reshape(shape),
-        steps_to_converge=np.where(converged, last_outside + 1, -1).reshape(shape),
+        final_loss=final_loss.reshape(shape), diverged=diverged.reshape(shape),
+        steps_to_converge=steps_to_converge.reshape(shape),
         beta2=beta2 if entry.parameter("beta2") else None,
-        eps=eps if entry.parameter("eps") else None, schedule=schedule,
+        eps=eps if entry.parameter("eps") else None, schedule=schedule, seeds=per_cell,
     )
+
+
+def _medians(final_loss: np.ndarray, last_outside: np.ndarray, diverged: np.ndarray,
+             steps: int, per_cell: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell, from its ``per_cell`` consecutive trajectories: the median final loss (NaN
+    where that is a diverged run's), the median steps to converge rounded up (−1 where that is
+    a run that never converged) and whether the median run diverged. A diverged run's loss
+    and a never-converged run's steps count as +inf; with one run per cell these are its
+    own numbers."""
+    converged = ~diverged & (last_outside < steps)
+    loss = np.where(diverged, np.inf, final_loss).reshape(-1, per_cell)
+    taken = np.where(converged, last_outside + 1.0, np.inf).reshape(-1, per_cell)
+    with np.errstate(invalid="ignore"):
+        loss, taken = np.median(loss, axis=1), np.median(taken, axis=1)
+    worst = np.isinf(loss) & (loss > 0)
+    return (np.where(worst, np.nan, loss),
+            np.where(np.isfinite(taken), np.ceil(taken), -1).astype(np.int64), worst)
 
 
 def _track(surface: Surface, batch: Batch, n: int, start: Point, steps: int,

@@ -8,7 +8,7 @@ from momentum_viz.report import metrics_rows, reading, runs_csv
 from ui import compute, controls, session, stage
 from ui.lessons import LESSONS
 from ui.params import CUSTOM, run_specs, schedule_of
-from ui.playground import animation_html, display_rows
+from ui.playground import animation_html, display_rows, spread_caption, spread_rows
 from ui.site import PLAYGROUND
 
 setup = session.begin_page(PLAYGROUND)
@@ -21,22 +21,25 @@ with st.sidebar:
     controls.optimizer_controls()
     with st.expander("Learning-rate schedule"):
         controls.schedule_controls()
-    with st.expander("Gradient noise"):
+    with st.expander("Noise, minibatches and seeds"):
         controls.noise_controls()
 
 setup = session.finish_page(PLAYGROUND)
 
 surface, key, error = compute.current_surface(setup)
-compute.show_formula_error(surface, error)
+compute.show_formula_error(surface, error, setup)
 if not run_specs(setup):
     st.info("Choose at least one optimizer in the sidebar.")
     st.stop()
 
 runs = compute.runs_for(setup, key)
+many = compute.seeds_for(setup, key)
 paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"], key="view",
                                  on_change="rerun")
 if paths_tab.open:
     stage.mount(setup, key)
+    if many:
+        st.caption(spread_caption(setup, many))
     st.caption("Drag β or lr: every path redraws as you drag, each one exact. Click the map to "
                "start from there. Keys: space plays, ← → step. β is β₁ for Adam and the "
                "momentum of RMSprop; the solid arrow is the run's actual next step.")
@@ -58,6 +61,9 @@ with st.container(horizontal=True):  # buttons as wide as their titles, wrapping
         st.button(entry.title, key=f"lesson_{i}", on_click=controls.apply_lesson, args=(i,))
 
 st.table(display_rows(metrics_rows(runs)))
+if many:
+    st.markdown(f"**Over {setup['seeds']} seeds** (the table above is seed {setup['seed']}'s run):")
+    st.table(display_rows(spread_rows(many)))
 st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "
            "of the minimum along its principal axes (a ravine's zig-zag counts).")
 download_csv, download_html, download_gif, share = st.columns([1, 1.4, 1.3, 2.3])

@@ -7,7 +7,7 @@ import streamlit as st
 import momentum_viz as mv
 from momentum_viz.figures import tuning_figure
 from ui import compute, controls, lab, session
-from ui.params import PARAM, query_from_setup
+from ui.params import PARAM, query_from_setup, sampling_of
 from ui.site import LAB, PLAYGROUND, page_script
 
 setup = session.begin_page(LAB)
@@ -19,14 +19,14 @@ with st.sidebar:
     controls.start_controls()
     controls.learning_rate_controls("Your learning rate")
     session.draw("beta")
-    with st.expander("Gradient noise"):
+    with st.expander("Noise, minibatches and seeds"):
         controls.noise_controls()
     st.header("Map")
     controls.map_controls()
 
 setup = session.finish_page(LAB)
 surface, key, error = compute.current_surface(setup)
-compute.show_formula_error(surface, error)
+compute.show_formula_error(surface, error, setup)
 optimizer, steps, size = setup["map_opt"], setup["map_steps"], setup["map_grid"]
 start = (setup["x0"], setup["y0"])
 curvature, scale, scale_source = lab.reference(surface, start)
@@ -38,9 +38,12 @@ if not factors[0] < factors[1]:
 span = lab.lr_span(scale, factors)
 st.caption(lab.map_caption(setup, surface.name))
 
-with st.spinner(f"Running {size * size:,} optimizers for {steps:,} steps each…", show_time=True):
+noise, batch_size = sampling_of(setup)
+seeds = lab.map_seeds(setup)
+with st.spinner(f"Running {size * size * seeds:,} optimizers for {steps:,} steps each…",
+                show_time=True):
     sweep = compute.cached_sweep(key, optimizer, span, setup["map_beta"], size, steps, start,
-                                 setup["noise"], setup["seed"])
+                                 noise, setup["seed"], batch_size, seeds)
 
 used = session.take(session.CELL_APPLIED)
 if used:
@@ -52,19 +55,26 @@ with best_column:
     if best is None:
         st.markdown(f"**No cell converged** within {steps:,} steps.")
     else:
-        st.markdown(f"**Fastest cell** (★): {best.steps:,} steps at "
+        median = " (the median over seeds)" if seeds > 1 else ""
+        st.markdown(f"**Fastest cell** (★): {best.steps:,} steps{median} at "
                     f"lr = {best.lr:.4g}, β = {best.beta:.3f}")
         st.button("Use best", key="use_best", icon=":material/star:", on_click=controls.use_cell,
                   args=(best.lr, best.beta),
                   help="Sets lr and β, and the Playground's optimizers and steps to the map's, "
                        "so it replays this cell.")
 with mine_column:
-    mine = compute.cached_runs(key, (mv.RunSpec(optimizer, setup["lr"], setup["beta"]),), start,
-                               steps, setup["noise"], setup["seed"])[0].metrics()
+    spec = (mv.RunSpec(optimizer, setup["lr"], setup["beta"]),)
+    if seeds > 1:
+        told = lab.median_outcome(compute.cached_seeds(key, spec, start, steps, noise,
+                                                       setup["seed"], batch_size, seeds)[0],
+                                  steps)
+    else:
+        told = lab.outcome(compute.cached_runs(key, spec, start, steps, noise, setup["seed"],
+                                               batch_size)[0].metrics(), steps)
     inside = span[0] <= setup["lr"] <= span[1] and \
         sweep.betas[0] <= setup["beta"] <= sweep.betas[-1]
-    st.markdown(f"**Your setting** (○): lr = {setup['lr']:g}, β = {setup['beta']:g}: "
-                f"{lab.outcome(mine, steps)}" + ("." if inside else "; it lies outside this map."))
+    st.markdown(f"**Your setting** (○): lr = {setup['lr']:g}, β = {setup['beta']:g}: {told}"
+                + ("." if inside else "; it lies outside this map."))
 with link_column:
     st.page_link(page_script(PLAYGROUND), label="Open in the Playground",
                  icon=":material/play_circle:", query_params=query_from_setup(setup))

@@ -28,6 +28,7 @@ from ui.params import (
     optimizers_help,
     params_of,
     query_from_setup,
+    sampling_of,
     setup_from_query,
     setup_from_widgets,
     surface_defaults,
@@ -50,9 +51,13 @@ CHANGED = {
     # arguments of the other schedules: in the setup, not in a link to a cosine view
     "step_size": "30", "step_gamma": "0.3", "exp_gamma": "0.9", "total_iters": "40",
     "start_factor": "0.5",
+    "seeds": "25",
+    # minibatches: only on a surface from data
+    "batch_size": "16",
 }
-UNUSED = {"step_size", "step_gamma", "exp_gamma", "total_iters", "start_factor"}
-"""The parameters of CHANGED that its view does not use (another schedule's arguments)."""
+UNUSED = {"step_size", "step_gamma", "exp_gamma", "total_iters", "start_factor", "batch_size"}
+"""The parameters of CHANGED that its view does not use (another schedule's arguments, the
+batch size on a formula)."""
 BAD = {
     "surface": ["nope", ""], "formula": ["x" * 1000], "xmin": ["abc", "1e5", "nan"],
     "lr": ["0", "11", "inf", "0.1.1"], "beta": ["1", "-0.1"], "steps": ["9", "5001", "1.5"],
@@ -67,6 +72,7 @@ BAD = {
     "rmsprop_beta2": ["1.5"], "adagrad_eps": ["x"], "schedule": ["linear", ""],
     "t_max": ["0", "1.5", "1e309"], "step_gamma": ["0", "1.01"], "exp_gamma": ["nan"],
     "eta_min": ["-1", "inf"], "step_size": ["0"], "total_iters": ["-3"], "start_factor": ["0"],
+    "batch_size": ["0", "100001", "2.5", "x", "-4"], "seeds": ["0", "101", "1.5", "nan", "x"],
 }
 
 
@@ -141,8 +147,9 @@ def test_each_page_draws_its_own_parameters():
     assert "opt" not in {p.name for p in params_of(LAB)}
     for param in (p for p in PARAMS if p.name != "lesson"):  # a lesson has no widget
         assert param.pages and param.pages <= set(PAGE_IDS), param.name
+        # a setting switched on by a checkbox: the checkbox is its first widget
         assert (param.widgets and param.widgets[0].key == param.name) or \
-            param.name in {f"{o}_lr" for o in OWN_LR}
+            param.name in {f"{o}_lr" for o in OWN_LR} | {"batch_size"}
 
 
 @pytest.mark.parametrize("page", PAGE_IDS)
@@ -193,20 +200,24 @@ def test_each_page_draws_exactly_the_widgets_of_its_parameters(page):
     the table's widgets of the parameters it names, and nothing else of the table."""
     every = {w.key for p in params_of(page) for w in p.widgets}
     shown: set[str] = set()
+
+    def drawn_on(**query: str) -> set[str]:
+        at = open_page(page_script(page), **query)
+        no_exception(at)
+        drawn = {w.key for kind in ("slider", "select_slider", "number_input", "selectbox",
+                                    "multiselect", "text_input", "checkbox", "toggle", "radio")
+                 for w in getattr(at, kind) if w.key in WIDGETS}
+        assert drawn <= every
+        return drawn
+
     for schedule in mv.schedules.SCHEDULES:  # each schedule shows its own arguments
         for compare in ("0", "1"):  # comparing β hides the optimizers' own settings
-            at = open_page(page_script(page), surface="custom", compare=compare,
-                           opt=",".join(mv.OPTIMIZERS), schedule=schedule,
-                           **{f"{o}_lr": "0.01" for o in OWN_LR})
-            no_exception(at)
-            drawn = {w.key for kind in ("slider", "select_slider", "number_input", "selectbox",
-                                        "multiselect", "text_input", "checkbox", "toggle",
-                                        "radio")
-                     for w in getattr(at, kind) if w.key in WIDGETS}
-            assert drawn <= every
-            shown |= drawn
+            shown |= drawn_on(surface="custom", compare=compare, opt=",".join(mv.OPTIMIZERS),
+                              schedule=schedule, **{f"{o}_lr": "0.01" for o in OWN_LR})
         if page != PLAYGROUND:
             break
+    if page != WHY:  # the minibatch controls: on a surface from data
+        shown |= drawn_on(surface="linreg", batch_size="8")
     assert shown == every
 
 
@@ -275,3 +286,36 @@ def test_an_unknown_lesson_falls_back_with_a_warning():
     assert setup == default_setup()
     assert warnings == ["URL parameter 'lesson' = `<script>` must be one of "
                         f"{', '.join(lesson.id for lesson in LESSONS)}; using the default."]
+
+
+@pytest.mark.parametrize("surface_id", mv.DATA_SURFACE_IDS)
+def test_data_surfaces_by_url_with_minibatches_and_seeds(surface_id):
+    surface = mv.get_surface(surface_id)
+    setup, warnings = setup_from_query({"surface": surface_id, "batch_size": "16",
+                                        "seeds": "40"})
+    assert warnings == []
+    assert (setup["lr"], setup["beta"], (setup["x0"], setup["y0"])) == \
+        (surface.lr, surface.beta, surface.start)
+    assert sampling_of(setup) == (0.0, 16)
+    query = query_from_setup(setup)
+    assert query["surface"] == surface_id and query["batch_size"] == "16"
+    assert query["seeds"] == "40"
+    # off: no batch_size in the URL, and the Gaussian noise is back
+    off = setup | {"batch_size": None, "noise": 0.5}
+    assert "batch_size" not in query_from_setup(off) and sampling_of(off) == (0.5, None)
+
+
+def test_a_batch_larger_than_the_data_is_refused_with_a_warning():
+    n = len(mv.DATASETS["linreg"].x)
+    setup, warnings = setup_from_query({"surface": "linreg", "batch_size": str(n + 1)})
+    assert setup["batch_size"] is None
+    assert warnings == [f"URL parameter 'batch_size' = {n + 1} is more than the {n} data "
+                        "points of this surface; using the full gradient."]
+    setup, warnings = setup_from_query({"surface": "linreg", "batch_size": str(n)})
+    assert setup["batch_size"] == n and warnings == []
+
+
+def test_minibatches_need_a_surface_from_data():
+    setup = setup_from_query({"surface": "bowl", "batch_size": "8", "noise": "2"})[0]
+    assert setup["batch_size"] == 8 and sampling_of(setup) == (2.0, None)
+    assert "batch_size" not in query_from_setup(setup)

@@ -89,3 +89,66 @@ def test_bad_batch_size_and_noise_raise(data_surface):
     with pytest.raises(ValueError, match="noise"):
         mv.simulate_seeds(mv.get_surface("bowl"), optimizer="sgd", lr=0.1, seeds=3, steps=5,
                           noise=-1.0)
+
+
+@pytest.mark.parametrize("kind", ["noise", "minibatch"])
+def test_a_sweep_with_seeds_is_the_median_of_each_cells_runs(kind, data_surface):
+    """Each cell against its runs one by one (``simulate`` with seed + i and its metrics):
+    the median final loss, a diverged run counting as +inf; the median steps to converge
+    rounded up, a run that never converged counting as +inf."""
+    surface = mv.get_surface("bowl") if kind == "noise" else data_surface
+    extra = {"noise": 0.3} if kind == "noise" else {"batch_size": 8}
+    lrs, betas = np.array([0.05, 0.3, 1.2]), np.array([0.0, 0.5, 0.9])
+    tol = 0.05
+    swept = mv.sweep(surface, optimizer="momentum", lrs=lrs, betas=betas, steps=80, seeds=6,
+                     seed=3, tol=tol, **extra)
+    assert swept.seeds == 6
+    outcomes = set()
+    for row, beta in enumerate(betas):
+        for col, lr in enumerate(lrs):
+            runs = [mv.simulate(surface, optimizer="momentum", lr=lr, beta=beta, steps=80,
+                                seed=3 + i, **extra) for i in range(6)]
+            losses = sorted(np.inf if r.diverged_at is not None else r.loss[-1] for r in runs)
+            taken = sorted(np.inf if r.metrics(tol).steps_to_converge is None
+                           else r.metrics(tol).steps_to_converge for r in runs)
+            # 6 runs: the median is the mean of the middle two
+            loss, steps = (losses[2] + losses[3]) / 2, (taken[2] + taken[3]) / 2
+            if np.isinf(loss):
+                assert swept.diverged[row, col] and np.isnan(swept.final_loss[row, col])
+            else:
+                assert not swept.diverged[row, col]
+                assert swept.final_loss[row, col] == pytest.approx(loss, rel=1e-12)
+            expected = -1 if np.isinf(steps) else int(np.ceil(steps))
+            assert swept.steps_to_converge[row, col] == expected
+            outcomes.add("diverged" if np.isinf(loss) else "stalled" if expected < 0 else "ok")
+    assert outcomes == {"diverged", "stalled", "ok"}, outcomes
+
+
+def test_a_sweep_with_one_seed_is_the_plain_sweep(data_surface):
+    one = mv.sweep(data_surface, optimizer="momentum", lrs=[0.1, 0.5], betas=[0.0, 0.9],
+                   steps=50, batch_size=4, seed=9)
+    again = mv.sweep(data_surface, optimizer="momentum", lrs=[0.1, 0.5], betas=[0.0, 0.9],
+                     steps=50, batch_size=4, seed=9, seeds=1)
+    for name in ("final_loss", "steps_to_converge", "diverged"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(again, name))
+
+
+@pytest.mark.parametrize("n", [0, 101, 2.5, True])
+def test_a_sweep_refuses_seeds_out_of_range(n):
+    with pytest.raises(ValueError, match="seeds must be"):
+        mv.sweep(mv.get_surface("bowl"), optimizer="momentum", lrs=[0.1], betas=[0.5],
+                 steps=5, noise=1.0, seeds=n)
+
+
+@pytest.mark.parametrize("surface_id", ["bowl", "linreg"])
+def test_steps_to_converge_per_seed_are_each_runs_metric(surface_id, data_surface):
+    surface = data_surface if surface_id == "linreg" else mv.get_surface(surface_id)
+    extra = {"batch_size": 16} if surface_id == "linreg" else {"noise": 0.05}
+    for lr in (0.05, 0.5, 2.0):
+        many = mv.simulate_seeds(surface, optimizer="momentum", lr=lr, beta=0.6, seeds=8,
+                                 steps=150, **extra)
+        for tol in (1e-2, mv.DEFAULT_TOL):
+            got = many.steps_to_converge(tol)
+            for i in range(8):
+                expected = many.run(i).metrics(tol).steps_to_converge
+                assert got[i] == (-1 if expected is None else expected)

@@ -6,16 +6,20 @@ from __future__ import annotations
 import streamlit as st
 
 import momentum_viz as mv
-from ui import advice, session
+from ui import advice, session, uploads
 from ui.lessons import LESSONS
 from ui.params import (
+    BATCH_DEFAULT,
     BETA_RANGE,
+    CSV_SURFACES,
     CUSTOM,
     LR_RANGE,
     OWN_LR,
     START_WIDTHS,
+    data_size,
     hyper_key,
     hyper_params_of,
+    is_data,
     optimizer_label,
     schedule_args,
     start_is_reasonable,
@@ -24,8 +28,11 @@ from ui.params import (
 
 
 def surface_controls() -> None:
-    """Surface picker; for a custom formula, the formula and its domain."""
+    """Surface picker; for a custom formula, the formula and its domain; for a CSV surface,
+    the file uploader."""
     session.draw("surface", on_change=_surface_changed)
+    if st.session_state.surface in CSV_SURFACES:
+        upload_controls()
     if st.session_state.surface == CUSTOM:
         session.draw("formula")
         with st.expander("Domain"):
@@ -81,11 +88,36 @@ def schedule_controls() -> None:
         session.draw(arg.name)
 
 
+def upload_controls() -> None:
+    """The CSV uploader (the file stays in this session's memory), what it holds now, and why
+    the last file was refused."""
+    st.file_uploader("CSV file: two numeric columns x, y", type=["csv", "txt"], key="csv_file",
+                     on_change=_csv_uploaded, max_upload_size=uploads.MAX_MB,
+                     help="Comma-separated, an optional header row, 2 to 100,000 rows, at most "
+                          f"{uploads.MAX_MB} MB; y of 0 or 1 for logistic regression. The "
+                          "data stays in this session only: it is never stored, and a link "
+                          "cannot carry it.")
+    refused = session.take(uploads.ERROR)
+    if refused:
+        st.error(refused, icon=":material/block:")
+    upload = uploads.current()
+    if upload is not None:
+        st.caption(f"Data: {upload.name}, {upload.n:,} points.")
+
+
 def noise_controls() -> None:
-    """Gradient noise σ and its seed: the same noise for every run."""
+    """Gradient noise σ and its seed (the same noise for every run); on a surface from data,
+    minibatches instead; how many seeds each setting runs with."""
+    state = st.session_state
+    minibatches = is_data(state.surface) and state.minibatch
     left, right = st.columns(2)
-    session.draw("noise", left)
+    session.draw("noise", left, disabled=minibatches)
     session.draw("seed", right)
+    if is_data(state.surface):
+        session.draw("minibatch")
+        if state.minibatch:
+            session.draw("batch_size", on_change=_batch_changed)
+    session.draw("seeds")
 
 
 def map_controls() -> None:
@@ -140,7 +172,66 @@ def _surface_changed() -> None:
     state = st.session_state
     for name, value in surface_defaults(state.surface).items():
         state[name] = value
+    if state.surface in CSV_SURFACES:
+        _use_csv_suggestions()
     state.lr_log = state.lr
+
+
+def _use_csv_suggestions() -> None:
+    """On a CSV surface with usable data: its own lr, β and start, and a batch size that fits
+    the data (a notice when it had to shrink)."""
+    state = st.session_state
+    upload = uploads.current()
+    if upload is None:
+        return
+    try:
+        surface = uploads.surface(uploads.key_of(state.surface))
+    except uploads.CsvError:
+        return  # the page says why the data cannot make this surface
+    state.lr = state.lr_log = surface.lr
+    state.beta = surface.beta
+    state.x0, state.y0 = surface.start
+    if state.batch_size > upload.n:
+        session.add_warning(f"Batch size B = {state.batch_size} is more than the {upload.n} "
+                            f"data points; B is now {min(BATCH_DEFAULT, upload.n)}.")
+        state.batch_size = min(BATCH_DEFAULT, upload.n)
+
+
+def _csv_uploaded() -> None:
+    """The uploader's ``on_change``: a usable file becomes the session's data (and the CSV
+    surface its suggestions); a bad one is refused with its reason, the data kept as it was."""
+    file = st.session_state.csv_file
+    if file is None:  # the file was removed from the uploader: the data stays
+        return
+    try:
+        uploads.accept(file.getvalue(), file.name)
+    except uploads.CsvError as exc:
+        kept = uploads.current()
+        session.notify(uploads.ERROR, f"{file.name} can't be used: {exc}. "
+                       + (f"Still using {kept.name}." if kept else "Nothing was changed."))
+        return
+    _use_csv_suggestions()
+
+
+def _batch_changed() -> None:
+    """A batch size above the surface's number of data points is refused, with a warning."""
+    state = st.session_state
+    size = _data_points(state.surface)
+    if size is not None and state.batch_size > size:
+        setup = state[session.SETUP]
+        previous = setup["batch_size"] if setup["batch_size"] is not None else \
+            min(BATCH_DEFAULT, size)
+        session.add_warning(f"Batch size B = {state.batch_size} refused: this data set has "
+                            f"{size} points. Keeping {previous}.")
+        state.batch_size = previous
+
+
+def _data_points(surface_id: str) -> int | None:
+    """The number of data points of the surface (a built-in data set or the session's CSV)."""
+    if surface_id in CSV_SURFACES:
+        upload = uploads.current()
+        return upload.n if upload else None
+    return data_size(surface_id)
 
 
 def _start_changed() -> None:

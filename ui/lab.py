@@ -3,8 +3,10 @@ the lr range itself, and the sentences the page shows about them."""
 
 from __future__ import annotations
 
+import numpy as np
+
 import momentum_viz as mv
-from ui.params import LR_RANGE, OWN_LR, Setup, optimizer_label
+from ui.params import LR_RANGE, OWN_LR, Setup, optimizer_label, sampling_of
 
 
 def point(p: tuple[float, float]) -> str:
@@ -55,14 +57,26 @@ def theory_note(surface: mv.Surface, curvature: mv.theory.Curvature | None,
             "the surface curves differently.")
 
 
+def map_seeds(setup: Setup) -> int:
+    """The runs per cell: the setup's seeds with noise or minibatches, else 1 (every seed
+    would make the same run)."""
+    noise, batch_size = sampling_of(setup)
+    return setup["seeds"] if noise or batch_size is not None else 1
+
+
 def map_caption(setup: Setup, surface_name: str) -> str:
     """What each cell of the map is, for the caption above it."""
-    size = setup["map_grid"]
-    noise = (f", with gradient noise σ = {setup['noise']:g} (seed {setup['seed']})"
-             if setup["noise"] else "")
-    return (f"Each of the {size} × {size} cells is one run of "
+    size, seeds = setup["map_grid"], map_seeds(setup)
+    noise, batch_size = sampling_of(setup)
+    first = setup["seed"]
+    which = f"seed {first}" if seeds == 1 else f"seeds {first} to {first + seeds - 1}"
+    random = (f", with minibatches of B = {batch_size} ({which})" if batch_size is not None
+              else f", with gradient noise σ = {noise:g} ({which})" if noise else "")
+    runs = ("is one run" if seeds == 1 else
+            f"is the median of {seeds} runs (a diverged run counts as the worst)")
+    return (f"Each of the {size} × {size} cells {runs} of "
             f"**{optimizer_label(setup['map_opt'])}** on {surface_name} from "
-            f"{point((setup['x0'], setup['y0']))} for {setup['map_steps']} steps{noise}. "
+            f"{point((setup['x0'], setup['y0']))} for {setup['map_steps']} steps{random}. "
             "Click a cell to use its lr and β.")
 
 
@@ -73,6 +87,22 @@ def outcome(metrics: mv.Metrics, steps: int) -> str:
     if metrics.steps_to_converge is not None:
         return f"converged in {metrics.steps_to_converge:,} steps"
     return f"not converged in {steps:,} steps"
+
+
+def median_outcome(many: mv.Seeds, steps: int) -> str:
+    """How the runs of one setting over seeds ended, as the map's median cell counts it."""
+    n = len(many.seeds)
+    taken = many.steps_to_converge()
+    diverged = int(np.sum(many.diverged_at >= 0))
+    median = np.median(np.where(many.diverged_at >= 0, np.inf, many.loss[:, -1]))
+    if not np.isfinite(median):
+        return f"the median run diverged ({diverged} of {n} seeds diverged)"
+    converged = np.median(np.where(taken >= 0, taken, np.inf))
+    if not np.isfinite(converged):
+        return (f"the median run did not converge in {steps:,} steps ({int(np.sum(taken >= 0))} "
+                f"of {n} seeds converged)")
+    return (f"converged in a median of {int(np.ceil(converged)):,} steps over {n} seeds "
+            f"({int(np.sum(taken >= 0))} of {n} converged)")
 
 
 def span_caption(span: tuple[float, float], factors: tuple[float, float], scale: float,

@@ -25,6 +25,14 @@ Setup = dict[str, Any]
 """One value per ``Param`` of ``PARAMS``, by name."""
 
 CUSTOM = "custom"
+CSV_SURFACES = {"linreg-csv": "linear", "logreg-csv": "logistic"}
+"""The surfaces from a CSV the visitor uploads (``ui.uploads``), by id: the model each fits.
+Their data lives in the session only; a URL can name them but not carry the data."""
+CSV_NAMES = {"linreg-csv": "Linear regression on your CSV…",
+             "logreg-csv": "Logistic regression on your CSV…"}
+SURFACES = (*mv.SURFACE_IDS, *mv.DATA_SURFACE_IDS, *CSV_SURFACES, CUSTOM)
+"""The surface picker's entries: the presets, the built-in data sets, the CSV surfaces and a
+typed formula."""
 OWN_LR = tuple(o for o in mv.OPTIMIZERS if mv.optimizers.get(o).linear_theory in (None, "sgd"))
 """Optimizers the Playground can give their own lr: SGD (a fair race against momentum's
 lr/(1−β) step) and every adaptive one, whose step is about lr per coordinate whatever the
@@ -38,6 +46,11 @@ BETA_RANGE = (0.0, 0.999)
 STEPS_RANGE = (10, 5000)
 START_RANGE = (-1e6, 1e6)
 NOISE_MAX = 100.0
+BATCH_RANGE = (1, mv.data.MAX_POINTS)
+"""The minibatch size B; on a surface it is at most its number of data points."""
+BATCH_DEFAULT = 32
+"""B when minibatches are switched on (or the data's size, if smaller)."""
+SEEDS_RANGE = (1, mv.engine.MAX_SEEDS)
 SEED_MAX = 2**31 - 1
 START_WIDTHS = 10.0
 """A start point may lie at most this many domain widths from the domain's centre."""
@@ -215,6 +228,11 @@ def for_formula(setup: Setup, param: Param) -> bool:
     return setup["surface"] == CUSTOM
 
 
+def with_minibatches(setup: Setup, param: Param) -> bool:
+    """Only while the runs use minibatches (``sampling_of``)."""
+    return sampling_of(setup)[1] is not None
+
+
 def when_set(setup: Setup, param: Param) -> bool:
     """Only when it has a value (None: not in use)."""
     return setup[param.name] is not None
@@ -242,9 +260,12 @@ def fixed(value: Any) -> Callable[[str], Any]:
 
 
 def suggested(of_preset: Callable[[mv.Surface], Any], for_formula: Any) -> Callable[[str], Any]:
-    """A preset's own suggestion (its lr, β or start); ``for_formula`` for a typed formula."""
+    """A preset's own suggestion (its lr, β or start); ``for_formula`` for a typed formula and
+    for a CSV surface (whose own suggestions are applied when its data is accepted)."""
     def default(surface_id: str) -> Any:
-        return for_formula if surface_id == CUSTOM else of_preset(mv.get_surface(surface_id))
+        if surface_id == CUSTOM or surface_id in CSV_SURFACES:
+            return for_formula
+        return of_preset(mv.get_surface(surface_id))
     return default
 
 
@@ -504,10 +525,11 @@ def _schedule_param(arg: ScheduleArg) -> Param:
 PARAMS: tuple[Param, ...] = (
     Param("lesson", str, fixed(None), _lesson, str, (), frozenset(), in_url=lesson_view,
           to_widgets=lambda lesson, setup: {}),
-    Param("surface", str, _identity, _choice((*mv.SURFACE_IDS, CUSTOM)), str,
+    Param("surface", str, _identity, _choice(SURFACES), str,
           (Widget("surface", "selectbox", "Surface", options={
-              "options": (*mv.SURFACE_IDS, CUSTOM),
-              "format_func": (mv.presets.preset_names() | {CUSTOM: "Custom formula…"}).get}),),
+              "options": SURFACES,
+              "format_func": (mv.presets.preset_names() | CSV_NAMES
+                              | {CUSTOM: "Custom formula…"}).get}),),
           SURFACE_PAGES),
     Param("formula", str, fixed(DEFAULT_FORMULA), _text(mv.formula.MAX_LENGTH), str,
           (Widget("formula", "text_input", "Formula f(x, y)",
@@ -559,6 +581,24 @@ PARAMS: tuple[Param, ...] = (
     _number_param("seed", 0, SEED_MAX, fixed(0), integer=True,
                   widget=Widget("seed", "number_input", "Seed", options={"step": 1}),
                   pages=SURFACE_PAGES),
+    Param("batch_size", int, fixed(None), _number(*BATCH_RANGE, integer=True), str,
+          (Widget("minibatch", "checkbox", "Minibatch gradients",
+                  "Each step's gradient is the mean over B data points drawn without "
+                  "replacement, reshuffled every epoch (a surface from data only). They are "
+                  "the gradient noise: σ is not used."),
+           Widget("batch_size", "number_input", "Batch size B", options={
+               "min_value": BATCH_RANGE[0], "max_value": BATCH_RANGE[1], "step": 1})),
+          SURFACE_PAGES, in_url=with_minibatches, range=BATCH_RANGE,
+          to_widgets=lambda b, setup: {"minibatch": b is not None,
+                                       "batch_size": BATCH_DEFAULT if b is None else b},
+          from_widgets=lambda state: int(state["batch_size"]) if state["minibatch"] else None),
+    _number_param("seeds", *SEEDS_RANGE, fixed(1), integer=True,
+                  widget=Widget("seeds", "number_input", "Seeds (runs per setting)",
+                                "With noise or minibatches: every setting runs with seeds "
+                                "seed, seed + 1, …; the map draws the paths faint and their "
+                                "mean bold, the loss chart the median and the 10–90 % band.",
+                                {"step": 1}),
+                  pages=SURFACE_PAGES, in_url=unless_default),
     Param("compare", bool, fixed(False), _flag, _fmt_flag,
           (Widget("compare", "toggle", "Compare several β (momentum only)"),),
           ONLY_PLAYGROUND, in_url=when_comparing),
@@ -648,6 +688,11 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
         warnings.append("The URL's start point (x0, y0) is far outside the surface's domain; "
                         "using the surface's default start.")
         setup.update({k: surface_defaults(setup["surface"])[k] for k in ("x0", "y0")})
+    size = data_size(setup["surface"])
+    if setup["batch_size"] is not None and size is not None and setup["batch_size"] > size:
+        warnings.append(f"URL parameter 'batch_size' = {setup['batch_size']} is more than the "
+                        f"{size} data points of this surface; using the full gradient.")
+        setup["batch_size"] = None
     return setup, warnings
 
 
@@ -691,14 +736,39 @@ def setup_from_widgets(setup: Setup, state: Mapping[str, Any], page: str) \
 
 
 def domain_of(setup: Setup) -> mv.surface.Domain:
-    """The domain of the setup's surface (a typed formula's is the setup's own)."""
+    """The domain of the setup's surface (a typed formula's is the setup's own; a CSV
+    surface's is known only to its session: not here)."""
     if setup["surface"] == CUSTOM:
         return (setup["xmin"], setup["xmax"]), (setup["ymin"], setup["ymax"])
     return mv.get_surface(setup["surface"]).domain
 
 
+def data_size(surface_id: str) -> int | None:
+    """The number of data points of a built-in data set's surface (None for any other)."""
+    if surface_id in mv.DATASETS:
+        return len(mv.DATASETS[surface_id].x)
+    return None
+
+
+def is_data(surface_id: str) -> bool:
+    """Whether the surface is a loss over data (built in or uploaded): it has minibatches."""
+    return surface_id in mv.DATASETS or surface_id in CSV_SURFACES
+
+
+def sampling_of(setup: Setup) -> tuple[float, int | None]:
+    """What the runs see in place of the exact gradient: (noise σ, batch size B). On a
+    surface from data with minibatches on, (0, B): the minibatches are the noise; else
+    (σ, None)."""
+    if setup["batch_size"] is not None and is_data(setup["surface"]):
+        return 0.0, setup["batch_size"]
+    return setup["noise"], None
+
+
 def start_is_reasonable(setup: Setup) -> bool:
-    """Whether the start is within START_WIDTHS domain widths of the domain's centre."""
+    """Whether the start is within START_WIDTHS domain widths of the domain's centre (on a CSV
+    surface, whose domain the table does not know, any start in ``START_RANGE`` is)."""
+    if setup["surface"] in CSV_SURFACES:
+        return True
     (x0, x1), (y0, y1) = domain_of(setup)
     reach = START_WIDTHS * max(x1 - x0, y1 - y0)
     return abs(setup["x0"] - (x0 + x1) / 2) <= reach and abs(setup["y0"] - (y0 + y1) / 2) <= reach

@@ -1,4 +1,4 @@
-"""The Playground's own logic: its table's cells and the offline
+"""The Playground's own logic: its table's cells, the spread over seeds and the offline
 animation export."""
 
 from __future__ import annotations
@@ -6,9 +6,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io
 from plotly.offline import get_plotlyjs
+
+import momentum_viz as mv
 
 _PAGE_TAIL = b"\n</body>\n</html>\n"
 
@@ -19,6 +22,44 @@ def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: "—" if v is None else (f"{v:,}" if isinstance(v, int) else f"{v:.4g}"
                                        if isinstance(v, float) else v)
              for k, v in row.items()} for row in rows]
+
+
+def spread_rows(many: list[mv.Seeds], tol: float = mv.DEFAULT_TOL) -> list[dict[str, Any]]:
+    """One row per run over its seeds: the final f − f* (f without a known minimum) as median
+    and 90th percentile, how many seeds converged and their median steps, how many diverged."""
+    f_min = many[0].surface.f_min
+    final = "final f − f*" if f_min is not None else "final f"
+    rows = []
+    for result in many:
+        n = len(result.seeds)
+        steps = result.steps_to_converge(tol)
+        done = steps[steps >= 0]
+        rows.append({
+            "run": result.spec.label,
+            f"{final}, median": _finite(result.final_loss_median - (f_min or 0.0)),
+            f"{final}, 90th percentile": _finite(result.final_loss_p90 - (f_min or 0.0)),
+            "converged": f"{done.size} of {n}",
+            "median steps (converged seeds)": int(np.ceil(np.median(done))) if done.size else None,
+            "diverged": f"{int(np.sum(result.diverged_at >= 0))} of {n}",
+        })
+    return rows
+
+
+def _finite(value: float) -> float | str:
+    """A loss for the table: "diverged" where it is a diverged run's (+inf)."""
+    return float(f"{value:.6g}") if np.isfinite(value) else "diverged"
+
+
+def spread_caption(setup: dict[str, Any], many: list[mv.Seeds]) -> str:
+    """What the many-seed view shows, naming the seeds and what is random."""
+    first = int(many[0].seeds[0])
+    n = len(many[0].seeds)
+    random = (f"minibatches of B = {many[0].batch_size}" if many[0].batch_size is not None
+              else f"gradient noise σ = {many[0].noise:g}")
+    return (f"{n} seeds ({first} to {first + n - 1}), {random}: the map draws every seed's path "
+            "faint and their mean bold, the loss chart the median over seeds with the 10–90 % "
+            "band. Dragging β or lr shows seed "
+            f"{first}'s paths; the seeds come back at the released value.")
 
 
 @functools.cache

@@ -22,7 +22,7 @@ import streamlit.components.v1 as components_v1
 
 from momentum_viz.stage import stage_data
 from ui import compute, session
-from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_settings, run_specs
+from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_settings, run_specs, sampling_of
 
 KEY = "stage"
 _HERE = Path(__file__).parent / "stage_component"
@@ -57,19 +57,20 @@ def preload() -> None:
 
 
 def _inputs(setup: dict, key: tuple) -> tuple:
-    return (key, run_settings(setup), (setup["x0"], setup["y0"]), setup["steps"],
-            setup["noise"], setup["seed"])
+    noise, batch_size = sampling_of(setup)
+    return (key, run_settings(setup), (setup["x0"], setup["y0"]), setup["steps"], noise,
+            setup["seed"], batch_size, setup["seeds"])
 
 
-@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+@compute.cached(lambda args: args[0][0], max_entries=16, ttl=3600, show_spinner=False)
 def _data(inputs: tuple, url: str) -> dict:
-    key, settings, start, steps, noise, seed = inputs
+    key, settings, start, steps, noise, seed, batch_size, seeds = inputs
     setup = dict(settings)
     data = stage_data(compute.surface_for(key),
                       lambda name, value: run_specs(setup | {name: value}),
                       beta=setup["beta"], lr=setup["lr"], start=start, steps=steps, noise=noise,
                       seed=seed, scrub=("lr",) if setup["compare"] else ("beta", "lr"),
-                      plotly_url=url)
+                      plotly_url=url, batch_size=batch_size, seeds=seeds)
     return tokened(data, inputs)
 
 

@@ -172,6 +172,7 @@ function update(s, data) {
   s.pending = null;
   s.shown = i32(data.shown);
   s.noise = data.noise ? f64(data.noise) : null;
+  s.cloud = data.cloud ? decodeCloud(data) : null;
   const { el } = s;
   // data from a rerun older than the last value sent: keep showing the value sent (its rerun's
   // data follows), so quick key presses are not undone
@@ -205,10 +206,48 @@ function update(s, data) {
   });
 }
 
-// The runs shown now: the family and position of the slider last moved.
+// The many-seed view (stage.py cloud_data): per run, every seed's path at the cloud's steps
+// (NaN between paths: one trace), the mean path and the loss's median and 10–90 % band at the
+// shown steps, as a run the ball rides (its "loss" the median).
+function decodeCloud(data) {
+  const { cloud } = data;
+  const shown = i32(data.shown);
+  return cloud.runs.map((c) => {
+    const flat = f32(c.paths), m = cloud.count, n = cloud.seeds;
+    const fx = new Float64Array(n * (m + 1)), fy = new Float64Array(n * (m + 1));
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < m; k++) {
+        fx[i * (m + 1) + k] = flat[2 * (i * m + k)]; fy[i * (m + 1) + k] = flat[2 * (i * m + k) + 1];
+      }
+      fx[i * (m + 1) + m] = NaN; fy[i * (m + 1) + m] = NaN;
+    }
+    const xy = float48(c.mean), median = f32(c.median);
+    let len = 0; // the mean path ends where a seed diverged (the mean of all paths ends there)
+    while (len < shown.length && Number.isFinite(xy[2 * len]) && Number.isFinite(xy[2 * len + 1])) len++;
+    const x = new Float64Array(len), y = new Float64Array(len);
+    for (let k = 0; k < len; k++) { x[k] = xy[2 * k]; y[k] = xy[2 * k + 1]; }
+    const nan = new Float64Array(len).fill(NaN);
+    return { fx, fy, low: f32(c.low), high: f32(c.high), median, diverged: c.diverged,
+             run: { x, y, n: Math.max(len, 1), f: median, speed: nan, sx: nan, sy: nan, gx: nan, gy: nan, rows: null } };
+  });
+}
+
+// The cloud shows at the setup's own β and lr (the released values), not while dragging.
+function cloudOn(s) {
+  const f = s.data.families;
+  return !!s.cloud && !s.scrubbing && s.index.beta === f.beta.index && s.index.lr === f.lr.index;
+}
+
+// The runs shown now: the family and position of the slider last moved (with the cloud: each
+// run's mean path, the ball riding it).
 function current(s) {
   const fam = s.data.families[s.family];
   const row = fam.rows[s.index[s.family]];
+  if (cloudOn(s)) {
+    const n = s.data.cloud.seeds;
+    return row.map((ref, j) => ({ p: { ...s.data.pool[ref], diverged: null,
+      label: `${s.data.pool[ref].label} · mean of ${n}` }, run: s.cloud[j].run, cloud: s.cloud[j] }));
+  }
   return row.map((ref) => ({ p: s.data.pool[ref], run: decodeRun(s.data.pool[ref], s.noise) }));
 }
 
@@ -255,14 +294,15 @@ function draw(s, paths) {
   }
   if (paths || !s.lossData) s.lossData = lossData(s, runs);
   else moveLoss(s, runs);
-  if (s.lossDrawnFor === s.family) {
+  const lossKey = cloudOn(s) ? "cloud" : s.family;
+  if (s.lossDrawnFor === lossKey) {
     s.Plotly.animate(el.loss, { data: s.lossData, traces: s.lossData.map((_, i) => i) }, quick)
       .catch(() => {});
   } else {
     const range = lossRange(s);
     s.Plotly.react(el.loss, s.lossData, { ...s.lossLayout,
       yaxis: { ...s.lossLayout.yaxis, range, autorange: false } }, config);
-    s.lossDrawnFor = s.family;
+    s.lossDrawnFor = lossKey;
   }
   readout(s, runs, step);
 }
@@ -272,19 +312,21 @@ function draw(s, paths) {
 // diverge leave through the top).
 function lossRange(s) {
   s.lossRanges = s.lossRanges || {};
-  if (s.lossRanges[s.family]) return s.lossRanges[s.family];
+  const key = cloudOn(s) ? "cloud" : s.family;
+  if (s.lossRanges[key]) return s.lossRanges[key];
   const log = s.data.loss.log;
   let lo = Infinity, hi = -Infinity, top = -Infinity;
-  for (const row of s.data.families[s.family].rows) {
-    for (const ref of row) {
+  const series = key === "cloud" ? s.cloud.flatMap((c) => [c.low, c.high])
+    : s.data.families[s.family].rows.flatMap((row) => row.map((ref) => {
       const p = s.data.pool[ref];
-      const f = p._f || (p._f = f32(p.f));
-      if (Number.isFinite(f[0])) top = Math.max(top, f[0]);
-      for (const v of f) {
-        if (!Number.isFinite(v) || (log && v <= 0)) continue;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
-      }
+      return p._f || (p._f = f32(p.f));
+    }));
+  for (const f of series) {
+    if (Number.isFinite(f[0])) top = Math.max(top, f[0]);
+    for (const v of f) {
+      if (!Number.isFinite(v) || (log && v <= 0)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
     }
   }
   if (!(lo <= hi)) { lo = log ? 1e-3 : 0; hi = 1; }
@@ -298,7 +340,7 @@ function lossRange(s) {
     const pad = (hi - lo) * 0.04 || 1;
     range = [lo - pad, hi + pad];
   }
-  return (s.lossRanges[s.family] = range);
+  return (s.lossRanges[key] = range);
 }
 
 // How many of a run's rows the map draws: all of a run that did not diverge; a diverged run up
@@ -318,7 +360,7 @@ function ballsAndArrows(s, runs) {
   for (const { run } of runs) { const r = rowAt(s, run); bx.push(run.x[r]); by.push(run.y[r]); }
   const arrows = [[[], []], [[], []]];
   const j = s.data.arrowsFor;
-  if (j !== null && j !== undefined && runs[j]) {
+  if (j !== null && j !== undefined && runs[j] && !runs[j].cloud) {
     const { p, run } = runs[j];
     const r = rowAt(s, run);
     const width = s.data.bounds[1] - s.data.bounds[0];
@@ -353,12 +395,18 @@ function mapData(s, runs) {
   traces.push({ type: "scatter", x: [data.start[0]], y: [data.start[1]], mode: "markers",
     name: "start", showlegend: false, hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
     marker: { symbol: "circle-open", size: 16, color: "#000", line: { width: 2.5 } } });
-  runs.forEach(({ p, run }, j) => {
+  runs.forEach(({ cloud }, j) => {
+    if (!cloud) return;
+    traces.push({ type: "scatter", x: cloud.fx, y: cloud.fy, mode: "lines", name: "seeds",
+      showlegend: false, hoverinfo: "skip", opacity: 0.22, connectgaps: false,
+      line: { color: data.runs[j].color, width: 1 } });
+  });
+  runs.forEach(({ p, run, cloud }, j) => {
     const color = data.runs[j].color;
     const m = onMap(s, p, run);
     traces.push({ type: "scatter", x: run.x.subarray(0, m), y: run.y.subarray(0, m), name: p.label,
-      showlegend: false, mode: m <= 600 && !s.scrubbing ? "lines+markers" : "lines",
-      line: { color, width: 2.5 }, marker: { size: 4, color },
+      showlegend: false, mode: m <= 600 && !s.scrubbing && !cloud ? "lines+markers" : "lines",
+      line: { color, width: cloud ? 4 : 2.5 }, marker: { size: 4, color },
       hovertemplate: `${p.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>` });
     if (p.diverged !== null) {
       const [x0, x1, y0, y1] = data.bounds, ex = run.x[m - 1], ey = run.y[m - 1];
@@ -406,11 +454,24 @@ function lossXY(s, run) {
 }
 
 function lossData(s, runs) {
-  const traces = runs.map(({ p, run }, j) => {
+  const traces = [];
+  runs.forEach(({ cloud }, j) => {
+    if (!cloud) return;
+    const color = s.data.runs[j].color;
+    const band = (f) => lossXY(s, { f, n: f.length, rows: null });
+    const low = band(cloud.low), high = band(cloud.high);
+    traces.push({ type: "scatter", x: low.x, y: low.y, mode: "lines", showlegend: false,
+      hoverinfo: "skip", line: { width: 0, color } });
+    traces.push({ type: "scatter", x: high.x, y: high.y, mode: "lines", fill: "tonexty",
+      fillcolor: color + "33", showlegend: false, name: "10–90 %", line: { width: 0, color },
+      hoverinfo: "skip" });
+  });
+  runs.forEach(({ p, run, cloud }, j) => {
     const { x, y } = lossXY(s, run);
-    return { type: "scatter", x, y, mode: "lines", name: p.label, showlegend: false,
+    const what = cloud ? "median over seeds" : "";
+    traces.push({ type: "scatter", x, y, mode: "lines", name: p.label, showlegend: false,
       line: { color: s.data.runs[j].color, width: 2.5 },
-      hovertemplate: `${p.label}<br>step %{x}<br>%{y:.4g}<extra></extra>` };
+      hovertemplate: `${escape(p.label)}${what ? " " + what : ""}<br>step %{x}<br>%{y:.4g}<extra></extra>` });
   });
   traces.push(lossMarker(s, runs));
   return traces;
@@ -433,18 +494,26 @@ function moveLoss(s, runs) {
 }
 
 function readout(s, runs, step) {
-  const rows = runs.map(({ p, run }, j) => {
+  const gap = s.data.loss.title.startsWith("f − f*") ? " − f*" : "";
+  const rows = runs.map(({ p, run, cloud }, j) => {
     const r = rowAt(s, run);
+    const head = `<div class="mvs-run"><i style="background:${s.data.runs[j].color}"></i>` +
+      `<span class="mvs-name">${escape(p.label)}</span>`;
+    if (cloud) {
+      const k = Math.min(s.frame, cloud.median.length - 1);
+      const over = cloud.diverged ? `${cloud.diverged} of ${s.data.cloud.seeds} diverged` : "";
+      return head + `<span>median f${gap} = ${fmt(cloud.median[k])}</span>` +
+        `<span>${over}</span></div>`;
+    }
     const ended = p.diverged !== null && r === run.n - 1 && step > p.last;
-    return `<div class="mvs-run"><i style="background:${s.data.runs[j].color}"></i>` +
-      `<span class="mvs-name">${escape(p.label)}</span>` +
-      `<span>f${s.data.loss.title.startsWith("f − f*") ? " − f*" : ""} = ${ended ? "—" : fmt(run.f[r])}</span>` +
+    return head +
+      `<span>f${gap} = ${ended ? "—" : fmt(run.f[r])}</span>` +
       `<span>|v| = ${ended ? "—" : fmt(run.speed[r])}</span></div>`;
   });
   const scale = s.el.dir.checked ? "direction only" : `×${fmt(s.arrowScale || 0)}`;
   s.el.readout.innerHTML = `<div class="mvs-now">step <b>${step}</b> of ${s.data.steps}</div>` +
     rows.join("") +
-    (s.data.arrowsFor !== null ? `<div class="mvs-arrows"><span class="mvs-dot"></span> −lr·∇f (downhill) ` +
+    (s.data.arrowsFor !== null && !cloudOn(s) ? `<div class="mvs-arrows"><span class="mvs-dot"></span> −lr·∇f (downhill) ` +
       `<span class="mvs-solid" style="border-color:${s.data.runs[s.data.arrowsFor].color}"></span> next step, arrows ${scale}</div>` : "");
 }
 
