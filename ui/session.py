@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui.lessons import LESSON_IDS, LESSONS
 from ui.params import (
+    CSV_SURFACES,
     PARAMS,
     WIDGETS,
     Setup,
@@ -210,6 +211,10 @@ def share_box(setup: Setup) -> None:
         title = next(lesson.title for lesson in LESSONS if lesson.id == link["lesson"])
         box.caption(f"This is the lesson “{title}”: the link opens it with its explanation "
                     "(the icon at the right of the box copies it).")
+    elif setup["surface"] in CSV_SURFACES:
+        box.caption("This view uses the CSV you uploaded, which a link cannot carry (the data "
+                    "stays in your session only): the link keeps every setting, and whoever "
+                    "opens it must upload the same file.")
     else:
         box.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
     box.code(share_link(setup), language=None, wrap_lines=True)
