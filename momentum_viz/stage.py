@@ -147,6 +147,7 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
     return dict(
         plotly=plotly_url,
         bounds=[x0, x1, y0, y1],
+        axes=["w (slope)", "b (intercept)"] if surface.data is not None else ["x", "y"],
         image=image,
         colorbar=colorbar,
         minima=[list(m) for m in surface.minima],
@@ -173,7 +174,9 @@ def cloud_data(many: Sequence[Seeds], shown: np.ndarray) -> dict:
     ``mean`` the mean path over the seeds at the ``shown`` steps (float48; NaN from the first
     step at which any seed has diverged), ``median``, ``low`` and ``high`` the loss's median,
     10th and 90th percentile over seeds (f − f*, or f without a known minimum; float32, +inf
-    where diverged runs reach them) and ``diverged``, how many seeds diverged."""
+    where diverged runs reach them), ``diverged``, how many seeds diverged, and ``spread``,
+    the root-mean-square distance of the seeds' positions from their mean over all steps (the
+    browser draws the widest cloud first)."""
     n = len(many[0].seeds)
     room = max(2, CLOUD_POINTS // (n * len(many)))
     faint = shown if len(shown) <= room else \
@@ -188,9 +191,19 @@ def cloud_data(many: Sequence[Seeds], shown: np.ndarray) -> dict:
             paths=_b64(result.path[:, faint], "<f4"),
             mean=pack_float48(mean_path(result)[shown]),
             median=_b64(median, "<f4"), low=_b64(low, "<f4"), high=_b64(high, "<f4"),
-            diverged=int(np.sum(result.diverged_at >= 0))))
+            diverged=int(np.sum(result.diverged_at >= 0)),
+            spread=_spread(result.path)))
     return dict(seeds=n, first=int(many[0].seeds[0]), steps=_b64(faint.astype(np.int32), "<i4"),
                 count=len(faint), runs=runs)
+
+
+def _spread(paths: np.ndarray) -> float:
+    """RMS distance of the seeds' positions (N, steps+1, 2) from their mean, over the steps at
+    which no seed has diverged (0 if there are none)."""
+    deviation = paths - paths.mean(axis=0)
+    square = np.sum(deviation * deviation, axis=2)
+    finite = np.all(np.isfinite(square), axis=0)
+    return float(np.sqrt(square[:, finite].mean())) if finite.any() else 0.0
 
 
 def mean_path(result: Seeds) -> np.ndarray:

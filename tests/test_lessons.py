@@ -143,3 +143,42 @@ def test_noise_and_rosenbrock_numbers():
     sgd, momentum = runs_of("rosenbrock")
     assert sgd.metrics().steps_to_converge is None
     assert momentum.metrics().steps_to_converge < 800 and says("rosenbrock", "under 800 steps")
+
+
+def test_minibatch_noise_is_averaged_until_beta_is_too_high():
+    """Over the lesson's 30 seeds, computed here from runs one seed at a time."""
+    setup = BY_ID["minibatch-noise"].setup()
+    surface = mv.get_surface(setup["surface"])
+    lam_max = float(mv.theory.hessian_eigenvalues(surface, surface.minima[0])[-1])
+    assert says("minibatch-noise", f"B = {setup['batch_size']} of the {len(surface.data.x)}")
+    assert says("minibatch-noise", f"runs {setup['seeds']} seeds")
+    assert says("minibatch-noise", f"lr·λmax = {setup['lr'] * lam_max:.1f}, near its limit 2")
+    assert says("minibatch-noise", f"1/(1−β) = {1 / (1 - setup['beta']):.0f}")
+    minimum = np.array(surface.minima[0])
+
+    def seeds_of(optimizer: str, beta: float) -> tuple[float, ...]:
+        """Median and 90th percentile of the final f − f*, the RMS distance of the final
+        positions from the minimum, the distance of the mean path's end from it and how far
+        the mean path passes the minimum's b."""
+        runs = [mv.simulate(surface, optimizer=optimizer, lr=setup["lr"], beta=beta,
+                            steps=setup["steps"], batch_size=setup["batch_size"],
+                            seed=setup["seed"] + i) for i in range(setup["seeds"])]
+        final = np.array([r.loss[-1] for r in runs]) - surface.f_min
+        ends = np.array([r.path[-1] for r in runs]) - minimum
+        mean = np.mean([r.path for r in runs], axis=0)
+        return (np.median(final), np.percentile(final, 90),
+                np.sqrt(np.mean(np.sum(ends ** 2, axis=1))), np.linalg.norm(mean[-1] - minimum),
+                mean[:, 1].max() - minimum[1])
+
+    sgd, ema, high = seeds_of("sgd", 0.0), seeds_of("ema", setup["beta"]), seeds_of("ema", 0.99)
+    assert says("minibatch-noise", f"its seeds are {sgd[2]:.2f} from the minimum (root mean "
+                                   f"square), with a median f − f* of {sgd[0]:.2f} (90th "
+                                   f"percentile {sgd[1]:.2f})")
+    assert says("minibatch-noise", f"its seeds end {ema[2]:.2f} from the minimum, median "
+                                   f"{ema[0]:.2g}, 90th percentile {ema[1]:.2f}")
+    assert ema[2] < sgd[2] / 3 and ema[1] < sgd[1] / 5  # much tighter, band far below
+    assert says("minibatch-noise", f"still {high[3]:.2f} from the minimum ({ema[3]:.2f} at "
+                                   f"β = 0.9) and the median f − f* is {high[0]:.2f}, worse "
+                                   "than SGD's")
+    assert high[0] > sgd[0]
+    assert high[4] > ema[4] > 0  # the mean path swings further past the star

@@ -173,6 +173,7 @@ function update(s, data) {
   s.shown = i32(data.shown);
   s.noise = data.noise ? f64(data.noise) : null;
   s.cloud = data.cloud ? decodeCloud(data) : null;
+  s.cloudSteps = data.cloud ? i32(data.cloud.steps) : null;
   const { el } = s;
   // data from a rerun older than the last value sent: keep showing the value sent (its rerun's
   // data follows), so quick key presses are not undone
@@ -227,7 +228,7 @@ function decodeCloud(data) {
     const x = new Float64Array(len), y = new Float64Array(len);
     for (let k = 0; k < len; k++) { x[k] = xy[2 * k]; y[k] = xy[2 * k + 1]; }
     const nan = new Float64Array(len).fill(NaN);
-    return { fx, fy, low: f32(c.low), high: f32(c.high), median, diverged: c.diverged,
+    return { fx, fy, low: f32(c.low), high: f32(c.high), median, diverged: c.diverged, spread: c.spread,
              run: { x, y, n: Math.max(len, 1), f: median, speed: nan, sx: nan, sy: nan, gx: nan, gy: nan, rows: null } };
   });
 }
@@ -355,8 +356,27 @@ function onMap(s, p, run) {
   return run.n;
 }
 
+// Every seed's position at the step shown (the cloud's nearest step at or before it): small
+// dots under the balls, so that playing shows the seeds spread or gather.
+function seedDots(s, runs) {
+  const x = [], y = [], color = [];
+  if (!cloudOn(s)) return { x, y, color };
+  const steps = s.cloudSteps, step = s.shown[s.frame], m = s.data.cloud.count;
+  let fi = 0;
+  while (fi + 1 < steps.length && steps[fi + 1] <= step) fi++;
+  runs.forEach(({ cloud }, j) => {
+    if (!cloud) return;
+    for (let i = 0; i < s.data.cloud.seeds; i++) {
+      x.push(cloud.fx[i * (m + 1) + fi]); y.push(cloud.fy[i * (m + 1) + fi]);
+      color.push(s.data.runs[j].color);
+    }
+  });
+  return { x, y, color };
+}
+
 function ballsAndArrows(s, runs) {
-  const bx = [], by = [];
+  const dots = seedDots(s, runs);
+  const bx = dots.x, by = dots.y;
   for (const { run } of runs) { const r = rowAt(s, run); bx.push(run.x[r]); by.push(run.y[r]); }
   const arrows = [[[], []], [[], []]];
   const j = s.data.arrowsFor;
@@ -380,7 +400,7 @@ function ballsAndArrows(s, runs) {
     });
     s.arrowScale = scale;
   }
-  return { bx, by, arrows };
+  return { bx, by, arrows, dots: dots.color };
 }
 
 function mapData(s, runs) {
@@ -395,12 +415,14 @@ function mapData(s, runs) {
   traces.push({ type: "scatter", x: [data.start[0]], y: [data.start[1]], mode: "markers",
     name: "start", showlegend: false, hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
     marker: { symbol: "circle-open", size: 16, color: "#000", line: { width: 2.5 } } });
-  runs.forEach(({ cloud }, j) => {
-    if (!cloud) return;
+  // the widest cloud at the bottom, so that a tight one stays visible on top of it
+  const clouds = runs.map(({ cloud }, j) => ({ cloud, j })).filter((c) => c.cloud)
+    .sort((a, b) => b.cloud.spread - a.cloud.spread);
+  for (const { cloud, j } of clouds) {
     traces.push({ type: "scatter", x: cloud.fx, y: cloud.fy, mode: "lines", name: "seeds",
       showlegend: false, hoverinfo: "skip", opacity: 0.22, connectgaps: false,
       line: { color: data.runs[j].color, width: 1 } });
-  });
+  }
   runs.forEach(({ p, run, cloud }, j) => {
     const color = data.runs[j].color;
     const m = onMap(s, p, run);
@@ -420,10 +442,12 @@ function mapData(s, runs) {
     }
   });
   s.moving = traces.length;
-  const { bx, by, arrows } = ballsAndArrows(s, runs);
+  const { bx, by, arrows, dots } = ballsAndArrows(s, runs);
+  const big = (small, large) => [...dots.map(() => small), ...data.runs.map(() => large)];
   traces.push({ type: "scatter", x: bx, y: by, mode: "markers", name: "position",
     showlegend: false, hoverinfo: "skip",
-    marker: { size: 15, color: data.runs.map((r) => r.color), line: { width: 2, color: "#fff" } } });
+    marker: { size: big(6, 15), color: [...dots, ...data.runs.map((r) => r.color)],
+              line: { width: big(0.5, 2), color: "#fff" } } });
   const j = data.arrowsFor;
   const color = j !== null && j !== undefined ? data.runs[j].color : "#000";
   [["#000000", "−lr·∇f (downhill)", "dot"], [color, "next step", "solid"]].forEach(([c, name, dash], a) => {
@@ -562,9 +586,9 @@ function mapLayout(s) {
     plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
     hovermode: "closest", dragmode: false, uirevision: "map",
     images: [s.data.image],
-    xaxis: { range: [x0, x1], title: { text: "x", standoff: 2 }, constrain: "domain",
+    xaxis: { range: [x0, x1], title: { text: s.data.axes[0], standoff: 2 }, constrain: "domain",
              showgrid: false, zeroline: false, fixedrange: true },
-    yaxis: { range: [y0, y1], title: { text: "y", standoff: 2 }, scaleanchor: "x", scaleratio: 1,
+    yaxis: { range: [y0, y1], title: { text: s.data.axes[1], standoff: 2 }, scaleanchor: "x", scaleratio: 1,
              constrain: "domain", showgrid: false, zeroline: false, fixedrange: true },
   };
 }
