@@ -280,13 +280,16 @@ def iterate(
     surface: Surface, batch: Batch, start: np.ndarray, steps: int,
     sampling: Sampling | None = None,
     exact: bool = True,
-) -> Iterator[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]]:
+    every_state: bool = False,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray | tuple[np.ndarray, ...], np.ndarray | None]]:
     """Run the batch for ``steps`` steps from ``start`` (2, n).
 
     Yields (k, θ_k, v_k, ∇f(θ_k)) for k = 0..steps, where v_k is the optimizer's velocity after
     the step that brought the run to θ_k (the state array its registry entry names; v_0 = 0) and
     ∇f is exact (the optimizer sees ``sampling``'s gradient instead, if given); with
     ``exact=False`` and minibatches, which do not need it, ∇f is not computed and is None.
+    With ``every_state`` the third item is the whole state tuple (in the order of the entry's
+    ``state``) instead of the velocity alone: the same arrays, no extra work.
     Step k uses the schedule's lr of step k, the rule sees t = k + 1. θ is updated in place and the
     yielded arrays are reused: copy what you keep. The caller owns ``np.errstate``; diverged
     entries simply become inf or NaN and stay so.
@@ -295,12 +298,12 @@ def iterate(
     gradient = surface.bind_gradient(theta)
     state = tuple(np.full_like(theta, s.initial) for s in batch.state)
     rule, base, settings = batch.arguments(theta.shape)
-    schedule, shown = batch.schedule, batch.velocity
+    schedule, shown = batch.schedule, (None if every_state else batch.velocity)
     lr = base if schedule is None else schedule.first(base)
     skip = not exact and sampling is not None and sampling.data is not None
     for k in range(steps + 1):
         g = None if skip else gradient()
-        yield k, theta, state[shown], g
+        yield k, theta, state if shown is None else state[shown], g
         if k == steps:
             return
         if sampling is not None:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
+from momentum_viz.arithmetic import Equation, StepNumbers
+
 Step = tuple[np.ndarray, np.ndarray]
 """What ``update`` returns: the step (θ ← θ − step) and the new velocity."""
 Rule = Callable[..., tuple[np.ndarray, tuple[np.ndarray, ...]]]
@@ -118,6 +120,11 @@ class Optimizer:
     long_label: str = ""
     """The name pickers show, when ``label`` (the runs' legend name) needs explaining; short
     enough for a picker's chip (``doc`` says the rule)."""
+    worked: Callable[[StepNumbers], Sequence[Equation]] | None = field(default=None,
+                                                                       compare=False)
+    """The rule written out for one step (``momentum_viz.arithmetic``): its lines, in order,
+    the last one θ ← θ − … (``StepNumbers.step``), each with the run's recorded value as its
+    result. None: the app shows no worked step for it."""
 
     @property
     def picker_label(self) -> str:
@@ -353,6 +360,58 @@ def _power(base: ArrayLike, t: int) -> ArrayLike:
     return np.array([v ** t for v in values])[inverse]
 
 
+# -- the rules written out with a step's numbers (Optimizer.worked) --------------------------------
+def _worked_heavy_ball(*, momentum: bool = True, dampened: bool = False,
+                       nesterov: bool = False) -> Callable[[StepNumbers], list[Equation]]:
+    """The momentum family: v ← β·v + g (EMA: + (1−β)·g); θ ← θ − lr·v (Nesterov: the
+    look-ahead θ ← θ − lr·(g + β·v), with the new v); SGD: θ ← θ − lr·g."""
+    def worked(s: StepNumbers) -> list[Equation]:
+        if not momentum:
+            return [s.step(s.lr * s.g)]
+        beta = s.constant("β", s.hyper["beta"])
+        pushed = s.constant("(1−β)", 1 - beta.value) * s.g if dampened else s.g
+        velocity = Equation("v", beta * s.state("velocity", "v") + pushed,
+                            s.after["velocity"])
+        v = velocity.quantity()
+        return [velocity, s.step(s.lr * (s.g + beta * v) if nesterov else s.lr * v)]
+    return worked
+
+
+def _worked_adam(s: StepNumbers) -> list[Equation]:
+    """m ← β₁·m + (1−β₁)·g; s ← β₂·s + (1−β₂)·g²; θ ← θ − lr/(1−β₁ᵗ)·m/(√s/√(1−β₂ᵗ) + ε)
+    (torch writes the first as lerp(m, g, 1−β₁): the same number)."""
+    b1, b2 = s.hyper["beta"], s.hyper["beta2"]
+    m = Equation("m", s.constant("β₁", b1) * s.state("exp_avg", "m")
+                 + s.constant("(1−β₁)", 1 - b1) * s.g, s.after["exp_avg"])
+    sq = Equation("s", s.constant("β₂", b2) * s.state("exp_avg_sq", "s")
+                  + s.constant("(1−β₂)", 1 - b2) * s.g.squared(), s.after["exp_avg_sq"])
+    corrected = (s.lr / s.constant("(1−β₁ᵗ)", 1 - b1 ** s.t) * m.quantity()
+                 / (sq.quantity().sqrt() / s.constant("√(1−β₂ᵗ)", (1 - b2 ** s.t) ** 0.5)
+                    + s.constant("ε", s.hyper["eps"])))
+    return [m, sq, s.step(corrected)]
+
+
+def _worked_rmsprop(s: StepNumbers) -> list[Equation]:
+    """s ← β₂·s + (1−β₂)·g²; with momentum β > 0: b ← β·b + g/(√s + ε), θ ← θ − lr·b;
+    with β = 0: θ ← θ − lr·g/(√s + ε)."""
+    alpha, mu = s.hyper["beta2"], s.hyper["beta"]
+    sq = Equation("s", s.constant("β₂", alpha) * s.state("square_avg", "s")
+                  + s.constant("(1−β₂)", 1 - alpha) * s.g.squared(), s.after["square_avg"])
+    scaled = s.g / (sq.quantity().sqrt() + s.constant("ε", s.hyper["eps"]))
+    if mu == 0:
+        return [sq, s.step(s.lr * scaled)]
+    buffer = Equation("b", s.constant("β", mu) * s.state("momentum_buffer", "b") + scaled,
+                      s.after["momentum_buffer"])
+    return [sq, buffer, s.step(s.lr * buffer.quantity())]
+
+
+def _worked_adagrad(s: StepNumbers) -> list[Equation]:
+    """Σ ← Σ + g²; θ ← θ − lr·g/(√Σ + ε)."""
+    total = Equation("Σ", s.state("state_sum", "Σ") + s.g.squared(), s.after["state_sum"])
+    return [total, s.step(s.lr * s.g / (total.quantity().sqrt()
+                                        + s.constant("ε", s.hyper["eps"])))]
+
+
 # -- the registered optimizers ---------------------------------------------------------------------
 def _family(beta: ArrayLike, dampening: ArrayLike, nesterov: bool) -> dict:
     return {"beta": beta, "dampening": dampening, "nesterov": nesterov}
@@ -360,26 +419,29 @@ def _family(beta: ArrayLike, dampening: ArrayLike, nesterov: bool) -> dict:
 
 register(Optimizer(
     "sgd", "SGD", "#D55E00", heavy_ball, lambda: _family(0.0, 0.0, False),
-    linear_theory="sgd", doc="torch.optim.SGD(lr): θ ← θ − lr·g"))
+    linear_theory="sgd", doc="torch.optim.SGD(lr): θ ← θ − lr·g",
+    worked=_worked_heavy_ball(momentum=False)))
 register(Optimizer(
     "momentum", "Momentum", "#0072B2", heavy_ball, lambda beta: _family(beta, 0.0, False),
     hyper=(BETA,), linear_theory="momentum",
-    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v"))
+    doc="torch.optim.SGD(lr, momentum=β): v ← βv + g; θ ← θ − lr·v",
+    worked=_worked_heavy_ball()))
 register(Optimizer(
     "nesterov", "Nesterov", "#009E73", heavy_ball, lambda beta: _family(beta, 0.0, True),
     hyper=(BETA,), linear_theory="nesterov",
-    doc="torch.optim.SGD(lr, momentum=β, nesterov=True): v ← βv + g; θ ← θ − lr·(g + βv)"))
+    doc="torch.optim.SGD(lr, momentum=β, nesterov=True): v ← βv + g; θ ← θ − lr·(g + βv)",
+    worked=_worked_heavy_ball(nesterov=True)))
 register(Optimizer(
     "ema", "EMA", "#CC79A7", heavy_ball, lambda beta: _family(beta, beta, False),
     hyper=(BETA,), linear_theory="ema",
     doc="v ← βv + (1−β)g; θ ← θ − lr·v (momentum at lr·(1−β))",
-    long_label="EMA momentum"))
+    long_label="EMA momentum", worked=_worked_heavy_ball(dampened=True)))
 register(Optimizer(
     "adam", "Adam", "#E69F00", adam,
     lambda beta, beta2, eps: {"beta1": beta, "beta2": beta2, "eps": eps},
     hyper=(BETA, _beta2(0.999, "Decay of the running average of g²."), _eps(1e-8)),
     state=(State("exp_avg"), State("exp_avg_sq")),
-    doc="torch.optim.Adam(lr, betas=(β, β₂), eps)"))
+    doc="torch.optim.Adam(lr, betas=(β, β₂), eps)", worked=_worked_adam))
 register(Optimizer(
     "rmsprop", "RMSprop", "#56B4E9", rmsprop,
     lambda beta, beta2, eps: {"alpha": beta2, "eps": eps, "momentum": beta},
@@ -387,11 +449,11 @@ register(Optimizer(
                           "(0: classic RMSprop).", "β"),
            _beta2(0.99, "Decay α of the running average of g²."), _eps(1e-8)),
     state=(State("square_avg"), State("momentum_buffer")), velocity=1,
-    doc="torch.optim.RMSprop(lr, alpha=β₂, eps, momentum=β)"))
+    doc="torch.optim.RMSprop(lr, alpha=β₂, eps, momentum=β)", worked=_worked_rmsprop))
 register(Optimizer(
     "adagrad", "AdaGrad", "#000000", adagrad, lambda eps: {"eps": eps},
     hyper=(_eps(1e-10),), state=(State("state_sum"), State("direction")), velocity=1,
-    doc="torch.optim.Adagrad(lr, eps)"))
+    doc="torch.optim.Adagrad(lr, eps)", worked=_worked_adagrad))
 
 
 def effective_lr(optimizer: str, lr: float, beta: float) -> float:

@@ -130,8 +130,8 @@ def simulate_seeds_many(
     sampling = Sampling.of(surface, steps, numbers, noise, batch_size)
     if sampling is not None:  # column j·N + i: spec j under seed i
         sampling = sampling.columns(np.tile(np.arange(n), len(specs)))
-    arrays, diverged_at = record(surface, [s for s in specs for _ in range(n)], start, steps,
-                                 sampling)
+    arrays, diverged_at, _ = record(surface, [s for s in specs for _ in range(n)], start,
+                                    steps, sampling)
     path, loss, velocity, grad = (a.reshape(steps + 1, len(specs), n, *a.shape[2:])
                                   for a in arrays)
     at = diverged_at.reshape(len(specs), n)

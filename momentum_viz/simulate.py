@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 
@@ -76,7 +77,10 @@ class Run:
     ``diverged_at`` is the first step whose position or loss is non-finite or outside the
     escape square (``Surface.escape_radius``); every row after it is NaN, never clipped.
     ``noise``, ``seed`` and ``batch_size`` (None: the full gradient) say what the optimizer
-    saw in place of ``grad``.
+    saw in place of ``grad``. ``states`` (only when asked for: ``simulate_many(...,
+    states=True)``) holds every state array of the optimizer by its registry name (``State``),
+    (steps+1, 2) each, row k the state after the step that brought the run to θ_k (row 0 the
+    initial state), NaN after ``diverged_at``; None otherwise.
     """
 
     surface: Surface
@@ -92,6 +96,7 @@ class Run:
     diverged_at: int | None
     lrs: np.ndarray
     batch_size: int | None = None
+    states: Mapping[str, np.ndarray] | None = None
 
     optimizer = property(lambda self: self.spec.optimizer)
     lr = property(lambda self: self.spec.lr)
@@ -150,31 +155,45 @@ def simulate_many(
     noise: float = 0.0,
     seed: int = 0,
     batch_size: int | None = None,
+    states: bool = False,
 ) -> list[Run]:
     """Run several optimizer settings side by side, all from the same start and seeing the same
     gradient noise or minibatches (see ``simulate``): one batch per update rule and schedule
-    (the momentum family at one schedule is one batch), each run exactly as if alone."""
+    (the momentum family at one schedule is one batch), each run exactly as if alone.
+    ``states`` also records every state array of each run (``Run.states``)."""
     steps = check_steps(steps)
     start = start_point(surface, start)
     sampling = Sampling.of(surface, steps, np.array([seed]), noise, batch_size)
-    arrays, diverged_at = record(surface, specs, start, steps, sampling)
+    arrays, diverged_at, kept = record(surface, specs, start, steps, sampling, states)
     return [Run(surface, spec, start, steps, float(noise), int(seed),
                 *(a[:, j].copy() for a in arrays),
                 diverged_at=None if diverged_at[j] < 0 else int(diverged_at[j]),
-                lrs=spec_lrs(spec, steps), batch_size=batch_size)
+                lrs=spec_lrs(spec, steps), batch_size=batch_size,
+                states=None if kept is None else kept[j])
             for j, spec in enumerate(specs)]
 
 
+class Recorded(NamedTuple):
+    """What ``record`` returns: [positions (steps+1, n, 2), losses (steps+1, n), velocities
+    (steps+1, n, 2), exact gradients (steps+1, n, 2)], NaN after each run's divergence step;
+    that step per run (n,), −1 where it did not diverge; and, if asked for, every state array
+    of each run (name → (steps+1, 2), NaN after its divergence step), else None."""
+
+    arrays: list[np.ndarray]
+    diverged_at: np.ndarray
+    states: list[dict[str, np.ndarray]] | None
+
+
 def record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int,
-           sampling: Sampling | None) -> tuple[list[np.ndarray], np.ndarray]:
+           sampling: Sampling | None, states: bool = False) -> Recorded:
     """Run ``specs`` side by side (column j is ``specs[j]``, seeing column j of ``sampling``
-    or its shared sequence). Returns [positions (steps+1, n, 2), losses (steps+1, n),
-    velocities (steps+1, n, 2), exact gradients (steps+1, n, 2)], NaN after each run's
-    divergence step, and that step per run (n,), −1 where it did not diverge."""
+    or its shared sequence); see ``Recorded``. ``states`` keeps every state array of every
+    step besides the velocity (a copy per step and array; without it the loop is unchanged)."""
     n = len(specs)
     theta0 = np.repeat(np.array(start, np.float64)[:, None], n, axis=1)
     positions = np.empty((steps + 1, 2, n))
     velocities = np.empty((steps + 1, 2, n))
+    kept: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
     batches = []
     for rule_group in groups([s.optimizer for s in specs]):
         by_schedule: dict = {}
@@ -192,9 +211,20 @@ def record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int,
             pos, vel = ((positions, velocities) if alone else
                         (np.empty((steps + 1, 2, len(columns))) for _ in range(2)))
             seen = sampling if sampling is None or alone else sampling.columns(columns)
-            for k, theta, v, _ in iterate(surface, batch, theta0[:, columns], steps, seen,
-                                          exact=False):
-                pos[k], vel[k] = theta, v
+            loop = iterate(surface, batch, theta0[:, columns], steps, seen, exact=False,
+                           every_state=states)
+            if not states:
+                for k, theta, v, _ in loop:
+                    pos[k], vel[k] = theta, v
+            else:
+                every = [np.empty((steps + 1, 2, len(columns))) for _ in batch.state]
+                for k, theta, state, _ in loop:
+                    pos[k], vel[k] = theta, state[batch.velocity]
+                    for array, value in zip(every, state, strict=True):
+                        array[k] = value
+                for j, column in enumerate(columns):
+                    kept[column] = {s.name: a[:, :, j] for s, a in
+                                    zip(batch.state, every, strict=True)}
             if not alone:
                 positions[:, :, columns], velocities[:, :, columns] = pos, vel
         # f and ∇f of every visited point at once: the same compiled code as in the loop,
@@ -207,8 +237,10 @@ def record(surface: Surface, specs: Sequence[RunSpec], start: Point, steps: int,
     after = np.arange(steps + 1)[:, None] > np.where(diverged_at < 0, steps, diverged_at)
     arrays = [positions.transpose(0, 2, 1), losses, velocities.transpose(0, 2, 1),
               grads.transpose(0, 2, 1)]
-    return [np.where(after if a.ndim == 2 else after[:, :, None], np.nan, a)
-            for a in arrays], diverged_at
+    cut = [np.where(after if a.ndim == 2 else after[:, :, None], np.nan, a) for a in arrays]
+    every_state = [{name: np.where(after[:, j, None], np.nan, a) for name, a in
+                    kept[j].items()} for j in range(n)] if states else None
+    return Recorded(cut, diverged_at, every_state)
 
 
 def spec_lrs(spec: RunSpec, steps: int) -> np.ndarray:

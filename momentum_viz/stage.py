@@ -25,20 +25,26 @@ cloud's bytes come out of the families' budget, whose grids coarsen to make room
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from momentum_viz.arithmetic import ROUNDING_NOTE
 from momentum_viz.family import Family, beta_grid, lr_grid, simulate_family
 from momentum_viz.figures.paths import last_finite, surface_background, view_bounds
 from momentum_viz.figures.style import run_colors, run_name
 from momentum_viz.optimizers import DISPLAY_NAMES
 from momentum_viz.seeds import Seeds, simulate_seeds_many
-from momentum_viz.simulate import Run, RunSpec
+from momentum_viz.simulate import Run, RunSpec, simulate_many
 from momentum_viz.surface import Point, Surface
+from momentum_viz.worked import worked_steps
 
 MAX_POINTS = 501
 """Up to 500 steps every step is a point and a frame; beyond, 501 evenly spaced steps."""
+WORKED_BUDGET = 450_000
+"""The worked steps of the runs shown (``worked_data``) stay under this, on top of the
+families: 3 runs of 200 steps take ~0.15 MB, 3 of 501 shown steps ~0.4 MB."""
 BYTES_BUDGET = 1_400_000
 """The packed families and cloud stay under this (the map picture and labels come on top)."""
 CLOUD_POINTS = 50_000
@@ -117,6 +123,9 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
                                               batch_size=batch_size, budget=budget)
     current = betas_family.runs[betas_family.values.index(float(beta))]
     shown = shown_steps(steps)
+    worked = worked_data(simulate_many(surface, list(specs_at("beta", beta)), start=start,
+                                       steps=steps, noise=noise, seed=seed,
+                                       batch_size=batch_size, states=True), shown)
     thinned = len(shown) < steps + 1
     pool: list[dict] = []
     index: dict[int, int] = {}
@@ -164,6 +173,8 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
         pool=pool,
         families=families,
         cloud=cloud,
+        worked=worked,
+        workedNote=ROUNDING_NOTE,
     )
 
 
@@ -216,6 +227,34 @@ def cloud_bytes(cloud: dict) -> int:
     """The size of a cloud's packed arrays (base64 characters)."""
     return sum(len(r[k]) for r in cloud["runs"] for k in ("paths", "mean", "median", "low",
                                                            "high")) + len(cloud["steps"])
+
+
+def worked_data(runs: Sequence[Run], shown: np.ndarray,
+                budget: int = WORKED_BUDGET) -> list[dict | None]:
+    """Each run's steps ``shown``, in numbers (``momentum_viz.worked``), for the panel "this
+    step, in numbers": per run its ``label``, the names of the numbers a step starts from
+    (``given``, the same at every step), its rule's lines in symbols (``rules``) and per shown
+    step [the given values, the lines' [substituted numbers, "=" or "≈", result], a note or
+    None]. None for an optimizer without a worked rule, and for every run from the first one
+    that would take the total past ``budget`` bytes of JSON. The runs must be the setup's, at
+    the released β and lr, simulated with ``states=True``."""
+    out: list[dict | None] = []
+    left = budget
+    for run in runs:
+        if run.spec.entry.worked is None or left <= 0:
+            out.append(None)
+            continue
+        steps = worked_steps(run, shown)
+        packed = dict(
+            label=run_name(run),
+            given=next(([name for name, _ in w.given] for w in steps if w.given), []),
+            rules=next(([line.rule for line in w.lines] for w in steps if w.lines), []),
+            steps=[[[value for _, value in w.given],
+                    [[line.numbers, "=" if line.exact else "≈", line.result]
+                     for line in w.lines], w.note] for w in steps])
+        left -= len(json.dumps(packed))
+        out.append(packed if left >= 0 else None)
+    return out
 
 
 def _pack(run: Run, shown: np.ndarray, thinned: bool, f_min: float | None) -> dict:
