@@ -230,30 +230,35 @@ def cloud_bytes(cloud: dict) -> int:
 
 
 def worked_data(runs: Sequence[Run], shown: np.ndarray,
-                budget: int = WORKED_BUDGET) -> list[dict | None]:
+                budget: int = WORKED_BUDGET) -> list[dict]:
     """Each run's steps ``shown``, in numbers (``momentum_viz.worked``), for the panel "this
     step, in numbers": per run its ``label``, the names of the numbers a step starts from
     (``given``, the same at every step), its rule's lines in symbols (``rules``) and per shown
     step [the given values, the lines' [substituted numbers, "=" or "≈", result], a note or
-    None]. None for an optimizer without a worked rule, and for every run from the first one
-    that would take the total past ``budget`` bytes of JSON. The runs must be the setup's, at
-    the released β and lr, simulated with ``states=True``."""
-    out: list[dict | None] = []
+    None]. A run whose optimizer has no worked rule, and every run from the first one that
+    would take the total past ``budget`` bytes of JSON, has only its ``label`` and a sentence
+    saying why (``missing``). The runs must be the setup's, at the released β and lr,
+    simulated with ``states=True``."""
+    out: list[dict] = []
     left = budget
     for run in runs:
-        if run.spec.entry.worked is None or left <= 0:
-            out.append(None)
+        label = run_name(run)
+        if run.spec.entry.worked is None:
+            out.append(dict(label=label, missing=f"{run.spec.entry.label} has no written-out "
+                                                 "rule to show."))
             continue
-        steps = worked_steps(run, shown)
+        steps = worked_steps(run, shown) if left > 0 else []
         packed = dict(
-            label=run_name(run),
+            label=label,
             given=next(([name for name, _ in w.given] for w in steps if w.given), []),
             rules=next(([line.rule for line in w.lines] for w in steps if w.lines), []),
             steps=[[[value for _, value in w.given],
                     [[line.numbers, "=" if line.exact else "≈", line.result]
                      for line in w.lines], w.note] for w in steps])
         left -= len(json.dumps(packed))
-        out.append(packed if left >= 0 else None)
+        out.append(packed if left >= 0 and steps else dict(
+            label=label, missing="The numbers of this run are not sent with this many runs "
+                                 "and steps: show fewer of either."))
     return out
 
 

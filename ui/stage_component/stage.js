@@ -106,6 +106,9 @@ function build(parent, api) {
       <div class="mvs-mapbox"><div class="mvs-map"></div><div class="mvs-cbar"></div></div>
       <div class="mvs-side">
         <div class="mvs-readout"></div>
+        <div class="mvs-work"><div class="mvs-work-head">This step in numbers
+          <select class="mvs-work-pick" aria-label="the run to show in numbers"></select></div>
+          <div class="mvs-work-body"></div></div>
         <div class="mvs-loss"></div>
         <div class="mvs-note"></div>
       </div>
@@ -118,6 +121,7 @@ function build(parent, api) {
     step: $(".mvs-step"), speed: $(".mvs-speed"), dir: $(".mvs-dir input"), note: $(".mvs-note"),
     beta: $(".mvs-beta input"), betaLabel: $(".mvs-beta"), betaVal: $(".mvs-beta .mvs-val"),
     lr: $(".mvs-lr input"), lrLabel: $(".mvs-lr"), lrVal: $(".mvs-lr .mvs-val"),
+    work: $(".mvs-work"), workPick: $(".mvs-work-pick"), workBody: $(".mvs-work-body"),
   };
   const s = { api, el, data: null, token: null, frame: 0, playing: false, family: "beta",
               index: { beta: 0, lr: 0 }, pending: null, Plotly: null, raf: 0 };
@@ -132,6 +136,7 @@ function build(parent, api) {
   el.fwd.addEventListener("click", () => { stop(s); setFrame(s.frame + 1); });
   el.scrub.addEventListener("input", () => { stop(s); setFrame(+el.scrub.value); });
   el.dir.addEventListener("change", () => draw(s, false));
+  el.workPick.addEventListener("change", () => { s.workPick = +el.workPick.value; draw(s, false); });
   el.speed.addEventListener("change", () => { s.clock = null; });
   for (const name of ["beta", "lr"]) {
     const input = el[name];
@@ -194,6 +199,7 @@ function update(s, data) {
   s.lossDrawnFor = null;
   el.scrub.max = s.shown.length - 1;
   if (s.frame > s.shown.length - 1) s.frame = 0;
+  workPicker(s);
   el.note.textContent = data.thinned
     ? `${data.steps} steps: ${s.shown.length} of them are drawn and animated (every ` +
       `${Math.round(data.steps / (s.shown.length - 1))}th or so), each at its exact position.`
@@ -306,6 +312,46 @@ function draw(s, paths) {
     s.lossDrawnFor = lossKey;
   }
   readout(s, runs, step);
+  worked(s, step);
+}
+
+// "This step in numbers": the lines momentum_viz/worked.py wrote for each shown step of the
+// runs at the released β and lr (stage_data's "worked"); only shown here, never computed.
+function workPicker(s) {
+  const w = s.data.worked || [];
+  s.el.work.style.display = w.length ? "" : "none";
+  s.el.work.title = s.data.workedNote || "";
+  if (!(s.workPick < w.length)) {
+    const a = s.data.arrowsFor;
+    s.workPick = a !== null && a !== undefined ? a : 0;
+  }
+  s.el.workPick.innerHTML = w.map((p, j) => `<option value="${j}">${escape(p.label)}</option>`).join("");
+  s.el.workPick.value = s.workPick;
+}
+
+function worked(s, step) {
+  const { el, data } = s;
+  const w = (data.worked || [])[s.workPick];
+  el.work.dataset.step = step;
+  if (!w || w.missing) {
+    el.workBody.innerHTML = w ? `<div class="mvs-work-note">${escape(w.missing)}</div>` : "";
+    return;
+  }
+  const fam = data.families[s.family];
+  if (s.index[s.family] !== fam.index) {
+    const name = s.family === "beta" ? "β" : "lr";
+    const value = fam.values[s.index[s.family]];
+    el.workBody.innerHTML = `<div class="mvs-work-note">The numbers are worked out for the released ${name}: ` +
+      `release the slider to see them for ${name} = ${s.family === "beta" ? fmtBeta(value) : fmtLr(value)}.</div>`;
+    return;
+  }
+  const [values, lines, note] = w.steps[s.frame];
+  const given = values.map((v, i) => `<span><i>${escape(w.given[i])}</i> = ${escape(v)}</span>`).join("");
+  const body = lines.map(([numbers, eq, result], i) =>
+    `<div class="mvs-work-line"><span class="mvs-work-rule">${escape(w.rules[i])}</span> = ${escape(numbers)} ` +
+    `${eq} <b>${escape(result)}</b></div>`).join("");
+  el.workBody.innerHTML = `<div class="mvs-work-given">k = ${step}: ${given}</div>${body}` +
+    (note ? `<div class="mvs-work-note">${escape(note)}</div>` : "");
 }
 
 // The loss chart's y range over the whole family, so that moving along it needs no new axes:
