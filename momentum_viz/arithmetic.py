@@ -13,7 +13,7 @@ arithmetic is made true:
   (exactly, in 50-digit decimal arithmetic), and rounding that to the result's digits, gives
   the shown result in every coordinate; if 4 more digits do not do it, the result gets one or
   two more digits (``_precisions``). A number that needs fewer digits is shown in full
-  (β = 0.6 stays "0.6"), trailing zeros are dropped;
+  (β = 0.6 stays "0.6", never 0.59999999999999998), trailing zeros are dropped;
 * if even 17 digits do not make it true (a result within a rounding error of a rounding
   boundary), the line says ≈ instead of its last =.
 """
@@ -40,9 +40,14 @@ Value = float | tuple[float, float]
 
 # -- numbers -------------------------------------------------------------------------------------
 def rounded(x: float | Decimal, digits: int) -> Decimal:
-    """``x`` (a finite number) rounded to ``digits`` significant digits, half to even."""
-    if isinstance(x, float):  # Python's float formatting rounds the exact binary value
-        return Decimal(f"{x:.{digits - 1}e}")
+    """``x`` (a finite number) rounded to ``digits`` significant digits, half to even; a
+    float whose shortest round-trip form (``repr``: 0.038, not 0.037999999999999999) has
+    at most ``digits`` digits is that form."""
+    if isinstance(x, float):
+        short = Decimal(repr(x))
+        if len(short.as_tuple().digits) <= digits:
+            return short
+        return Decimal(f"{x:.{digits - 1}e}")  # rounds the exact binary value
     if x == 0:
         return Decimal(0)
     return x.quantize(Decimal(1).scaleb(x.adjusted() - digits + 1), context=_CONTEXT)
@@ -62,6 +67,13 @@ def text(x: float | Decimal, digits: int) -> str:
         mantissa = format(body.scaleb(-exponent), "f")
         shown = f"{mantissa}e{'−' if exponent < 0 else ''}{abs(exponent)}"
     return sign + shown
+
+
+def _scalar(x: float, digits: int) -> str:
+    """``text``, or ∞, −∞ or "not a number" for a value that is not finite."""
+    if x - x == 0:
+        return text(x, digits)
+    return "not a number" if x != x else ("∞" if x > 0 else "−∞")
 
 
 def value_of(shown: str) -> Decimal:
@@ -145,8 +157,8 @@ def numbers(e: Expr, digits: int) -> str:
 
 def _shown(value: Value, digits: int) -> str:
     if isinstance(value, tuple):
-        return "(" + ", ".join(text(v, digits) for v in value) + ")"
-    shown = text(value, digits)
+        return "(" + ", ".join(_scalar(v, digits) for v in value) + ")"
+    shown = _scalar(value, digits)
     return f"({shown})" if shown.startswith("−") else shown
 
 

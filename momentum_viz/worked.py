@@ -88,8 +88,8 @@ def _worked(run: Run, k: int, seen: Sampling | None) -> WorkedStep:
                           "that would follow was not computed.")
     lines = write_all(used + equations)
     if lines is None:
-        return WorkedStep(k, given, (), f"A number in this update is not finite (it "
-                          f"overflowed): the run diverges at step {k + 1}.")
+        return WorkedStep(k, given, (), "A number in this update is too large to compute (it "
+                          "overflows to infinity), so the update is not written out.")
     return WorkedStep(k, given, tuple(lines))
 
 

@@ -306,3 +306,28 @@ def test_any_run_is_finite_until_it_diverges_and_nan_after(surface_id, optimizer
         assert cell.final_loss[0, 0] == metrics.final_loss == run.loss[-1]
     else:
         assert np.isnan(cell.final_loss[0, 0])
+
+
+def test_states_records_every_state_array_and_changes_nothing_else():
+    ravine = mv.get_surface("ravine")
+    specs = [mv.RunSpec(name, 0.05, 0.6) for name in ("sgd", "nesterov", "adam", "rmsprop",
+                                                      "adagrad")] + [
+        mv.RunSpec("momentum", 0.5, 0.9)]  # diverges
+    plain = mv.simulate_many(ravine, specs, steps=60, noise=0.3, seed=2)
+    kept = mv.simulate_many(ravine, specs, steps=60, noise=0.3, seed=2, states=True)
+    for a, b in zip(plain, kept, strict=True):
+        assert a.states is None
+        for name in ("path", "loss", "velocity", "grad", "lrs"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+        entry = b.spec.entry
+        assert list(b.states) == [s.name for s in entry.state]
+        np.testing.assert_array_equal(b.states[entry.state[entry.velocity].name], b.velocity)
+        for array in b.states.values():
+            assert array.shape == (61, 2) and np.all(array[0] == 0)
+    # Adam's second moment by hand, first step: s₁ = (1 − β₂)·g₀² with g₀ the noisy gradient
+    adam = kept[2]
+    g0 = adam.grad[0] + 0.3 * np.random.default_rng(2).standard_normal((61, 2))[0]
+    np.testing.assert_allclose(adam.states["exp_avg_sq"][1], (1 - 0.999) * g0 * g0, rtol=1e-15)
+    diverged = kept[-1]
+    assert diverged.diverged_at is not None
+    assert np.all(np.isnan(diverged.states["velocity"][diverged.diverged_at + 1:]))
