@@ -256,3 +256,91 @@ def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page
     assert f"left the map after step {leaves - 1},<br>diverged at step {run.diverged_at}" in marks
     screenshot(page, "stage-divergence")
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
+def _panel(page) -> dict:
+    """What "This step in numbers" shows: the step, the run picked, the given values and the
+    written-out lines (as text)."""
+    return page.evaluate("""() => {
+        const w = document.querySelector('.st-key-stage .mvs-work');
+        const pick = w.querySelector('.mvs-work-pick');
+        return {step: +w.dataset.step, run: pick.options[pick.selectedIndex].text,
+                given: Array.from(w.querySelectorAll('.mvs-work-given span')).map(s => s.innerText),
+                lines: Array.from(w.querySelectorAll('.mvs-work-line')).map(s => s.innerText),
+                note: Array.from(w.querySelectorAll('.mvs-work-note')).map(s => s.innerText)};
+    }""")
+
+
+def _vector(text: str) -> np.ndarray:
+    return np.array([float(p.replace("−", "-")) for p in text.strip("()").split(", ")])
+
+
+def _rounds_to(shown: np.ndarray, exact: np.ndarray) -> bool:
+    """Whether each shown number is the exact one to (at least) 4 significant digits."""
+    unit = 10.0 ** (np.floor(np.log10(np.abs(exact))) - 3)
+    return bool(np.all(np.abs(shown - exact) <= unit / 2 * (1 + 1e-9)))
+
+
+@pytest.mark.e2e
+def test_this_step_in_numbers_follows_the_steps_and_the_picked_run(app_server, page):
+    from momentum_viz.worked import worked_step
+    open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200"
+                                 "&opt=sgd,momentum,adam&adam_lr=0.1")
+    ravine = mv.get_surface("ravine")
+    runs = {name: mv.simulate_many(ravine, [mv.RunSpec(name, lr, 0.6)], start=START, steps=200,
+                                   states=True)[0]
+            for name, lr in (("sgd", 0.038), ("momentum", 0.038), ("adam", 0.1))}
+    panel = _panel(page)
+    assert panel["step"] == 0 and panel["run"] == "Momentum β=0.6"  # the arrows' run
+    for _ in range(3):
+        page.locator(f"{STAGE} .mvs-fwd").click()
+    panel = _panel(page)
+    momentum, k = runs["momentum"], 3
+    assert panel["step"] == k
+    # the run's own numbers (simulate's recorded θ, ∇f, v) …
+    given = dict(item.split(" = ", 1) for item in panel["given"])
+    assert _rounds_to(_vector(given["θₖ"]), momentum.path[k])
+    assert _rounds_to(_vector(given["∇f(θₖ)"]), momentum.grad[k])
+    assert _rounds_to(_vector(given["vₖ"]), momentum.velocity[k])
+    velocity, position = panel["lines"]
+    assert velocity.startswith("v ← β·v + g = 0.6·") and position.startswith("θ ← θ − lr·v = ")
+    assert _rounds_to(_vector(velocity.rsplit(" = ", 1)[1]), momentum.velocity[k + 1])
+    assert _rounds_to(_vector(position.rsplit(" = ", 1)[1]), momentum.path[k + 1])
+    # … exactly as momentum_viz.worked writes them
+    expected = worked_step(momentum, k)
+    assert panel["given"] == [f"{name} = {value}" for name, value in expected.given]
+    assert panel["lines"] == [line.line for line in expected.lines]
+    # another run, another step: Adam's m and s, its bias corrections, t
+    page.locator(f"{STAGE} .mvs-work-pick").select_option(label="Adam β=0.6")
+    page.locator(f"{STAGE} .mvs-fwd").click()
+    page.locator(f"{STAGE} .mvs-fwd").click()
+    panel, adam = _panel(page), runs["adam"]
+    assert panel["step"] == 5 and panel["run"] == "Adam β=0.6"
+    expected = worked_step(adam, 5)
+    assert panel["lines"] == [line.line for line in expected.lines]
+    assert [line.split(" ← ")[0] for line in panel["lines"]] == ["m", "s", "θ"]
+    assert _rounds_to(_vector(panel["lines"][0].rsplit(" = ", 1)[1]), adam.velocity[6])
+    assert _rounds_to(_vector(panel["lines"][2].rsplit(" = ", 1)[1]), adam.path[6])
+    assert panel["given"][-1] == "t = k + 1 = 6"
+    page.locator(f"{STAGE} .mvs-back").click()
+    assert _panel(page)["step"] == 4
+    assert _panel(page)["lines"] == [line.line for line in worked_step(adam, 4).lines]
+    # while β is dragged away from the released value the panel says so; after the release
+    # it shows the new run's numbers
+    page.locator(f"{STAGE} .mvs-work-pick").select_option(label="Momentum β=0.6")
+    seen = []
+
+    def check(value):
+        seen.append(_panel(page)["note"])
+    beta = drag(page, ".mvs-beta", 2, 5, check)
+    assert all(n and "release the slider" in n[0] for n in seen)
+    page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'.st-key-stage .mvs-work-line').length === 2", timeout=30_000)
+    released = mv.simulate_many(ravine, [mv.RunSpec("momentum", 0.038, beta)], start=START,
+                                steps=200, states=True)[0]
+    panel = _panel(page)
+    assert panel["run"] == f"Momentum β={beta:g}"
+    assert panel["lines"] == [line.line for line in worked_step(released, panel["step"]).lines]
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
