@@ -37,6 +37,25 @@ SCRUB = ("scrub", VIEWS["playground"], (0.3, 0.75, 0.9))
 one picture per β (assets/scrub_beta_<β>.png)."""
 
 
+STEP_NUMBERS = ("step_numbers", VIEWS["playground"], 12)
+"""The Playground at 1280×720 at step 12, with "This step in numbers" beside the map
+(assets/step_numbers.png)."""
+
+
+def step_numbers(browser, url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url + STEP_NUMBERS[1])
+    page.wait_for_selector(".st-key-stage .mvs-map .main-svg", timeout=60_000)
+    page.wait_for_timeout(2000)
+    for _ in range(STEP_NUMBERS[2]):
+        page.locator(".st-key-stage .mvs-fwd").click()
+    page.wait_for_timeout(400)
+    out = ROOT / "assets" / f"{STEP_NUMBERS[0]}.png"
+    page.screenshot(path=str(out))
+    print(f"saved {out.relative_to(ROOT)}")
+    page.close()
+
+
 def scrub_sequence(browser, url: str) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     page.goto(url + SCRUB[1])
@@ -96,9 +115,12 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1050})
-            for name in sys.argv[1:] or [*VIEWS, "scrub"]:
+            for name in sys.argv[1:] or [*VIEWS, "scrub", STEP_NUMBERS[0]]:
                 if name == "scrub":
                     scrub_sequence(browser, url)
+                    continue
+                if name == STEP_NUMBERS[0]:
+                    step_numbers(browser, url)
                     continue
                 path = VIEWS[name]
                 page.goto(url + path)
