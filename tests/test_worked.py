@@ -331,3 +331,26 @@ def test_the_stage_sends_every_shown_step_of_the_released_runs(ravine):
     small = worked_data(runs, shown, budget=len(str(sent[0])) // 2)
     assert small[0]["missing"].startswith("The numbers of this run are not sent")
     assert small[1]["label"] == sent[1]["label"] and "missing" in small[1]
+
+
+def test_a_minibatch_step_uses_the_minibatch_gradient():
+    surface = mv.DATASETS["linreg"].surface()
+    run = mv.simulate_many(surface, [mv.RunSpec("sgd", 0.05)], steps=12, batch_size=16,
+                           seed=3, states=True)[0]
+    for k in (0, 5, 11):
+        step = worked_step(run, k)
+        given = dict(step.given)
+        used = _vector(given["gₖ (minibatch of 16)"])
+        # SGD moved by lr times the gradient it used: θₖ − θₖ₊₁ = lr·g
+        assert _close_all(used, (run.path[k] - run.path[k + 1]) / 0.05)
+        assert not _close_all(used, run.grad[k])  # not the full gradient
+        assert step.lines[0].numbers.split(" − 0.05·")[1] == given["gₖ (minibatch of 16)"]
+
+
+def _vector(text: str) -> tuple[float, float]:
+    return tuple(float(number(p)) for p in text.strip("()").split(", "))
+
+
+def _close_all(shown, exact) -> bool:
+    return all(close(arithmetic.text(float(s), 17), float(e)) for s, e in zip(shown, exact,
+                                                                              strict=True))
