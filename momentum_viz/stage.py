@@ -233,11 +233,11 @@ def worked_data(runs: Sequence[Run], shown: np.ndarray,
                 budget: int = WORKED_BUDGET) -> list[dict]:
     """Each run's steps ``shown``, in numbers (``momentum_viz.worked``), for the panel "this
     step, in numbers": per run its ``label``, the names of the numbers a step starts from
-    (``given``, the same at every step), its rule's lines in symbols (``rules``) and per shown
-    step [the given values, the lines' [substituted numbers, "=" or "≈", result], a note or
-    None]. A run whose optimizer has no worked rule, and every run from the first one that
-    would take the total past ``budget`` bytes of JSON, has only its ``label`` and a sentence
-    saying why (``missing``). The runs must be the setup's, at the released β and lr,
+    (``given``), its rule's lines in symbols (``rules``) and per shown step [the given values
+    (None for a name the step does not have), the lines' [substituted numbers, "=" or "≈",
+    result], a note or None]. A run whose optimizer has no worked rule, and every run from the
+    first one that would take the total past ``budget`` bytes of JSON, has only its ``label``
+    and a sentence saying why (``missing``). The runs must be the setup's, at the released β and lr,
     simulated with ``states=True``."""
     out: list[dict] = []
     left = budget
@@ -248,11 +248,12 @@ def worked_data(runs: Sequence[Run], shown: np.ndarray,
                                                  "rule to show."))
             continue
         steps = worked_steps(run, shown) if left > 0 else []
+        names = list(dict.fromkeys(name for w in steps for name, _ in w.given))
         packed = dict(
             label=label,
-            given=next(([name for name, _ in w.given] for w in steps if w.given), []),
+            given=names,
             rules=next(([line.rule for line in w.lines] for w in steps if w.lines), []),
-            steps=[[[value for _, value in w.given],
+            steps=[[[dict(w.given).get(name) for name in names],
                     [[line.numbers, "=" if line.exact else "≈", line.result]
                      for line in w.lines], w.note] for w in steps])
         left -= len(json.dumps(packed))

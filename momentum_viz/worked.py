@@ -29,8 +29,9 @@ from momentum_viz.simulate import Run
 @dataclass(frozen=True)
 class WorkedStep:
     """Step k of a run: ``given`` the numbers it starts from, as (name, shown value) pairs
-    (θₖ, ∇f(θₖ), the states the rule reads, and lrₖ under a schedule, t when the rule uses
-    it; the names are the same at every step of a run); ``lines`` the update written out
+    (θₖ, ∇f(θₖ), the minibatch's gradient if any, the states the rule reads, and lrₖ under a
+    schedule, t when the rule uses it; the last step and a diverged one have no minibatch, a
+    step after divergence nothing); ``lines`` the update written out
     (empty when there is none to write); ``note`` a sentence saying why there is none (the
     last step, a diverged run), else None."""
 
@@ -72,13 +73,14 @@ def _worked(run: Run, k: int, seen: Sampling | None) -> WorkedStep:
         before={name: _pair(a[k]) for name, a in run.states.items()},
         after={name: _pair(a[min(k + 1, run.steps)]) for name, a in run.states.items()},
         theta_next=_pair(run.path[min(k + 1, run.steps)]))
+    ends = k == run.steps or k == d  # no update follows: no gradient was drawn for it
     used: list[Equation] = []
-    if seen is not None:
+    if seen is not None and not ends:
         g = _seen_gradient(k, seen, numbers)
         numbers = replace(numbers, g=g.quantity())
         used = [g] if seen.data is None else []  # a minibatch's gradient is given, not summed
     equations = list(entry.worked(numbers))
-    given = _given(run, k, numbers, equations, seen)
+    given = _given(run, k, numbers, equations, None if ends else seen)
     if d is not None and k == d:
         return WorkedStep(k, given, (), f"The run diverged here, at step {d}: its position "
                           "or loss is no longer finite or it left the escape square, so it "

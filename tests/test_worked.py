@@ -325,7 +325,8 @@ def test_the_stage_sends_every_shown_step_of_the_released_runs(ravine):
         assert packed["given"] == [n for n, _ in mine[0].given]
         assert len(packed["steps"]) == 21
         for (values, lines, note), w in zip(packed["steps"], mine, strict=True):
-            assert values == [v for _, v in w.given] and note == w.note
+            assert [v for v in values if v is not None] == [v for _, v in w.given]
+            assert note == w.note
             assert [f"{a} {b} {c}" for a, b, c in lines] == \
                 [x.line.split(" = ", 1)[1] for x in w.lines]
     small = worked_data(runs, shown, budget=len(str(sent[0])) // 2)
@@ -345,6 +346,11 @@ def test_a_minibatch_step_uses_the_minibatch_gradient():
         assert _close_all(used, (run.path[k] - run.path[k + 1]) / 0.05)
         assert not _close_all(used, run.grad[k])  # not the full gradient
         assert step.lines[0].numbers.split(" − 0.05·")[1] == given["gₖ (minibatch of 16)"]
+    last = worked_step(run, 12)  # no minibatch is drawn for a step that is not taken
+    assert [name for name, _ in last.given] == ["θₖ", "∇f(θₖ)"] and last.note
+    sent = worked_data([run], np.arange(13))[0]
+    assert sent["given"] == ["θₖ", "∇f(θₖ)", "gₖ (minibatch of 16)"]
+    assert sent["steps"][12][0][2] is None and sent["steps"][11][0][2] is not None
 
 
 def _vector(text: str) -> tuple[float, float]:

@@ -346,7 +346,8 @@ function worked(s, step) {
     return;
   }
   const [values, lines, note] = w.steps[s.frame];
-  const given = values.map((v, i) => `<span><i>${escape(w.given[i])}</i> = ${escape(v)}</span>`).join("");
+  const given = values.map((v, i) => (v === null ? ""
+    : `<span><i>${escape(w.given[i])}</i> = ${escape(v)}</span>`)).join("");
   const body = lines.map(([numbers, eq, result], i) =>
     `<div class="mvs-work-line"><span class="mvs-work-rule">${escape(w.rules[i])}</span> = ${escape(numbers)} ` +
     `${eq} <b>${escape(result)}</b></div>`).join("");
