@@ -150,6 +150,11 @@ HOSTILE_URLS: list[Query] = [
     {"schedule": "step", "step_size": "1.5", "step_gamma": "0", "exp_gamma": "2",
      "total_iters": "9" * 400, "start_factor": "1.0001", "opt": "adam,foo"},
     {"schedule": "<script>", "opt": "adam,rmsprop", "t_max": "1e309", "eta_min": "nan"},
+    {"quiz": ["1", "<b>INJECTED</b>"], "quiz_k": "1e309", "lesson": "spiral"},  # the quiz
+    {"quiz": "1", "quiz_k": "9" * 400, "steps": "10", "surface": "custom",
+     "formula": "exp(-x^2-y^2)"},
+    {"quiz": "true", "quiz_k": "-0", "quiz_answer_0": "diverges", "quiz_guess": "1,1",
+     "quiz_revealed": "1"},  # the quiz's session keys are not parameters
 ]
 
 

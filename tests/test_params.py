@@ -50,7 +50,7 @@ CHANGED = {
     "schedule": "cosine", "t_max": "150", "eta_min": "0.001",
     # arguments of the other schedules: in the setup, not in a link to a cosine view
     "step_size": "30", "step_gamma": "0.3", "exp_gamma": "0.9", "total_iters": "40",
-    "start_factor": "0.5",
+    "start_factor": "0.5", "quiz": "1", "quiz_k": "35",
     "seeds": "25",
     # minibatches: only on a surface from data
     "batch_size": "16",
@@ -73,6 +73,7 @@ BAD = {
     "t_max": ["0", "1.5", "1e309"], "step_gamma": ["0", "1.01"], "exp_gamma": ["nan"],
     "eta_min": ["-1", "inf"], "step_size": ["0"], "total_iters": ["-3"], "start_factor": ["0"],
     "batch_size": ["0", "100001", "2.5", "x", "-4"], "seeds": ["0", "101", "1.5", "nan", "x"],
+    "quiz": ["yes", "2", "<b>1</b>"], "quiz_k": ["0", "5001", "1.5", "x", "-1"],
 }
 
 
@@ -138,6 +139,10 @@ def test_cross_checks_fall_back_with_a_warning():
     assert (setup["map_lr_min"], setup["map_lr_max"]) == (0.01, 4.0) and len(warnings) == 1
     setup, warnings = setup_from_query({"x0": "1000"})
     assert setup["x0"] == -2.5 and "start point" in warnings[0]
+    setup, warnings = setup_from_query({"quiz": "1", "steps": "50", "quiz_k": "80"})
+    assert setup["quiz_k"] == 50 and warnings == [
+        "The URL's quiz_k (80) is more than the run's steps (50); the guess is for the last "
+        "step, 50."]
 
 
 def test_each_page_draws_its_own_parameters():
@@ -212,8 +217,9 @@ def test_each_page_draws_exactly_the_widgets_of_its_parameters(page):
 
     for schedule in mv.schedules.SCHEDULES:  # each schedule shows its own arguments
         for compare in ("0", "1"):  # comparing β hides the optimizers' own settings
-            shown |= drawn_on(surface="custom", compare=compare, opt=",".join(mv.OPTIMIZERS),
-                              schedule=schedule, **{f"{o}_lr": "0.01" for o in OWN_LR})
+            shown |= drawn_on(surface="custom", compare=compare, quiz="1",
+                              opt=",".join(mv.OPTIMIZERS), schedule=schedule,
+                              **{f"{o}_lr": "0.01" for o in OWN_LR})
         if page != PLAYGROUND:
             break
     if page != WHY:  # the minibatch controls: on a surface from data
@@ -279,6 +285,10 @@ def test_a_lesson_link_is_its_id_alone_and_opens_its_whole_setup(lesson):
     assert setup_from_query(query)[0] | {"lesson": lesson.id} == changed
     tweaked, _ = setup_from_query({"lesson": lesson.id, "steps": "77"})
     assert tweaked == lesson.setup() | {"steps": 77}
+    quiz, warnings = setup_from_query({"lesson": lesson.id, "quiz": "1", "quiz_k": "7"})
+    assert (quiz, warnings) == (lesson.setup() | {"quiz": True, "quiz_k": 7}, [])
+    assert query_from_setup(quiz) == {"lesson": lesson.id, "quiz": "1", "quiz_k": "7"}
+    assert query_from_setup(quiz | {"quiz_k": 20}) == {"lesson": lesson.id, "quiz": "1"}
 
 
 def test_an_unknown_lesson_falls_back_with_a_warning():

@@ -15,6 +15,7 @@ from ui.params import (
     CUSTOM,
     LR_RANGE,
     OWN_LR,
+    QUIZ_PARAMS,
     START_WIDTHS,
     data_size,
     hyper_key,
@@ -145,8 +146,10 @@ def use_cell(lr: float, beta: float) -> None:
 
 
 def apply_lesson(index: int) -> None:
-    """A lesson button: the lesson's whole setup, and its explanation shown while it lasts."""
-    session.apply_setup(LESSONS[index].setup())
+    """A lesson button: the lesson's whole setup (in quiz mode, still a quiz), and its
+    explanation shown while it lasts."""
+    setup = st.session_state[session.SETUP]
+    session.apply_setup(LESSONS[index].setup() | {k: setup[k] for k in QUIZ_PARAMS})
     session.notify(session.LESSON_APPLIED, index)
 
 

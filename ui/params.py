@@ -69,6 +69,10 @@ LR_FACTORS = (1e-5, 1e-4, 1e-3, 0.01, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
 MAP_BETA_RANGE = (0.0, 0.99)
 KAPPAS = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 ROTATION_RANGE = (-90, 90)
+QUIZ_K_DEFAULT = 20
+"""The quiz's default k: guess where the momentum ball will be after this many steps."""
+QUIZ_PARAMS = ("quiz", "quiz_k")
+"""The quiz's settings: a lesson's link carries them besides its id (``?lesson=spiral&quiz=1``)."""
 
 
 class ParamError(ValueError):
@@ -244,8 +248,19 @@ def when_comparing(setup: Setup, param: Param) -> bool:
 
 
 def lesson_view(setup: Setup, param: Param) -> bool:
-    """Only while the view is exactly its lesson's: then the URL is ``?lesson=<id>`` alone."""
-    return setup["lesson"] is not None and setup == lesson_setup(setup["lesson"])
+    """Only while the view is exactly its lesson's (in or out of quiz mode): then the URL is
+    ``?lesson=<id>``, with the quiz's settings when it is on."""
+    return setup["lesson"] is not None and \
+        _without_quiz(setup) == _without_quiz(lesson_setup(setup["lesson"]))
+
+
+def _without_quiz(setup: Setup) -> Setup:
+    return {k: v for k, v in setup.items() if k not in QUIZ_PARAMS}
+
+
+def when_quizzing(setup: Setup, param: Param) -> bool:
+    """Only in quiz mode, and then only when it differs from its default."""
+    return setup["quiz"] and (param.name == "quiz" or unless_default(setup, param))
 
 
 def unless_default(setup: Setup, param: Param) -> bool:
@@ -635,6 +650,16 @@ PARAMS: tuple[Param, ...] = (
           (Widget("kappa", "select_slider", "Condition number κ = λ₂/λ₁", options={
               "options": KAPPAS, "format_func": lambda k: f"{k:g}"}),),
           ONLY_WHY, in_url=unless_default),
+    Param("quiz", bool, fixed(False), _flag, _fmt_flag,
+          (Widget("quiz", "toggle", "Quiz: predict, then reveal",
+                  "Hides the paths: say what each run will do and click where the momentum "
+                  "ball will be after k steps, then reveal the paths and the answers."),),
+          ONLY_PLAYGROUND, in_url=when_quizzing),
+    _number_param("quiz_k", 1, STEPS_RANGE[1], fixed(QUIZ_K_DEFAULT), integer=True,
+                  widget=Widget("quiz_k", "number_input", "The guess is for step k =",
+                                "Where will the momentum ball be after k steps? (At most the "
+                                "run's number of steps.)", {"step": 1}),
+                  pages=ONLY_PLAYGROUND, in_url=when_quizzing),
     _number_param("rotation", *ROTATION_RANGE, fixed(0), integer=True,
                   widget=Widget("rotation", "slider", "Rotation (degrees)",
                                 "Turns the bowl; the theory only sees the eigenvalues. κ = 50 "
@@ -663,8 +688,8 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
     """The setup a URL describes, and a warning for every parameter that had to fall back.
 
     Unknown parameters are ignored. Values are checked one by one, then together (a domain
-    must have min < max; the map's lr range too; the start must lie within ``START_WIDTHS``
-    domain widths)."""
+    must have min < max; the map's lr range too; the quiz's k is at most the steps; the start
+    must lie within ``START_WIDTHS`` domain widths)."""
     warnings: list[str] = []
     lesson = _read(query, PARAM["lesson"], warnings)
     surface = _read(query, PARAM["surface"], warnings) or DEFAULT_SURFACE
@@ -684,6 +709,10 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
         warnings.append("The URL's lr range (map_lr_min, map_lr_max) needs min < max; using "
                         "the default range.")
         setup.update({k: fallback[k] for k in ("map_lr_min", "map_lr_max")})
+    if setup["quiz_k"] > setup["steps"]:
+        warnings.append(f"The URL's quiz_k ({setup['quiz_k']}) is more than the run's steps "
+                        f"({setup['steps']}); the guess is for the last step, {setup['steps']}.")
+        setup["quiz_k"] = setup["steps"]
     if not start_is_reasonable(setup):
         warnings.append("The URL's start point (x0, y0) is far outside the surface's domain; "
                         "using the surface's default start.")
@@ -700,7 +729,9 @@ def query_from_setup(setup: Setup) -> dict[str, str]:
     """The URL parameters for a setup: everything that shapes the view, nothing that doesn't;
     a lesson's view, unchanged, is its id alone (``?lesson=ravine``)."""
     if PARAM["lesson"].in_url(setup, PARAM["lesson"]):
-        return {"lesson": setup["lesson"]}
+        return {"lesson": setup["lesson"]} | {
+            name: PARAM[name].format(setup[name]) for name in QUIZ_PARAMS
+            if PARAM[name].in_url(setup, PARAM[name])}
     return {p.name: p.format(setup[p.name]) for p in PARAMS
             if p.name != "lesson" and p.in_url(setup, p)}
 

@@ -51,6 +51,13 @@ one came from the browser's Back or Forward (Streamlit reruns with that entry's 
 NAV_SLOT = "nav_slot"
 """This run's place for the page links at the top of the sidebar (``begin_page`` makes it,
 ``finish_page`` fills it with links that carry the setup)."""
+QUIZ_QUESTION = "quiz_question"
+"""The question (``ui.quiz.question``) the quiz's answers, guess and reveal below belong to: when
+the runs change, they are cleared."""
+QUIZ_GUESS = "quiz_guess"
+"""The student's guess (x, y) of where the momentum ball will be after k steps."""
+QUIZ_REVEALED = "quiz_revealed"
+"""Set when "Reveal" was pressed for the current question."""
 
 
 def navigation() -> StreamlitPage:
@@ -207,8 +214,12 @@ def share_box(setup: Setup) -> None:
     if not box.open:
         return
     link = query_from_setup(setup)
-    if "lesson" in link:
-        title = next(lesson.title for lesson in LESSONS if lesson.id == link["lesson"])
+    title = next((lesson.title for lesson in LESSONS if lesson.id == link.get("lesson")), None)
+    if setup["quiz"]:
+        about = f"a quiz on the lesson “{title}”" if title else "a quiz"
+        box.caption(f"This is {about}: the link opens it with the paths hidden until the "
+                    "reveal (the icon at the right of the box copies it).")
+    elif title:
         box.caption(f"This is the lesson “{title}”: the link opens it with its explanation "
                     "(the icon at the right of the box copies it).")
     elif setup["surface"] in CSV_SURFACES:
@@ -218,3 +229,7 @@ def share_box(setup: Setup) -> None:
     else:
         box.caption("Copy the link (the icon at the right of the box): it opens this exact view.")
     box.code(share_link(setup), language=None, wrap_lines=True)
+    other = setup | {"quiz": not setup["quiz"]}
+    box.caption("The same view as a quiz, the paths hidden until the class reveals them:"
+                if other["quiz"] else "The same view with the paths shown (no quiz):")
+    box.code(share_link(other), language=None, wrap_lines=True)

@@ -3,7 +3,8 @@ component whose β and lr sliders redraw while they are dragged.
 
 The data comes from ``momentum_viz.stage.stage_data`` (pure, tested without Streamlit); this
 module only mounts the component (``stage_component/stage.js`` and ``.css``, no build step) and
-takes what it sends back: a released β or lr, or a click on the map (the new start).
+takes what it sends back: a released β or lr, or a click on the map (the new start; in quiz
+mode the guess).
 plotly.js is the plotly package's own bundle, served by Streamlit's component file route
 (cacheable, no CDN) and loaded once as a classic script.
 """
@@ -86,23 +87,35 @@ def stage_data_for(setup: dict, key: tuple) -> dict:
     return _data(_inputs(setup, key), plotly_url())
 
 
-def mount(setup: dict, key: tuple) -> None:
+def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
     """Show the stage for ``setup``. Its β and lr sliders are the Playground's only β and lr
     controls: the lr slider spans a decade either side of the setup's lr, and a released value
     becomes the setup, so the next drag spans a decade either side of it (any lr in
-    ``LR_RANGE`` is a few drags away)."""
-    show(stage_data_for(setup, key), KEY, movable_start=True)
+    ``LR_RANGE`` is a few drags away). In quiz mode (``quiz``: ``ui.quiz.stage_quiz``) the
+    paths may be hidden, and a click on the map is the guess (``session.QUIZ_GUESS``), not a
+    new start."""
+    data = stage_data_for(setup, key)
+    if quiz is None:
+        show(data, KEY, movable_start=True)
+        return
+    quizzed = tokened(data | {"quiz": quiz}, (data["token"], sorted(quiz.items())))
+    _stage(key=KEY, data=quizzed, on_guess_change=partial(_guessed, KEY),
+           **_slider_callbacks(KEY))
 
 
 def show(data: dict, key: str, *, movable_start: bool) -> None:
     """Mount the stage under widget ``key`` with ``data`` (``stage_data``, with a token): a
     released β or lr becomes the setup's; with ``movable_start`` a click on the map moves the
     setup's start (x0, y0), without it a click does nothing."""
-    callbacks = dict(on_beta_change=partial(_beta_released, key),
-                     on_lr_change=partial(_lr_released, key))
+    callbacks = _slider_callbacks(key)
     if movable_start:
         callbacks["on_click_change"] = partial(_clicked, key)
     _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
+
+
+def _slider_callbacks(key: str) -> dict:
+    return dict(on_beta_change=partial(_beta_released, key),
+                on_lr_change=partial(_lr_released, key))
 
 
 def _sent(key: str, name: str):
@@ -129,9 +142,23 @@ def _lr_released(key: str) -> None:
         session.apply_changes(lr=lr)
 
 
+def _point_sent(key: str, name: str) -> tuple[float, float] | None:
+    """A point {x, y} the browser sent, rounded to 4 decimals, if both are numbers within the
+    start's range."""
+    point = _sent(key, name)
+    if not isinstance(point, dict):
+        return None
+    x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
+    return None if x is None or y is None else (round(x, 4), round(y, 4))
+
+
 def _clicked(key: str) -> None:
-    point = _sent(key, "click")
-    if isinstance(point, dict):
-        x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
-        if x is not None and y is not None:
-            session.apply_changes(x0=round(x, 4), y0=round(y, 4))
+    point = _point_sent(key, "click")
+    if point is not None:
+        session.apply_changes(x0=point[0], y0=point[1])
+
+
+def _guessed(key: str) -> None:
+    point = _point_sent(key, "guess")
+    if point is not None and not st.session_state.get(session.QUIZ_REVEALED):
+        st.session_state[session.QUIZ_GUESS] = point

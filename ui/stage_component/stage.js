@@ -197,6 +197,7 @@ function update(s, data) {
   s.family = newer ? newer.name : "beta";
   s.lossRanges = {};
   s.lossDrawnFor = null;
+  el.stage.classList.toggle("mvs-quiz-hidden", hidden(data));
   el.scrub.max = s.shown.length - 1;
   if (s.frame > s.shown.length - 1) s.frame = 0;
   workPicker(s);
@@ -285,6 +286,11 @@ function draw(s, paths) {
   el.step.textContent = `step ${step} / ${data.steps}`;
   el.stage.dataset.step = step;
   const config = { displayModeBar: false, responsive: true };
+  if (hidden(data)) { // a quiz before its reveal: the map, the start, the minima and the guess
+    s.mapData = [...fixedTraces(s), ...quizMarks(s)];
+    s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
+    return;
+  }
   // Scatter-only updates go through Plotly.animate without a redraw (the fast path: no axes,
   // no layout pass); a full Plotly.react only when the traces or the axes change.
   const quick = { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
@@ -450,7 +456,33 @@ function ballsAndArrows(s, runs) {
   return { bx, by, arrows, dots: dots.color };
 }
 
-function mapData(s, runs) {
+// The quiz (data.quiz, ui/quiz.py): hidden paths until the reveal, the guess, and once
+// revealed where the ball the guess is about was after k steps.
+const hidden = (data) => !!(data.quiz && data.quiz.hidden);
+
+function quizMarks(s) {
+  const q = s.data.quiz;
+  if (!q) return [];
+  const traces = [];
+  const mark = (x, y, name, symbol, color, textposition) => ({ type: "scatter", x: [x], y: [y],
+    mode: "markers+text", name, text: [name], textposition, textfont: { color }, showlegend: false,
+    hovertemplate: `${escape(name)} (%{x:.4g}, %{y:.4g})<extra></extra>`,
+    marker: { symbol, size: 15, color, line: { width: 1.5, color: "#fff" } } });
+  if (q.answer && q.guess) {
+    traces.push({ type: "scatter", x: [q.guess[0], q.answer[0]], y: [q.guess[1], q.answer[1]],
+      mode: "lines", name: "guess to answer", showlegend: false, hoverinfo: "skip",
+      line: { color: "#000", width: 1.5, dash: "dot" } });
+  }
+  if (q.guess) traces.push(mark(q.guess[0], q.guess[1], "your guess", "x", "#000", "top center"));
+  if (q.answer) {
+    traces.push(mark(q.answer[0], q.answer[1], `step ${q.k}`, "diamond", s.data.runs[q.ball].color,
+      "bottom center"));
+  }
+  return traces;
+}
+
+// The start and the minima: drawn in every mode.
+function fixedTraces(s) {
   const { data } = s;
   const traces = [];
   if (data.minima.length) {
@@ -462,6 +494,12 @@ function mapData(s, runs) {
   traces.push({ type: "scatter", x: [data.start[0]], y: [data.start[1]], mode: "markers",
     name: "start", showlegend: false, hovertemplate: "start (%{x:.4g}, %{y:.4g})<extra></extra>",
     marker: { symbol: "circle-open", size: 16, color: "#000", line: { width: 2.5 } } });
+  return traces;
+}
+
+function mapData(s, runs) {
+  const { data } = s;
+  const traces = fixedTraces(s);
   // the widest cloud at the bottom, so that a tight one stays visible on top of it
   const clouds = runs.map(({ cloud }, j) => ({ cloud, j })).filter((c) => c.cloud)
     .sort((a, b) => b.cloud.spread - a.cloud.spread);
@@ -488,6 +526,7 @@ function mapData(s, runs) {
         marker: { symbol: "x", size: 14, color, line: { width: 1 } } });
     }
   });
+  traces.push(...quizMarks(s));
   s.moving = traces.length;
   const { bx, by, arrows, dots } = ballsAndArrows(s, runs);
   const big = (small, large) => [...dots.map(() => small), ...data.runs.map(() => large)];
@@ -688,6 +727,7 @@ function play(s) {
 
 function clickStart(s, e) {
   if (s.data.fixedStart) return; // a page whose start is not the visitor's to move
+  if (s.data.quiz && !s.data.quiz.hidden) return; // the guess is made before the reveal
   const gd = s.el.map;
   const full = gd._fullLayout;
   if (!full) return;
@@ -702,7 +742,8 @@ function clickStart(s, e) {
   const grid = [1, 2, 5, 10].find((m) => m * pow >= raw) * pow;
   const digits = Math.max(0, -Math.floor(Math.log10(grid)) + 1);
   const snap = (v) => +(Math.round(v / grid) * grid).toFixed(digits);
-  s.api.setTriggerValue("click", { x: snap(xa.p2l(px)), y: snap(ya.p2l(py)) });
+  // in quiz mode the click is the guess, not a new start
+  s.api.setTriggerValue(s.data.quiz ? "guess" : "click", { x: snap(xa.p2l(px)), y: snap(ya.p2l(py)) });
 }
 
 export default function (component) {
