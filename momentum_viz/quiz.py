@@ -156,28 +156,33 @@ def theory_note(run: Run, target: Point) -> str | None:
         return None
     where = ("on this quadratic" if curvature.exact else
              "near the minimum (for the quadratic that matches the surface there)")
-    parts = [_regime(run, lam) for lam in lams]
+    said = [_regime(run, lam) for lam in lams]
+    if len(said) == 2 and said[0] == said[1]:  # the same words for both: said once
+        both = said[0].replace("that component", "each component")
+        return (f"Theory: {where}, the iteration matrix's eigenvalues along λ = {lams[0]:.4g} "
+                f"and along λ = {lams[1]:.4g} {both}.")
+    parts = [f"along λ = {lam:.4g} {words}" for lam, words in zip(lams, said, strict=True)]
     return f"Theory: {where}, the iteration matrix's eigenvalues {'; '.join(parts)}."
 
 
 def _regime(run: Run, lam: float) -> str:
-    """What the iteration matrix's eigenvalues along ``lam`` say, in words."""
+    """What the iteration matrix's eigenvalues along ``lam`` say, in words (after "the
+    eigenvalues along λ")."""
     z1, z2 = (complex(z) for z in theory.roots(run.lr, run.spec.beta, lam, run.optimizer))
     rate = max(abs(z1), abs(z2))
-    along = f"along λ = {lam:.4g}"
     if not theory.stable(run.lr, run.spec.beta, lam, run.optimizer):
-        return (f"{along} include one of modulus {rate:.4g} ≥ 1: that component grows "
+        return (f"include one of modulus {rate:.4g} ≥ 1: that component grows "
                 "(divergent)")
     if z1.imag != 0:
-        return (f"{along} are complex, of modulus {rate:.4g}: that component swings back and "
+        return (f"are complex, of modulus {rate:.4g}: that component swings back and "
                 "forth as it shrinks (ripples)")
     if rate == 0:
-        return f"{along} are both 0: that component is gone after two steps"
+        return "are both 0: that component is gone after two steps"
     dominant = z1.real if abs(z1) >= abs(z2) else z2.real
     if dominant < 0:
-        return (f"{along} are real and the larger, {dominant:.4g}, is negative: that "
+        return (f"are real and the larger, {dominant:.4g}, is negative: that "
                 "component flips sign every step as it shrinks (oscillating)")
-    return (f"{along} are real and the larger is {dominant:.4g}: that component shrinks "
+    return (f"are real and the larger is {dominant:.4g}: that component shrinks "
             "without changing sign (monotone)")
 
 

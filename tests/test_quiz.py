@@ -112,6 +112,9 @@ def test_the_reason_names_the_iteration_matrix_regime_on_a_quadratic():
     assert "Theory: on this quadratic, the iteration matrix's eigenvalues along λ = 1 are real " \
            "and the larger is 0.8808: that component shrinks without changing sign" in reason
     assert "along λ = 50 are complex, of modulus 0.7746" in reason
+    _, spiral = runs_of("spiral")  # β = 0.95, lr 0.05: T = 1.95 − 0.05λ < 2√0.95 for both λ
+    assert "eigenvalues along λ = 1 and along λ = 1.2 are complex, of modulus 0.9747: each " \
+           "component swings back and forth" in quiz.classify(spiral).reason
     sgd, _ = runs_of("divergence")  # lr·λ = 2.2: the root 1 − 2.2 = −1.2
     assert "along λ = 50 include one of modulus 1.2 ≥ 1: that component grows" in \
         quiz.classify(sgd).reason

@@ -130,7 +130,7 @@ def sync(setup: Setup, key: tuple, quizzing: bool) -> bool:
             del state[name]
         state.pop(session.QUIZ_GUESS, None)
         state.pop(session.QUIZ_REVEALED, None)
-    return asked is None or bool(state.get(session.QUIZ_REVEALED))
+    return asked is None or session.QUIZ_REVEALED in state
 
 
 def stage_quiz(setup: Setup, runs: Sequence[Run], revealed: bool) -> dict:
@@ -144,30 +144,35 @@ def stage_quiz(setup: Setup, runs: Sequence[Run], revealed: bool) -> dict:
 
 
 def panel(setup: Setup, runs: Sequence[Run], revealed: bool) -> None:
-    """The questions under the stage (an answer per run, the guess, "Reveal"), or, revealed,
-    each answer marked with its reason and the guess's distance."""
+    """The questions beside the stage (an answer per run, k, the guess, "Reveal"), or, once
+    revealed, each answer marked with its reason and the guess's distance."""
     state = st.session_state
-    label = runs[ball(runs)].label
-    if not revealed:
-        st.markdown("**Predict, then reveal.** What will each run do? Then click the map where "
-                    f"the {label} ball will be after {k_of(setup):,} steps (optional).")
-    for i, run in enumerate(runs):
-        st.radio(run.label, tuple(ANSWERS), format_func=ANSWERS.get, index=None,
-                 key=f"{ANSWER_PREFIX}{i}", horizontal=True, disabled=revealed)
     guess = state.get(session.QUIZ_GUESS)
     if not revealed:
+        st.markdown("**Predict, then reveal.** What will each run do? Then click the map where "
+                    f"the {runs[ball(runs)].label} ball will be after {k_of(setup):,} steps "
+                    "(optional).")
+        for i, run in enumerate(runs):
+            st.radio(run.label, tuple(ANSWERS), format_func=ANSWERS.get, index=None,
+                     key=f"{ANSWER_PREFIX}{i}", horizontal=True)
         session.draw("quiz_k", max_value=setup["steps"])
         st.caption(f"Your guess: {_point(guess)}." if guess else "No guess yet: click the map.")
         st.button("Reveal", key="quiz_reveal", type="primary", icon=":material/visibility:",
-                  on_click=session.notify, args=(session.QUIZ_REVEALED,))
+                  on_click=_reveal, args=(len(runs),))
         return
-    answers = [state.get(f"{ANSWER_PREFIX}{i}") for i in range(len(runs))]
-    for mark in marks(runs, answers):
+    for mark in marks(runs, state[session.QUIZ_REVEALED]):
         show = st.info if mark.right is None else st.success if mark.right else st.error
         show(mark.text())
     st.markdown(guess_text(runs[ball(runs)], k_of(setup), guess))
     st.button("Hide the paths and try again", key="quiz_again", icon=":material/replay:",
               on_click=_again)
+
+
+def _reveal(count: int) -> None:
+    """"Reveal": the answers given are kept (their radios are not drawn once revealed)."""
+    state = st.session_state
+    state[session.QUIZ_REVEALED] = [valid_answer(state.get(f"{ANSWER_PREFIX}{i}"))
+                                    for i in range(count)]
 
 
 def _again() -> None:

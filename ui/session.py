@@ -57,7 +57,8 @@ the runs change, they are cleared."""
 QUIZ_GUESS = "quiz_guess"
 """The student's guess (x, y) of where the momentum ball will be after k steps."""
 QUIZ_REVEALED = "quiz_revealed"
-"""Set when "Reveal" was pressed for the current question."""
+"""Set when "Reveal" was pressed for the current question: the answers given, one per run (a
+key of ``momentum_viz.quiz.ANSWERS``, or None)."""
 
 
 def navigation() -> StreamlitPage:
