@@ -83,6 +83,45 @@ def scrub_sequence(browser, url: str) -> None:
     page.close()
 
 
+QUIZ = ("quiz", "/?lesson=spiral&quiz=1", (0.5, -0.5))
+"""The quiz at 1280×720: the spiral lesson, a guess of where the momentum ball will be after
+20 steps, SGD answered right and momentum wrong, then revealed (assets/quiz.png)."""
+
+
+def quiz_sequence(browser, url: str) -> None:
+    sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+    from testkit.browser import click_map
+
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url + QUIZ[1])
+    page.wait_for_selector(".st-key-stage .mvs-map .main-svg", timeout=60_000)
+    settle(page)
+    click_map(page, ".st-key-stage .mvs-map", *QUIZ[2])
+    settle(page)
+    for key, answer in (("quiz_answer_0", "converges smoothly"),
+                        ("quiz_answer_1", "oscillates but converges")):
+        page.locator(f".st-key-{key}").get_by_text(answer).click()
+        settle(page)
+    page.locator(".st-key-quiz_reveal button").click()
+    settle(page)
+    page.locator(".st-key-stage").evaluate(  # the stage's top just below Streamlit's header
+        "el => { el.scrollIntoView({block: 'start'}); "
+        "document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -70); }")
+    page.wait_for_timeout(1000)
+    out = ROOT / "assets" / f"{QUIZ[0]}.png"
+    page.screenshot(path=str(out))
+    print(f"saved {out.relative_to(ROOT)} (the quiz, revealed)")
+    page.close()
+
+
+def settle(page) -> None:
+    """Wait for the script run a change started to finish, and for the page to draw it."""
+    page.wait_for_timeout(800)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
+                           timeout=60_000)
+    page.wait_for_timeout(1500)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -115,12 +154,11 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=ARGS)
             page = browser.new_page(viewport={"width": 1500, "height": 1050})
-            for name in sys.argv[1:] or [*VIEWS, "scrub", STEP_NUMBERS[0]]:
-                if name == "scrub":
-                    scrub_sequence(browser, url)
-                    continue
-                if name == STEP_NUMBERS[0]:
-                    step_numbers(browser, url)
+            sequences = {"scrub": scrub_sequence, STEP_NUMBERS[0]: step_numbers,
+                         QUIZ[0]: quiz_sequence}
+            for name in sys.argv[1:] or [*VIEWS, *sequences]:
+                if name in sequences:
+                    sequences[name](browser, url)
                     continue
                 path = VIEWS[name]
                 page.goto(url + path)

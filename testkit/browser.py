@@ -211,3 +211,14 @@ def wait_for_app(page: Page, timeout: float = 30_000) -> None:
     if exceptions.count():
         texts = "\n---\n".join(t.strip() for t in exceptions.all_inner_texts())
         pytest.fail(f"Streamlit shows an exception on {page.url}:\n{texts}", pytrace=False)
+
+
+def click_map(page: Page, plot: str, x: float, y: float) -> None:
+    """Click the plotly chart ``plot`` (a CSS selector) at data coordinates (x, y)."""
+    px, py = page.evaluate("""([plot, x, y]) => {
+        const gd = document.querySelector(plot);
+        const rect = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis,
+              ya = gd._fullLayout.yaxis;
+        return [rect.left + xa._offset + xa.l2p(x), rect.top + ya._offset + ya.l2p(y)];
+    }""", [plot, x, y])
+    page.mouse.click(px, py)

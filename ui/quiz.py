@@ -19,7 +19,7 @@ from momentum_viz.quiz import ANSWERS, Verdict, classify, position_at
 from momentum_viz.simulate import Run
 from momentum_viz.surface import Surface
 from ui import session
-from ui.params import Setup, run_settings
+from ui.params import QUIZ_PARAMS, Setup
 
 ANSWER_PREFIX = "quiz_answer_"
 """The answer widgets' keys: ``quiz_answer_<run index>``."""
@@ -105,9 +105,10 @@ def guess_text(run: Run, k: int, guess: Sequence[float] | None) -> str:
 
 
 def question(setup: Setup, key: tuple) -> tuple:
-    """What the answers are about: the surface, the runs, the start, steps, noise and seed."""
-    return (key, run_settings(setup), setup["x0"], setup["y0"], setup["steps"],
-            setup["noise"], setup["seed"])
+    """What the answers are about: the surface and every setting but the quiz's own (any of
+    them may change the runs)."""
+    return key, tuple((name, repr(value)) for name, value in sorted(setup.items())
+                      if name not in (*QUIZ_PARAMS, "lesson"))
 
 
 def available(setup: Setup, surface: Surface) -> bool:
@@ -160,10 +161,10 @@ def panel(setup: Setup, runs: Sequence[Run], revealed: bool) -> None:
         st.button("Reveal", key="quiz_reveal", type="primary", icon=":material/visibility:",
                   on_click=_reveal, args=(len(runs),))
         return
+    st.markdown(guess_text(runs[ball(runs)], k_of(setup), guess))
     for mark in marks(runs, state[session.QUIZ_REVEALED]):
         show = st.info if mark.right is None else st.success if mark.right else st.error
         show(mark.text())
-    st.markdown(guess_text(runs[ball(runs)], k_of(setup), guess))
     st.button("Hide the paths and try again", key="quiz_again", icon=":material/replay:",
               on_click=_again)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
-from testkit.browser import wait_for_app
+from testkit.browser import click_map, wait_for_app
 
 from .conftest import screenshot
 
@@ -20,17 +20,6 @@ def traces(page) -> dict[str, list[list[float]]]:
     """The map's traces as the browser has them now: name → [x, y]."""
     return page.evaluate(f"""() => Object.fromEntries(document.querySelector('{MAP}').data
         .map(d => [d.name, [Array.from(d.x || []), Array.from(d.y || [])]]))""")
-
-
-def click_at(page, x: float, y: float) -> None:
-    """A click on the map at data coordinates (x, y)."""
-    px, py = page.evaluate(f"""([x, y]) => {{
-        const gd = document.querySelector('{MAP}');
-        const rect = gd.getBoundingClientRect(), xa = gd._fullLayout.xaxis,
-              ya = gd._fullLayout.yaxis;
-        return [rect.left + xa._offset + xa.l2p(x), rect.top + ya._offset + ya.l2p(y)];
-    }}""", [x, y])
-    page.mouse.click(px, py)
 
 
 def main_text(page) -> str:
@@ -46,7 +35,7 @@ def test_hidden_paths_a_guess_the_answers_and_the_reveal(app_server, page):
     for hidden in (".mvs-loss", ".mvs-readout", ".mvs-play"):
         assert not page.locator(f".st-key-stage {hidden}").is_visible(), hidden
 
-    click_at(page, 0.5, -0.5)
+    click_map(page, MAP, 0.5, -0.5)
     page.wait_for_function(f"""() => document.querySelector('{MAP}').data
         .some(d => d.name === 'your guess')""", timeout=30_000)
     wait_for_app(page)

@@ -465,7 +465,8 @@ function quizMarks(s) {
   if (!q) return [];
   const traces = [];
   const mark = (x, y, name, symbol, color, textposition) => ({ type: "scatter", x: [x], y: [y],
-    mode: "markers+text", name, text: [name], textposition, textfont: { color }, showlegend: false,
+    mode: "markers+text", name, text: [name], textposition, showlegend: false,
+    textfont: { color, size: 13, weight: "bold", shadow: "auto" }, // readable over the paths
     hovertemplate: `${escape(name)} (%{x:.4g}, %{y:.4g})<extra></extra>`,
     marker: { symbol, size: 15, color, line: { width: 1.5, color: "#fff" } } });
   if (q.answer && q.guess) {
