@@ -10,7 +10,7 @@ from stage_spec import stage_of
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page, text_of
-from ui import quiz, session
+from ui import quiz, session, stage
 from ui.lessons import LESSONS
 
 SPIRAL = next(lesson for lesson in LESSONS if lesson.id == "spiral")
@@ -181,3 +181,12 @@ def test_answers_are_validated_and_the_guess_is_about_the_momentum_ball():
                                      for o in ("sgd", "adam", "nesterov", "momentum"))
     assert quiz.ball([sgd, adam, nesterov, momentum]) == 3
     assert quiz.ball([sgd, nesterov, adam]) == 1 and quiz.ball([sgd]) == 0
+
+
+def test_a_guess_from_the_browser_is_two_numbers_or_nothing():
+    assert stage.sent_point({"x": 0.51234, "y": -0.25}) == (0.5123, -0.25)
+    for hostile in (None, [0.5, 0.5], "0.5,0.5", {"x": 0.5}, {"x": "0.5", "y": 0.5},
+                    {"x": True, "y": 0.5}, {"x": float("nan"), "y": 0.5},
+                    {"x": float("inf"), "y": 0.5}, {"x": 1e300, "y": 0.5},
+                    {"x": "<script>", "y": 0}):
+        assert stage.sent_point(hostile) is None, hostile

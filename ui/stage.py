@@ -142,10 +142,9 @@ def _lr_released(key: str) -> None:
         session.apply_changes(lr=lr)
 
 
-def _point_sent(key: str, name: str) -> tuple[float, float] | None:
-    """A point {x, y} the browser sent, rounded to 4 decimals, if both are numbers within the
-    start's range."""
-    point = _sent(key, name)
+def sent_point(point: object) -> tuple[float, float] | None:
+    """A point {x, y} the browser sent (a click on the map), rounded to 4 decimals, if both
+    are numbers within the start's range; None for anything else."""
     if not isinstance(point, dict):
         return None
     x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
@@ -153,12 +152,12 @@ def _point_sent(key: str, name: str) -> tuple[float, float] | None:
 
 
 def _clicked(key: str) -> None:
-    point = _point_sent(key, "click")
+    point = sent_point(_sent(key, "click"))
     if point is not None:
         session.apply_changes(x0=point[0], y0=point[1])
 
 
 def _guessed(key: str) -> None:
-    point = _point_sent(key, "guess")
+    point = sent_point(_sent(key, "guess"))
     if point is not None and not st.session_state.get(session.QUIZ_REVEALED):
         st.session_state[session.QUIZ_GUESS] = point
