@@ -35,11 +35,11 @@ from scripts.load_test import (
     ARTIFACTS,
     CLASS_PACE,
     STRESS_PACE,
+    cold_open,
     crowd,
     finish,
     machine,
     show,
-    warm_up,
 )
 
 BLIPS = 0.1
@@ -67,7 +67,7 @@ async def topology(replicas: int, args: argparse.Namespace, rng: random.Random,
     logs = ARTIFACTS / "load-cluster" / f"n{replicas}"
     report: dict = {}
     with running_cluster(replicas, logs, balanced=True) as cluster:
-        await warm_up(cluster, errors)
+        report["cold_open"] = await cold_open(cluster, args.sessions // replicas, errors)
         report["rss_mb_idle"] = round(cluster.rss_mb(), 1)
         phases = [("browse", CLASS_PACE, BLIPS, None), ("stress", STRESS_PACE, 0.0, None)]
         if replicas >= 2:
@@ -81,7 +81,9 @@ async def topology(replicas: int, args: argparse.Namespace, rng: random.Random,
             print(f"  sessions per replica {spread['sessions_per_replica']}, "
                   f"{spread['reconnections']} reconnections "
                   f"({result['visitors'].get('reconnects', {}).get('resumed_same_session', 0)}"
-                  f" resumed their session), {spread['failed_over']} failed over, "
+                  f" resumed their session, "
+                  f"{result['visitors'].get('reconnects', {}).get('unanswered_then_answered', 0)}"
+                  f" answered only at the next action), {spread['failed_over']} failed over, "
                   f"changed replica: {spread['unsticky']}", flush=True)
             errors += problems(phase, result, replicas, kill[0] if kill else None)
     report["marked_down"] = marked_down(logs / "haproxy.log")
