@@ -258,9 +258,11 @@ def _wait_healthy(port: int, process: subprocess.Popen, log: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_cluster(replicas: int, logs: Path, balanced: bool) -> Iterator[Cluster]:
-    """Start ``replicas`` servers (logs in ``logs``/r<i>.log) and, when ``balanced``, HAProxy in
-    front of them (``logs``/haproxy.cfg and haproxy.log); stop every process on exit."""
+def running_cluster(replicas: int, logs: Path, balanced: bool,
+                    options: Sequence[str] = ()) -> Iterator[Cluster]:
+    """Start ``replicas`` servers (logs in ``logs``/r<i>.log; ``options`` added to their
+    command line, e.g. ``--runner.postScriptGC=true``) and, when ``balanced``, HAProxy in front
+    of them (``logs``/haproxy.cfg and haproxy.log); stop every process on exit."""
     logs.mkdir(parents=True, exist_ok=True)
     with contextlib.ExitStack() as stack:
         started: list[Replica] = []
@@ -269,7 +271,7 @@ def running_cluster(replicas: int, logs: Path, balanced: bool) -> Iterator[Clust
             with log.open("w") as out:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "streamlit", "run", "app.py",
-                     f"--server.port={port}", "--server.address=127.0.0.1"],
+                     f"--server.port={port}", "--server.address=127.0.0.1", *options],
                     cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             stack.callback(_stop, process)
             started.append(Replica(f"r{i}", process, port, log))
