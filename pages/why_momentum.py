@@ -3,14 +3,6 @@ with the user's lr and β. Each idea gets one picture with its formula beside it
 
 import streamlit as st
 
-import momentum_viz as mv
-from momentum_viz.figures import (
-    components_figure,
-    damping_figure,
-    envelope_figure,
-    phase_figure,
-    rate_map_figure,
-)
 from momentum_viz.report import reading
 from ui import controls, session, stage, why
 from ui.site import WHY
@@ -34,12 +26,12 @@ with st.sidebar:
 
 setup = session.finish_page(WHY)
 kappa, rotation, lr, beta = setup["kappa"], setup["rotation"], setup["lr"], setup["beta"]
-lams = (why.LAM_MIN, why.LAM_MIN * kappa)
-run, ema_run = why.runs(kappa, rotation, lr, beta, setup["steps"])
-rate = max(float(mv.theory.rate(lr, beta, lam)) for lam in lams)
+lams, steps = why.eigenvalues(kappa), setup["steps"]
+run, ema_run = why.runs(kappa, rotation, lr, beta, steps)
+rate = why.rate(lr, beta, kappa)
 
 st.header("1. Two races in one bowl")
-why.show_stage(kappa, rotation, lr, beta, setup["steps"])
+why.show_stage(kappa, rotation, lr, beta, steps)
 st.caption("Drag β or lr: the path redraws as you drag, each one exact; on release the whole "
            "page follows.")
 formula, words = st.columns([3, 2], gap="large")
@@ -53,13 +45,10 @@ with words:
     st.markdown(f"##### {reading([run])}")
 
 st.header("2. The convergence rate over (lr, β)")
-best_lr, best_beta, best_rate = (float(v) for v in mv.theory.optimal(*lams))
+best_lr, best_beta, best_rate = why.optimum(kappa)
 chart, formulas = st.columns([3, 2], gap="large")
 with chart:
-    st.plotly_chart(rate_map_figure(*lams, lrs=why.rate_map_lrs(lr, best_lr, lams[1]),
-                                    betas=why.RATE_MAP_BETAS,
-                                    current=(lr, beta), optimum=(best_lr, best_beta)),
-                    key="why_rate_map", **CHART)
+    st.plotly_chart(why.chart("rate_map", kappa, lr, beta, steps), key="why_rate_map", **CHART)
     st.caption("Colour: the rate max|σ| over both directions (the distance shrinks by this "
                "factor per step). Labels: the regime of the slowest direction there.")
 with formulas:
@@ -89,10 +78,10 @@ with right:
                    f"direction now converges at rate √β* = {best_rate:.6g}.", icon="✅")
 
 st.header("3. The run, one direction at a time")
-eigen_run, axes = why.eigen_run(kappa, lr, beta, setup["steps"]), why.eigenbasis(0)
 along, phase = st.columns(2, gap="large")
-along.plotly_chart(components_figure(eigen_run, axes, lams), key="why_components", **CHART)
-phase.plotly_chart(phase_figure(eigen_run, axes, lams), key="why_phase", **CHART)
+along.plotly_chart(why.chart("components", kappa, lr, beta, steps), key="why_components",
+                   **CHART)
+phase.plotly_chart(why.chart("phase", kappa, lr, beta, steps), key="why_phase", **CHART)
 st.markdown("\n".join(why.direction_lines(lr, beta, lams)))
 st.caption("Left: the distance from the minimum along each eigenvector against the step. Right: "
            "position against velocity (the step just taken); a spiral into the centre is a "
@@ -100,7 +89,7 @@ st.caption("Left: the distance from the minimum along each eigenvector against t
 
 st.header("4. The loss follows the theory")
 chart, formulas = st.columns([3, 2], gap="large")
-chart.plotly_chart(envelope_figure(eigen_run, rate), key="why_envelope", **CHART)
+chart.plotly_chart(why.chart("envelope", kappa, lr, beta, steps), key="why_envelope", **CHART)
 with formulas:
     st.latex(r"f(\theta_k) - f^* \;\le\; C\,\text{rate}^{2k}")
     st.markdown(f"The loss is quadratic in the distance, so it shrinks by rate² = "
@@ -111,7 +100,7 @@ with formulas:
 
 st.header("5. Critical damping")
 chart, formulas = st.columns([3, 2], gap="large")
-chart.plotly_chart(damping_figure(lr, beta, lams), key="why_damping", **CHART)
+chart.plotly_chart(why.chart("damping", kappa, lr, beta, steps), key="why_damping", **CHART)
 with formulas:
     st.latex(why.DAMPING_FORMULA)
     for line in why.damping_lines(lr, lams):

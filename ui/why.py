@@ -6,10 +6,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 import momentum_viz as mv
-from momentum_viz.figures import direction_regime
+from momentum_viz.figures import (
+    components_figure,
+    damping_figure,
+    direction_regime,
+    envelope_figure,
+    phase_figure,
+    rate_map_figure,
+)
 from momentum_viz.stage import stage_data
 from ui import stage
 from ui.compute import CACHE
@@ -94,6 +102,42 @@ def eigen_run(kappa: float, lr: float, beta: float, steps: int) -> mv.Run:
     them or its loss, so the charts drawn from this run are the same at every rotation (and
     the browser does not redraw them when only the rotation changes)."""
     return runs(kappa, 0, lr, beta, steps)[0]
+
+
+def eigenvalues(kappa: float) -> tuple[float, float]:
+    """The quadratic's Hessian eigenvalues (λ₁, λ₂) = (1, κ)."""
+    return LAM_MIN, LAM_MIN * kappa
+
+
+def rate(lr: float, beta: float, kappa: float) -> float:
+    """The convergence rate max|σ| over both directions."""
+    return max(float(mv.theory.rate(lr, beta, lam)) for lam in eigenvalues(kappa))
+
+
+def optimum(kappa: float) -> tuple[float, float, float]:
+    """(lr*, β*, rate √β*) for this κ."""
+    best_lr, best_beta, best_rate = mv.theory.optimal(*eigenvalues(kappa))
+    return float(best_lr), float(best_beta), float(best_rate)
+
+
+@st.cache_resource(**CACHE)
+def chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> go.Figure:
+    """Sections 2–5's figure ``name`` (rate_map, components, phase, envelope or damping) for
+    these values, built once per distinct input and shared across sessions (figures are never
+    modified). None depends on the rotation: turning the bowl rebuilds none of them."""
+    lams = eigenvalues(kappa)
+    if name == "rate_map":
+        best_lr, best_beta, _ = optimum(kappa)
+        return rate_map_figure(*lams, lrs=rate_map_lrs(lr, best_lr, lams[1]),
+                               betas=RATE_MAP_BETAS, current=(lr, beta),
+                               optimum=(best_lr, best_beta))
+    if name == "damping":
+        return damping_figure(lr, beta, lams)
+    run = eigen_run(kappa, lr, beta, steps)
+    if name == "envelope":
+        return envelope_figure(run, rate(lr, beta, kappa))
+    return {"components": components_figure, "phase": phase_figure}[name](
+        run, eigenbasis(0), lams)
 
 
 def per_digit(rate: float) -> str | None:
