@@ -632,7 +632,7 @@ def control_rows(ctx: Context) -> Iterator[Row]:
         try:
             e2e.wait_for_app(ours, timeout=PAGE_TIMEOUT_MS)
             e2e.wait_for_app(floor, timeout=PAGE_TIMEOUT_MS)
-            ours.get_by_text("Gradient noise", exact=True).click()  # opens the noise expander
+            ours.get_by_text("Noise, minibatches and seeds", exact=True).click()  # its expander
             e2e.wait_for_app(ours, timeout=PAGE_TIMEOUT_MS)
             actions = _controls(ours)
             times: dict[str, list[dict]] = {name: [] for name in CONTROL_NAMES}
