@@ -24,6 +24,7 @@ import decimal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 DIGITS = 4
 """Significant digits of every result and of the quantities a step starts from."""
@@ -156,10 +157,15 @@ def numbers(e: Expr, digits: int) -> str:
 
 
 def _shown(value: Value, digits: int) -> str:
-    if isinstance(value, tuple):
-        return "(" + ", ".join(_scalar(v, digits) for v in value) + ")"
-    shown = _scalar(value, digits)
-    return f"({shown})" if shown.startswith("−") else shown
+    parts = value if isinstance(value, tuple) else (value,)
+    return _bracketed(tuple(_scalar(v, digits) for v in parts), isinstance(value, tuple))
+
+
+def _bracketed(parts: tuple[str, ...], vector: bool) -> str:
+    """A vector as "(a, b)"; a scalar as is, or "(−a)" when negative."""
+    if vector:
+        return "(" + ", ".join(parts) + ")"
+    return f"({parts[0]})" if parts[0].startswith("−") else parts[0]
 
 
 def _render(e: Expr, leaf: Callable[[Q], str]) -> str:
@@ -183,16 +189,23 @@ def _render(e: Expr, leaf: Callable[[Q], str]) -> str:
 def evaluate(e: Expr, coordinate: int, digits: int | None) -> Decimal:
     """Coordinate ``coordinate`` of ``e`` on its quantities rounded to ``digits`` (as
     ``numbers`` shows them; None: their exact values), in 50-digit decimal arithmetic."""
-    if isinstance(e, Q):
-        v = e.value[coordinate] if isinstance(e.value, tuple) else e.value
+    def value(q: Q) -> Decimal:
+        v = q.value[coordinate] if isinstance(q.value, tuple) else q.value
         return Decimal(v) if digits is None else value_of(text(v, digits))
-    a = evaluate(e.a, coordinate, digits)
+    return _evaluate(e, value)
+
+
+_OPERATIONS = {"+": _CONTEXT.add, "−": _CONTEXT.subtract, "·": _CONTEXT.multiply,
+               "/": _CONTEXT.divide}
+
+
+def _evaluate(e: Expr, value: Callable[[Q], Decimal]) -> Decimal:
+    if isinstance(e, Q):
+        return value(e)
+    a = _evaluate(e.a, value)
     if isinstance(e, Fn):
         return a.sqrt(_CONTEXT) if e.name == "√" else _CONTEXT.multiply(a, a)
-    b = evaluate(e.b, coordinate, digits)
-    operation = {"+": _CONTEXT.add, "−": _CONTEXT.subtract, "·": _CONTEXT.multiply,
-                 "/": _CONTEXT.divide}[e.op]
-    return operation(a, b)
+    return _OPERATIONS[e.op](a, _evaluate(e.b, value))
 
 
 def leaves(e: Expr) -> list[Q]:
@@ -241,14 +254,18 @@ def _as_float(d: Decimal) -> float:
 
 @dataclass(frozen=True)
 class Written:
-    """One equation written out: ``rule`` in symbols ("v ← β·v + g"), ``numbers`` (the
-    substituted right-hand side), ``result`` (shown), and ``exact``: True when the numbers as
-    shown give the result to its digits (=), False when only approximately (≈)."""
+    """One equation written out: ``numbers`` (the substituted right-hand side), ``result``
+    (shown), ``exact``: True when the numbers as shown give the result to its digits (=),
+    False when only approximately (≈); ``rule``, the equation in symbols ("v ← β·v + g")."""
 
-    rule: str
+    equation: Equation
     numbers: str
     result: str
     exact: bool
+
+    @property
+    def rule(self) -> str:
+        return f"{self.equation.target} ← {symbols(self.equation.expr)}"
 
     @property
     def line(self) -> str:
@@ -259,18 +276,38 @@ def write(equation: Equation, digits: int = DIGITS) -> Written | None:
     """``equation`` written out with the least rounding that keeps it true (see the module
     docstring); None if any number in it, or its result, is not finite."""
     result = equation.value()
-    if not finite(result) or not all(finite(q.value) for q in leaves(equation.expr)):
+    quantities = leaves(equation.expr)
+    if not finite(result) or not all(finite(q.value) for q in quantities):
         return None
     parts = result if isinstance(result, tuple) else (result,)
-    rule = f"{equation.target} ← {symbols(equation.expr)}"
+    shown: dict[tuple[int, int], tuple[tuple[str, ...], tuple[Decimal, ...]]] = {}
+
+    def at(q: Q, places: int) -> tuple[tuple[str, ...], tuple[Decimal, ...]]:
+        """q's value as shown with ``places`` digits: its texts and the numbers they show."""
+        key = (id(q), places)
+        if key not in shown:
+            texts = tuple(text(v, places) for v in (q.value if isinstance(q.value, tuple)
+                                                    else (q.value,)))
+            shown[key] = (texts, tuple(value_of(t) for t in texts))
+        return shown[key]
+
+    def number(leaf: Q, coordinate: int, places: int) -> Decimal:
+        values = at(leaf, places)[1]
+        return values[min(coordinate, len(values) - 1)]  # a scalar serves both coordinates
+
+    def substituted(leaf: Q, places: int) -> str:
+        return _bracketed(at(leaf, places)[0], isinstance(leaf.value, tuple))
+
     for p, q in _precisions(digits):
         try:
-            got = [rounded(evaluate(equation.expr, i, q), p) for i in range(len(parts))]
+            got = [rounded(_evaluate(equation.expr, partial(number, coordinate=i, places=q)), p)
+                   for i in range(len(parts))]
         except (decimal.InvalidOperation, decimal.DivisionByZero):
             continue
         if got == [rounded(r, p) for r in parts]:
-            return Written(rule, numbers(equation.expr, q), _shown(result, p), True)
-    return Written(rule, numbers(equation.expr, MAX_DIGITS), _shown(result, digits), False)
+            return Written(equation, _render(equation.expr, partial(substituted, places=q)),
+                           _shown(result, p), True)
+    return Written(equation, numbers(equation.expr, MAX_DIGITS), _shown(result, digits), False)
 
 
 def _precisions(digits: int) -> list[tuple[int, int]]:

@@ -25,7 +25,6 @@ cloud's bytes come out of the families' budget, whose grids coarsen to make room
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -42,9 +41,6 @@ from momentum_viz.worked import worked_steps
 
 MAX_POINTS = 501
 """Up to 500 steps every step is a point and a frame; beyond, 501 evenly spaced steps."""
-WORKED_BUDGET = 450_000
-"""The worked steps of the runs shown (``worked_data``) stay under this, on top of the
-families: 3 runs of 200 steps take ~0.15 MB, 3 of 501 shown steps ~0.4 MB."""
 BYTES_BUDGET = 1_400_000
 """The packed families and cloud stay under this (the map picture and labels come on top)."""
 CLOUD_POINTS = 50_000
@@ -123,9 +119,6 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
                                               batch_size=batch_size, budget=budget)
     current = betas_family.runs[betas_family.values.index(float(beta))]
     shown = shown_steps(steps)
-    worked = worked_data(simulate_many(surface, list(specs_at("beta", beta)), start=start,
-                                       steps=steps, noise=noise, seed=seed,
-                                       batch_size=batch_size, states=True), shown)
     thinned = len(shown) < steps + 1
     pool: list[dict] = []
     index: dict[int, int] = {}
@@ -173,8 +166,6 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
         pool=pool,
         families=families,
         cloud=cloud,
-        worked=worked,
-        workedNote=ROUNDING_NOTE,
     )
 
 
@@ -229,38 +220,36 @@ def cloud_bytes(cloud: dict) -> int:
                                                            "high")) + len(cloud["steps"])
 
 
-def worked_data(runs: Sequence[Run], shown: np.ndarray,
-                budget: int = WORKED_BUDGET) -> list[dict]:
-    """Each run's steps ``shown``, in numbers (``momentum_viz.worked``), for the panel "this
-    step, in numbers": per run its ``label``, the names of the numbers a step starts from
-    (``given``), its rule's lines in symbols (``rules``) and per shown step [the given values
-    (None for a name the step does not have), the lines' [substituted numbers, "=" or "≈",
-    result], a note or None]. A run whose optimizer has no worked rule, and every run from the
-    first one that would take the total past ``budget`` bytes of JSON, has only its ``label``
-    and a sentence saying why (``missing``). The runs must be the setup's, at the released β and lr,
-    simulated with ``states=True``."""
-    out: list[dict] = []
-    left = budget
-    for run in runs:
-        label = run_name(run)
-        if run.spec.entry.worked is None:
-            out.append(dict(label=label, missing=f"{run.spec.entry.label} has no written-out "
-                                                 "rule to show."))
-            continue
-        steps = worked_steps(run, shown) if left > 0 else []
-        names = list(dict.fromkeys(name for w in steps for name, _ in w.given))
-        packed = dict(
-            label=label,
-            given=names,
-            rules=next(([line.rule for line in w.lines] for w in steps if w.lines), []),
-            steps=[[[dict(w.given).get(name) for name in names],
-                    [[line.numbers, "=" if line.exact else "≈", line.result]
-                     for line in w.lines], w.note] for w in steps])
-        left -= len(json.dumps(packed))
-        out.append(packed if left >= 0 and steps else dict(
-            label=label, missing="The numbers of this run are not sent with this many runs "
-                                 "and steps: show fewer of either."))
-    return out
+def stage_worked(surface: Surface, spec: RunSpec, *, start: Point, steps: int,
+                 noise: float = 0.0, seed: int = 0, batch_size: int | None = None) -> dict:
+    """The run of ``spec`` in the setup (as ``stage_data``'s, at the released β and lr), in
+    numbers at every drawn step (``shown_steps``), for the panel "this step, in numbers":
+    ``worked_data`` of the run, simulated with ``states=True``."""
+    (run,) = simulate_many(surface, [spec], start=start, steps=steps, noise=noise, seed=seed,
+                           batch_size=batch_size, states=True)
+    return worked_data(run, shown_steps(steps))
+
+
+def worked_data(run: Run, shown: np.ndarray) -> dict:
+    """``run`` (simulated with ``states=True``) at steps ``shown``, in numbers
+    (``momentum_viz.worked``), JSON-ready: its ``label``, the names of the numbers a step
+    starts from (``given``), its rule's lines in symbols (``rules``), per shown step [the
+    given values (None for a name the step does not have), the lines' [substituted numbers,
+    "=" or "≈", result], a note or None], and how the numbers are rounded (``rounding``). An
+    optimizer without a worked rule has only ``label`` and a sentence saying so
+    (``missing``)."""
+    label = run_name(run)
+    if run.spec.entry.worked is None:
+        return dict(label=label, missing=f"{run.spec.entry.label} has no written-out rule to "
+                                         "show.")
+    steps = worked_steps(run, shown)
+    names = list(dict.fromkeys(name for w in steps for name, _ in w.given))
+    return dict(
+        label=label, given=names, rounding=ROUNDING_NOTE,
+        rules=next(([line.rule for line in w.lines] for w in steps if w.lines), []),
+        steps=[[[dict(w.given).get(name) for name in names],
+                [[line.numbers, "=" if line.exact else "≈", line.result] for line in w.lines],
+                w.note] for w in steps])
 
 
 def _pack(run: Run, shown: np.ndarray, thinned: bool, f_min: float | None) -> dict:

@@ -38,8 +38,8 @@ one picture per β (assets/scrub_beta_<β>.png)."""
 
 
 STEP_NUMBERS = ("step_numbers", VIEWS["playground"], 12)
-"""The Playground at 1280×720 at step 12, with "This step in numbers" beside the map
-(assets/step_numbers.png)."""
+"""The Playground at 1280×720 at step 12, with "This step in numbers" for the momentum run
+beside the map (assets/step_numbers.png)."""
 
 
 def step_numbers(browser, url: str) -> None:
@@ -47,6 +47,8 @@ def step_numbers(browser, url: str) -> None:
     page.goto(url + STEP_NUMBERS[1])
     page.wait_for_selector(".st-key-stage .mvs-map .main-svg", timeout=60_000)
     page.wait_for_timeout(2000)
+    page.locator(".st-key-stage .mvs-work-pick").select_option(label="Momentum β=0.6")
+    page.wait_for_selector(".st-key-stage .mvs-work-line", timeout=60_000)
     for _ in range(STEP_NUMBERS[2]):
         page.locator(".st-key-stage .mvs-fwd").click()
     page.wait_for_timeout(400)

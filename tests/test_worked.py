@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from decimal import Decimal, localcontext
 
 import numpy as np
@@ -17,7 +18,7 @@ import pytest
 
 import momentum_viz as mv
 from momentum_viz import arithmetic, schedules
-from momentum_viz.stage import worked_data
+from momentum_viz.stage import stage_worked, worked_data
 from momentum_viz.worked import worked_step, worked_steps
 
 
@@ -314,24 +315,32 @@ def test_numbers_are_rounded_half_to_even_on_the_exact_value(value, digits, show
 
 
 # -- what the stage sends -------------------------------------------------------------------------
-def test_the_stage_sends_every_shown_step_of_the_released_runs(ravine):
-    runs = mv.simulate_many(ravine, [mv.RunSpec("sgd", 0.03), mv.RunSpec("adam", 0.1, 0.8)],
-                            start=(1.0, 2.0), steps=20, states=True)
-    shown = np.arange(21)
-    sent = worked_data(runs, shown)
-    for packed, run in zip(sent, runs, strict=True):
-        mine = worked_steps(run, shown)
-        assert packed["rules"] == [x.rule for x in mine[0].lines]
-        assert packed["given"] == [n for n, _ in mine[0].given]
-        assert len(packed["steps"]) == 21
-        for (values, lines, note), w in zip(packed["steps"], mine, strict=True):
-            assert [v for v in values if v is not None] == [v for _, v in w.given]
-            assert note == w.note
-            assert [f"{a} {b} {c}" for a, b, c in lines] == \
-                [x.line.split(" = ", 1)[1] for x in w.lines]
-    small = worked_data(runs, shown, budget=len(str(sent[0])) // 2)
-    assert small[0]["missing"].startswith("The numbers of this run are not sent")
-    assert small[1]["label"] == sent[1]["label"] and "missing" in small[1]
+def test_the_stage_sends_every_drawn_step_of_the_picked_run(ravine):
+    spec = mv.RunSpec("adam", 0.1, 0.8)
+    sent = stage_worked(ravine, spec, start=(1.0, 2.0), steps=20)
+    (run,) = mv.simulate_many(ravine, [spec], start=(1.0, 2.0), steps=20, states=True)
+    mine = worked_steps(run, range(21))
+    assert sent["label"] == "Adam β=0.8" and sent["rounding"] == arithmetic.ROUNDING_NOTE
+    assert sent["rules"] == RULES["adam"]
+    assert sent["given"] == [n for n, _ in mine[0].given]
+    assert len(sent["steps"]) == 21
+    for (values, lines, note), w in zip(sent["steps"], mine, strict=True):
+        assert [v for v in values if v is not None] == [v for _, v in w.given]
+        assert note == w.note
+        assert [f"{a} {b} {c}" for a, b, c in lines] == \
+            [x.line.split(" = ", 1)[1] for x in w.lines]
+    thinned = stage_worked(ravine, spec, start=(1.0, 2.0), steps=1000)
+    assert len(thinned["steps"]) == 501  # the drawn steps only (shown_steps)
+
+
+def test_an_optimizer_without_a_worked_rule_says_so(ravine):
+    entry = replace(mv.optimizers.get("sgd"), name="plain", label="Plain", worked=None)
+    mv.optimizers.register(entry)
+    try:
+        sent = stage_worked(ravine, mv.RunSpec("plain", 0.01), start=(1.0, 2.0), steps=3)
+        assert sent == {"label": "Plain", "missing": "Plain has no written-out rule to show."}
+    finally:
+        mv.optimizers.unregister("plain")
 
 
 def test_a_minibatch_step_uses_the_minibatch_gradient():
@@ -348,7 +357,7 @@ def test_a_minibatch_step_uses_the_minibatch_gradient():
         assert step.lines[0].numbers.split(" − 0.05·")[1] == given["gₖ (minibatch of 16)"]
     last = worked_step(run, 12)  # no minibatch is drawn for a step that is not taken
     assert [name for name, _ in last.given] == ["θₖ", "∇f(θₖ)"] and last.note
-    sent = worked_data([run], np.arange(13))[0]
+    sent = worked_data(run, np.arange(13))
     assert sent["given"] == ["θₖ", "∇f(θₖ)", "gₖ (minibatch of 16)"]
     assert sent["steps"][12][0][2] is None and sent["steps"][11][0][2] is not None
 

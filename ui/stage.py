@@ -21,7 +21,7 @@ import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
-from momentum_viz.stage import stage_data
+from momentum_viz.stage import stage_data, stage_worked
 from ui import compute, session
 from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_settings, run_specs, sampling_of
 
@@ -87,16 +87,30 @@ def stage_data_for(setup: dict, key: tuple) -> dict:
     return _data(_inputs(setup, key), plotly_url())
 
 
+@compute.cached(lambda args: args[0][0], max_entries=16, ttl=3600, show_spinner=False)
+def _worked(inputs: tuple, pick: int) -> dict:
+    key, settings, start, steps, noise, seed, batch_size, _ = inputs
+    spec = run_specs(dict(settings))[pick]
+    return stage_worked(compute.surface_for(key), spec, start=start, steps=steps, noise=noise,
+                        seed=seed, batch_size=batch_size)
+
+
 def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
     """Show the stage for ``setup``. Its β and lr sliders are the Playground's only β and lr
     controls: the lr slider spans a decade either side of the setup's lr, and a released value
     becomes the setup, so the next drag spans a decade either side of it (any lr in
-    ``LR_RANGE`` is a few drags away). In quiz mode (``quiz``: ``ui.quiz.stage_quiz``) the
-    paths may be hidden, and a click on the map is the guess (``session.QUIZ_GUESS``), not a
-    new start."""
-    data = stage_data_for(setup, key)
+    ``LR_RANGE`` is a few drags away). "This step in numbers" shows the run picked in it
+    (none at first: the numbers are worked out on request, for that run only). In quiz mode
+    (``quiz``: ``ui.quiz.stage_quiz``) the paths may be hidden, and a click on the map is the
+    guess (``session.QUIZ_GUESS``), not a new start; there is no step panel (its numbers would
+    give the paths away)."""
+    inputs = _inputs(setup, key)
+    data = _data(inputs, plotly_url())
     if quiz is None:
-        show(data, KEY, movable_start=True)
+        pick = _picked(KEY, len(run_specs(setup)))
+        worked = dict(worked=_worked(inputs, pick) if pick is not None else None,
+                      workedFor=pick)
+        show(tokened(data | worked, (data["token"], pick)), KEY, movable_start=True)
         return
     quizzed = tokened(data | {"quiz": quiz}, (data["token"], sorted(quiz.items())))
     _stage(key=KEY, data=quizzed, on_guess_change=partial(_guessed, KEY),
@@ -106,16 +120,34 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
 def show(data: dict, key: str, *, movable_start: bool) -> None:
     """Mount the stage under widget ``key`` with ``data`` (``stage_data``, with a token): a
     released β or lr becomes the setup's; with ``movable_start`` a click on the map moves the
-    setup's start (x0, y0), without it a click does nothing."""
+    setup's start (x0, y0), without it a click does nothing. With a ``worked`` entry
+    (``mount``), the panel "This step in numbers" is shown, and the run picked in it is the
+    component's ``worked`` state (read by ``mount`` on the rerun it starts)."""
     callbacks = _slider_callbacks(key)
     if movable_start:
         callbacks["on_click_change"] = partial(_clicked, key)
+    if "worked" in data:
+        callbacks["on_worked_change"] = _pick_declared
     _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
 
 
 def _slider_callbacks(key: str) -> dict:
     return dict(on_beta_change=partial(_beta_released, key),
                 on_lr_change=partial(_lr_released, key))
+
+
+def _pick_declared() -> None:
+    """Declares the component's ``worked`` state (a state needs a callback); the rerun that
+    a pick starts reads it in ``mount``."""
+
+
+def _picked(key: str, runs: int) -> int | None:
+    """The run picked in the panel: an index into the setup's runs, or None."""
+    state = st.session_state.get(key)
+    value = state.get("worked") if state is not None else None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < runs:
+        return None
+    return value
 
 
 def _sent(key: str, name: str):

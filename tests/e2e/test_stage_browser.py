@@ -271,6 +271,14 @@ def _panel(page) -> dict:
     }""")
 
 
+def _pick(page, label: str, lines: int) -> None:
+    """Pick a run in the panel and wait for its numbers (a rerun works them out)."""
+    page.locator(f"{STAGE} .mvs-work-pick").select_option(label=label)
+    page.wait_for_function(f"""() => document.querySelectorAll(
+        '{STAGE} .mvs-work-line').length === {lines}""", timeout=30_000)
+    assert _panel(page)["run"] == label
+
+
 def _vector(text: str) -> np.ndarray:
     return np.array([float(p.replace("−", "-")) for p in text.strip("()").split(", ")])
 
@@ -291,7 +299,10 @@ def test_this_step_in_numbers_follows_the_steps_and_the_picked_run(app_server, p
                                    states=True)[0]
             for name, lr in (("sgd", 0.038), ("momentum", 0.038), ("adam", 0.1))}
     panel = _panel(page)
-    assert panel["step"] == 0 and panel["run"] == "Momentum β=0.6"  # the arrows' run
+    assert panel["step"] == 0 and panel["run"] == "choose a run" and not panel["lines"]
+    assert panel["note"] == ["Choose a run to see θ, ∇f, its state and its update rule with "
+                             "the numbers of each step."]
+    _pick(page, "Momentum β=0.6", 2)  # worked out on request, for that run
     for _ in range(3):
         page.locator(f"{STAGE} .mvs-fwd").click()
     panel = _panel(page)
@@ -311,7 +322,8 @@ def test_this_step_in_numbers_follows_the_steps_and_the_picked_run(app_server, p
     assert panel["given"] == [f"{name} = {value}" for name, value in expected.given]
     assert panel["lines"] == [line.line for line in expected.lines]
     # another run, another step: Adam's m and s, its bias corrections, t
-    page.locator(f"{STAGE} .mvs-work-pick").select_option(label="Adam β=0.6")
+    _pick(page, "Adam β=0.6", 3)
+    assert _panel(page)["step"] == 3, "the pick moved the animation"
     page.locator(f"{STAGE} .mvs-fwd").click()
     page.locator(f"{STAGE} .mvs-fwd").click()
     panel, adam = _panel(page), runs["adam"]
@@ -327,7 +339,7 @@ def test_this_step_in_numbers_follows_the_steps_and_the_picked_run(app_server, p
     assert _panel(page)["lines"] == [line.line for line in worked_step(adam, 4).lines]
     # while β is dragged away from the released value the panel says so; after the release
     # it shows the new run's numbers
-    page.locator(f"{STAGE} .mvs-work-pick").select_option(label="Momentum β=0.6")
+    _pick(page, "Momentum β=0.6", 2)
     seen = []
 
     def check(value):

@@ -136,7 +136,11 @@ function build(parent, api) {
   el.fwd.addEventListener("click", () => { stop(s); setFrame(s.frame + 1); });
   el.scrub.addEventListener("input", () => { stop(s); setFrame(+el.scrub.value); });
   el.dir.addEventListener("change", () => draw(s, false));
-  el.workPick.addEventListener("change", () => { s.workPick = +el.workPick.value; draw(s, false); });
+  el.workPick.addEventListener("change", () => {
+    s.workPick = +el.workPick.value;
+    draw(s, false);
+    api.setStateValue("worked", s.workPick); // the server works that run out (−1: none)
+  });
   el.speed.addEventListener("change", () => { s.clock = null; });
   for (const name of ["beta", "lr"]) {
     const input = el[name];
@@ -324,41 +328,43 @@ function draw(s, paths) {
 // "This step in numbers": the lines momentum_viz/worked.py wrote for each shown step of the
 // runs at the released β and lr (stage_data's "worked"); only shown here, never computed.
 function workPicker(s) {
-  const w = s.data.worked || [];
-  s.el.work.style.display = w.length ? "" : "none";
-  s.el.work.title = s.data.workedNote || "";
-  if (!(s.workPick < w.length)) {
-    const a = s.data.arrowsFor;
-    s.workPick = a !== null && a !== undefined ? a : 0;
-  }
-  s.el.workPick.innerHTML = w.map((p, j) => `<option value="${j}">${escape(p.label)}</option>`).join("");
-  s.el.workPick.value = s.workPick;
+  const { data, el } = s;
+  const on = "worked" in data; // the Playground's stage, not the theory page's
+  el.work.style.display = on ? "" : "none";
+  if (!on) return;
+  const fam = data.families.beta;
+  const labels = fam.rows[fam.index].map((ref) => data.pool[ref].label);
+  s.workPick = data.workedFor === null ? -1 : data.workedFor;
+  el.workPick.innerHTML = `<option value="-1">choose a run</option>` +
+    labels.map((label, j) => `<option value="${j}">${escape(label)}</option>`).join("");
+  el.workPick.value = s.workPick;
+  el.work.title = (data.worked && data.worked.rounding) || "";
 }
 
 function worked(s, step) {
   const { el, data } = s;
-  const w = (data.worked || [])[s.workPick];
   el.work.dataset.step = step;
-  if (!w || w.missing) {
-    el.workBody.innerHTML = w ? `<div class="mvs-work-note">${escape(w.missing)}</div>` : "";
-    return;
-  }
+  if (!("worked" in data)) return;
+  const note = (text) => { el.workBody.innerHTML = `<div class="mvs-work-note">${escape(text)}</div>`; };
+  const w = data.workedFor === s.workPick ? data.worked : null;
+  if (s.workPick < 0) return note("Choose a run to see θ, ∇f, its state and its update rule with the numbers of each step.");
+  if (!w) return note("Working out the numbers…");
+  if (w.missing) return note(w.missing);
   const fam = data.families[s.family];
   if (s.index[s.family] !== fam.index) {
     const name = s.family === "beta" ? "β" : "lr";
     const value = fam.values[s.index[s.family]];
-    el.workBody.innerHTML = `<div class="mvs-work-note">The numbers are worked out for the released ${name}: ` +
-      `release the slider to see them for ${name} = ${s.family === "beta" ? fmtBeta(value) : fmtLr(value)}.</div>`;
-    return;
+    return note(`The numbers are worked out for the released ${name}: release the slider to ` +
+      `see them for ${name} = ${s.family === "beta" ? fmtBeta(value) : fmtLr(value)}.`);
   }
-  const [values, lines, note] = w.steps[s.frame];
+  const [values, lines, end] = w.steps[s.frame];
   const given = values.map((v, i) => (v === null ? ""
     : `<span><i>${escape(w.given[i])}</i> = ${escape(v)}</span>`)).join("");
   const body = lines.map(([numbers, eq, result], i) =>
     `<div class="mvs-work-line"><span class="mvs-work-rule">${escape(w.rules[i])}</span> = ${escape(numbers)} ` +
     `${eq} <b>${escape(result)}</b></div>`).join("");
   el.workBody.innerHTML = `<div class="mvs-work-given">k = ${step}: ${given}</div>${body}` +
-    (note ? `<div class="mvs-work-note">${escape(note)}</div>` : "");
+    (end ? `<div class="mvs-work-note">${escape(end)}</div>` : "");
 }
 
 // The loss chart's y range over the whole family, so that moving along it needs no new axes:
