@@ -35,6 +35,8 @@ def test_default_view_renders_the_stage_and_reading():
     assert current(data, "beta") == 0.6 and current(data, "lr") == 0.038
     assert data["families"]["beta"]["scrub"] and data["families"]["lr"]["scrub"]
     assert data["plotly"].endswith("/plotly.min.js") and data["image"]["source"]
+    # "This step in numbers" is there, and works a run out only once one is picked in it
+    assert "worked" in data and data["worked"] is None and data["workedFor"] is None
     assert not at.get("plotly_chart"), "the stage replaces the paths and loss charts"
     reading = " ".join(m.value for m in at.markdown)
     assert "reached the minimum in 63 steps, SGD in 197 steps" in reading

@@ -63,6 +63,7 @@ def test_optimal_button_sets_lr_and_beta_everywhere():
     data = stage_of(at)  # the stage's sliders are the page's lr and β controls
     assert current(data, "lr") == pytest.approx(lr, rel=1e-12)
     assert current(data, "beta") == pytest.approx(beta, rel=1e-12)
+    assert "worked" not in data  # no "This step in numbers" here: the Playground's panel
     assert float(at.query_params["lr"]) == pytest.approx(lr, rel=1e-9)
     assert f"rate √β* = {9 / 11:.6g}" in text_of(at)
     # lr*·λ₁ = 4/121 < 1: the double root is positive; lr*·λ₂ = 400/121 > 1: negative
