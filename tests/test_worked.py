@@ -109,6 +109,8 @@ VECTORS = {
 """The vectors substituted into each line, left to right (x' is x after the step)."""
 GIVEN = {"sgd": [], "momentum": ["v"], "nesterov": ["v"], "ema": ["v"], "adam": ["m", "s"],
          "rmsprop": ["s", "b"], "adagrad": ["Σ"]}
+VELOCITY = {"momentum": "v", "nesterov": "v", "ema": "v", "adam": "m", "rmsprop": "b"}
+"""The state a run records as its velocity (``Run.velocity``), where the panel shows it."""
 SETTINGS = {"sgd": (0.04, None), "momentum": (0.03, 0.7), "nesterov": (0.03, 0.7),
             "ema": (0.05, 0.6), "adam": (0.1, 0.8), "rmsprop": (0.02, 0.5),
             "adagrad": (0.5, None)}
@@ -243,6 +245,9 @@ def test_every_optimizer_matches_a_transcription_of_its_rule(ravine, optimizer):
         # the recorded run is the transcription (θ, v and g as simulate records them)
         np.testing.assert_allclose(run.path[k], rows[k]["θ"], rtol=1e-12, atol=1e-300)
         np.testing.assert_allclose(run.grad[k], rows[k]["∇f"], rtol=1e-12, atol=1e-300)
+        if optimizer in VELOCITY:
+            np.testing.assert_allclose(run.velocity[k], rows[k][VELOCITY[optimizer]],
+                                       rtol=1e-12, atol=1e-300)
         check_step(worked_step(run, k), rows[k], optimizer, noisy=False, scheduled=False)
 
 
