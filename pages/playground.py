@@ -3,15 +3,15 @@ browser."""
 
 import streamlit as st
 
-import momentum_viz as mv
-from momentum_viz.report import metrics_rows, reading, runs_csv
-from ui import compute, controls, quiz, session, stage
+from momentum_viz.report import reading, runs_csv
+from ui import compute, controls, present, quiz, session, stage, tour
 from ui.lessons import LESSONS
-from ui.params import CUSTOM, run_specs, schedule_of
-from ui.playground import animation_html, display_rows, spread_caption, spread_rows
+from ui.params import CUSTOM, run_specs
+from ui.playground import animation_html, lr_chart, metrics_table, spread_caption
 from ui.site import PLAYGROUND
 
 setup = session.begin_page(PLAYGROUND)
+present.page_config(setup)
 stage.preload()
 with st.sidebar:
     st.header("Setup")
@@ -37,36 +37,52 @@ runs = compute.runs_for(setup, key)
 many = compute.seeds_for(setup, key)
 quizzing = quiz.available(setup, surface)
 shown = quiz.sync(setup, key, quizzing)  # False: a quiz's paths, hidden until the reveal
-paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"], key="view",
-                                 on_change="rerun")
-if paths_tab.open and quizzing:  # the questions, then the marks, beside the map
+if setup["present"]:  # the map for a projector: the lesson's title above it, large type
+    present.heading(setup, reading(runs) if shown else None)
+    show_paths, show_surface = True, False
+else:
+    paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"],
+                                     key="view", on_change="rerun")
+    show_paths, show_surface = paths_tab.open, surface_tab.open
+if show_paths and quizzing and not setup["present"]:  # the questions beside the map
     map_column, quiz_column = st.columns([3, 2], gap="medium")
     with map_column:
         stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown))
     with quiz_column:
         quiz.panel(setup, runs, shown)
-elif paths_tab.open:
-    stage.mount(setup, key)
+elif show_paths:
+    stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown) if quizzing else None)
     if many:
         st.caption(spread_caption(setup, many))
-    st.caption("Drag β or lr: every path redraws as you drag, each one exact. Click the map to "
-               "start from there. Keys: space plays, ← → step. β is β₁ for Adam and the "
-               "momentum of RMSprop; the solid arrow is the run's actual next step.")
-if paths_tab.open and schedule_of(setup) is not None:
-    st.plotly_chart(compute.figure_for("lr", setup, key), key="lr_chart",
-                    config={"displaylogo": False})
-if surface_tab.open and not shown:
+    if setup["present"]:
+        st.caption(present.KEYS)
+    else:
+        st.caption("Drag β or lr: every path redraws as you drag, each one exact. Click the map "
+                   "to start from there. Keys: space plays, ← → step, n and p the tour's next "
+                   "and previous lesson. β is β₁ for Adam and the momentum of RMSprop; the "
+                   "solid arrow is the run's actual next step.")
+if show_paths:
+    lr_chart(setup, key)
+if show_surface and not shown:
     st.info("The 3-D view shows the paths: it opens once the quiz is revealed.")
-elif surface_tab.open:
+elif show_surface:
     st.plotly_chart(compute.figure_for("surface3d", setup, key), key="surface_chart")
+if setup["present"]:  # below the fold: the quiz, the lesson's text, the table it may point at
+    if quizzing:
+        quiz.panel(setup, runs, shown)
+    if shown:
+        present.details(setup)
+        metrics_table(runs, setup, many)
+    st.stop()
 if shown:
     st.markdown(f"##### {reading(runs)}")
 if setup["surface"] == CUSTOM:  # below the stage: the map stays where the eye is
     st.latex(surface.latex)
     st.latex(surface.grad_latex)
-lesson = st.session_state.get(session.LESSON_APPLIED)
-if lesson is not None and LESSONS[lesson].setup() == setup:
-    st.info(f"**{LESSONS[lesson].title}.** {LESSONS[lesson].explanation}")
+lesson = tour.shown_lesson(setup)
+if lesson is not None and not quizzing:  # in a quiz its words would tell the answers
+    st.info(f"**{lesson.title}.** {lesson.explanation}")
+present.tour_row(setup)
 st.markdown("**Lessons** — one click sets everything:")
 with st.container(horizontal=True):  # buttons as wide as their titles, wrapping: none cut off
     for i, entry in enumerate(LESSONS):
@@ -75,12 +91,7 @@ with st.container(horizontal=True):  # buttons as wide as their titles, wrapping
 if not shown:  # the table and the downloads tell the answers: they wait for the reveal
     session.share_box(setup)
     st.stop()
-st.table(display_rows(metrics_rows(runs)))
-if many:
-    st.markdown(f"**Over {setup['seeds']} seeds** (the table above is seed {setup['seed']}'s run):")
-    st.table(display_rows(spread_rows(many)))
-st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "
-           "of the minimum along its principal axes (a ravine's zig-zag counts).")
+metrics_table(runs, setup, many)
 download_csv, download_html, download_gif, share = st.columns([1, 1.4, 1.3, 2.3])
 download_csv.download_button("Runs (CSV)", data=lambda: runs_csv(runs), icon=":material/download:",
                              file_name="momentum_runs.csv", mime="text/csv", on_click="ignore")

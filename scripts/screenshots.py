@@ -29,7 +29,12 @@ VIEWS = {
     "tuning_lab": "/tuning_lab?surface=ravine&lr=0.038&beta=0.6&steps=200&x0=-2.5&y0=-1.6"
                   "&opt=sgd,momentum",
     "why_momentum": "/why_momentum",
+    "presenter": "/?lesson=ravine&present=1",
 }
+SIZES = {"presenter": (1280, 720)}
+"""Views taken at another size than the default 1500×1050: presenter mode on a projector."""
+PRESENTER_STEP = 40
+"""Presenter mode is taken with the balls this many steps along (the → key, from the page)."""
 
 
 SCRUB = ("scrub", VIEWS["playground"], (0.3, 0.75, 0.9))
@@ -155,23 +160,27 @@ def main() -> None:
         chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1050})
             sequences = {"scrub": scrub_sequence, STEP_NUMBERS[0]: step_numbers,
                          QUIZ[0]: quiz_sequence}
             for name in sys.argv[1:] or [*VIEWS, *sequences]:
                 if name in sequences:
                     sequences[name](browser, url)
                     continue
-                path = VIEWS[name]
-                page.goto(url + path)
+                width, height = SIZES.get(name, (1500, 1050))
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(url + VIEWS[name])
                 page.wait_for_selector("[data-testid='stApp'][data-test-script-state="
                                        "'notRunning']", timeout=60_000)
                 page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+                if name == "presenter":
+                    for _ in range(PRESENTER_STEP):
+                        page.keyboard.press("ArrowRight")
                 page.wait_for_timeout(2500)
                 if page.locator("[data-testid='stException']").count():
                     raise SystemExit(f"{name}: the page shows an exception")
                 out = ROOT / "assets" / f"{name}.png"
                 page.screenshot(path=str(out))
+                page.close()
                 print(f"saved {out.relative_to(ROOT)}")
             browser.close()
     finally:

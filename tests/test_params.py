@@ -24,9 +24,12 @@ from ui.params import (
     WIDGETS,
     ParamError,
     default_setup,
+    lesson_setup,
+    lesson_view,
     optimizer_label,
     optimizers_help,
     params_of,
+    presented_as,
     query_from_setup,
     sampling_of,
     setup_from_query,
@@ -50,7 +53,7 @@ CHANGED = {
     "schedule": "cosine", "t_max": "150", "eta_min": "0.001",
     # arguments of the other schedules: in the setup, not in a link to a cosine view
     "step_size": "30", "step_gamma": "0.3", "exp_gamma": "0.9", "total_iters": "40",
-    "start_factor": "0.5", "quiz": "1", "quiz_k": "35",
+    "start_factor": "0.5", "quiz": "1", "quiz_k": "35", "present": "1",
     "seeds": "25",
     # minibatches: only on a surface from data
     "batch_size": "16",
@@ -68,6 +71,7 @@ BAD = {
     "map_lr_min": ["3"], "map_lr_max": ["0.2"], "map_beta": ["0.5", "0.5,0.5", "0.1,1"],
     "kappa": ["7", "2000"], "rotation": ["91", "0.5"],
     "lesson": ["nope", "", "RAVINE", "../ravine", "ravine ", "0"],
+    "present": ["2", "yes", "", "1 ", "<b>1</b>"],
     "adam_lr": ["0", "nan"], "adam_beta2": ["1", "-0.1", "nan"], "adam_eps": ["0", "-1e-8", "inf"],
     "rmsprop_beta2": ["1.5"], "adagrad_eps": ["x"], "schedule": ["linear", ""],
     "t_max": ["0", "1.5", "1e309"], "step_gamma": ["0", "1.01"], "exp_gamma": ["nan"],
@@ -150,7 +154,7 @@ def test_each_page_draws_its_own_parameters():
     assert {p.name for p in params_of(WHY)} == {"steps", "kappa", "rotation"}
     assert "map_grid" in {p.name for p in params_of(LAB)}
     assert "opt" not in {p.name for p in params_of(LAB)}
-    for param in (p for p in PARAMS if p.name != "lesson"):  # a lesson has no widget
+    for param in (p for p in PARAMS if p.name not in ("lesson", "present")):  # set by buttons
         assert param.pages and param.pages <= set(PAGE_IDS), param.name
         # a setting switched on by a checkbox: the checkbox is its first widget
         assert (param.widgets and param.widgets[0].key == param.name) or \
@@ -289,6 +293,25 @@ def test_a_lesson_link_is_its_id_alone_and_opens_its_whole_setup(lesson):
     assert (quiz, warnings) == (lesson.setup() | {"quiz": True, "quiz_k": 7}, [])
     assert query_from_setup(quiz) == {"lesson": lesson.id, "quiz": "1", "quiz_k": "7"}
     assert query_from_setup(quiz | {"quiz_k": 20}) == {"lesson": lesson.id, "quiz": "1"}
+
+
+@pytest.mark.parametrize("lesson", LESSONS[:3])
+def test_a_lesson_presented_is_still_the_lesson_and_its_link_keeps_presenter_mode(lesson):
+    setup, warnings = setup_from_query({"lesson": lesson.id, "present": "1"})
+    assert (setup, warnings) == (lesson.setup() | {"present": True}, [])
+    assert lesson_view(setup) and query_from_setup(setup) == {"lesson": lesson.id, "present": "1"}
+    assert presented_as(lesson.setup(), setup) == setup
+    assert presented_as(setup, lesson.setup()) == lesson.setup()
+    changed = query_from_setup(setup | {"steps": 77})
+    assert "lesson" not in changed and changed["present"] == "1" and changed["steps"] == "77"
+    assert not lesson_view(setup | {"steps": 77})
+    assert "present" not in query_from_setup(lesson.setup())  # off: not in the URL
+
+
+def test_a_bad_present_value_falls_back_to_the_normal_view_with_a_warning():
+    setup, warnings = setup_from_query({"lesson": "spiral", "present": "yes"})
+    assert setup == lesson_setup("spiral") and setup["present"] is False
+    assert warnings == ["URL parameter 'present' = `yes` must be 0 or 1; using the default."]
 
 
 def test_an_unknown_lesson_falls_back_with_a_warning():

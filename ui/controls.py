@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import momentum_viz as mv
-from ui import advice, session, uploads
+from ui import advice, session, tour, uploads
 from ui.lessons import LESSONS
 from ui.params import (
     BATCH_DEFAULT,
@@ -15,13 +15,13 @@ from ui.params import (
     CUSTOM,
     LR_RANGE,
     OWN_LR,
-    QUIZ_PARAMS,
     START_WIDTHS,
     data_size,
     hyper_key,
     hyper_params_of,
     is_data,
     optimizer_label,
+    presented_as,
     schedule_args,
     start_is_reasonable,
     surface_defaults,
@@ -146,11 +146,23 @@ def use_cell(lr: float, beta: float) -> None:
 
 
 def apply_lesson(index: int) -> None:
-    """A lesson button: the lesson's whole setup (in quiz mode, still a quiz), and its
-    explanation shown while it lasts."""
-    setup = st.session_state[session.SETUP]
-    session.apply_setup(LESSONS[index].setup() | {k: setup[k] for k in QUIZ_PARAMS})
-    session.notify(session.LESSON_APPLIED, index)
+    """A lesson button (or a step of the tour): the lesson's whole setup, presented as the view
+    is now (presenter mode and the quiz stay on or off). The page shows its explanation while
+    the view is the lesson's (``ui.tour.shown_lesson``)."""
+    session.apply_setup(presented_as(LESSONS[index].setup(), st.session_state[session.SETUP]))
+
+
+def tour_step(by: int) -> None:
+    """The tour's next (``by`` = +1) or previous (−1) lesson (``ui.tour.step``); past either
+    end, nothing changes."""
+    index = tour.step(st.session_state[session.SETUP], by)
+    if index is not None:
+        apply_lesson(index)
+
+
+def set_present(on: bool) -> None:
+    """Enter (``on``) or leave presenter mode; everything else in the view stays as it is."""
+    session.apply_changes(present=on)
 
 
 def use_optimal(lr: float, beta: float) -> None:

@@ -247,15 +247,17 @@ def when_comparing(setup: Setup, param: Param) -> bool:
     return bool(setup["compare"])
 
 
-def lesson_view(setup: Setup, param: Param) -> bool:
-    """Only while the view is exactly its lesson's (in or out of quiz mode): then the URL is
-    ``?lesson=<id>``, with the quiz's settings when it is on."""
+def when_on(setup: Setup, param: Param) -> bool:
+    """Only when the flag is on."""
+    return bool(setup[param.name])
+
+
+def lesson_view(setup: Setup, param: Param | None = None) -> bool:
+    """Whether the view is exactly its lesson's, however it is presented (in or out of
+    presenter mode or the quiz): then the URL is ``?lesson=<id>``, plus the presentation's
+    parameters in use (``&present=1``, ``&quiz=1``)."""
     return setup["lesson"] is not None and \
-        _without_quiz(setup) == _without_quiz(lesson_setup(setup["lesson"]))
-
-
-def _without_quiz(setup: Setup) -> Setup:
-    return {k: v for k, v in setup.items() if k not in QUIZ_PARAMS}
+        setup == presented_as(lesson_setup(setup["lesson"]), setup)
 
 
 def when_quizzing(setup: Setup, param: Param) -> bool:
@@ -324,6 +326,10 @@ class Param:
     range: tuple[float, float] | None = None
     to_widgets: Callable[[Any, Setup], dict[str, Any]] | None = None
     from_widgets: Callable[[Mapping[str, Any]], Any] | None = None
+    presentation: bool = False
+    """How the view is shown, not what it shows (presenter mode, the quiz): a lesson's view
+    stays the lesson's whatever its value, its link carries it, and choosing a lesson keeps it
+    (``presented_as``)."""
 
     def widget_values(self, value: Any, setup: Setup) -> dict[str, Any]:
         """The session-state value of each of this parameter's widgets for ``value``."""
@@ -540,6 +546,8 @@ def _schedule_param(arg: ScheduleArg) -> Param:
 PARAMS: tuple[Param, ...] = (
     Param("lesson", str, fixed(None), _lesson, str, (), frozenset(), in_url=lesson_view,
           to_widgets=lambda lesson, setup: {}),
+    Param("present", bool, fixed(False), _flag, _fmt_flag, (), frozenset(), in_url=when_on,
+          to_widgets=lambda present, setup: {}, presentation=True),
     Param("surface", str, _identity, _choice(SURFACES), str,
           (Widget("surface", "selectbox", "Surface", options={
               "options": SURFACES,
@@ -654,12 +662,12 @@ PARAMS: tuple[Param, ...] = (
           (Widget("quiz", "toggle", "Quiz: predict, then reveal",
                   "Hides the paths: say what each run will do and click where the momentum "
                   "ball will be after k steps, then reveal the paths and the answers."),),
-          ONLY_PLAYGROUND, in_url=when_quizzing),
+          ONLY_PLAYGROUND, in_url=when_quizzing, presentation=True),
     _number_param("quiz_k", 1, STEPS_RANGE[1], fixed(QUIZ_K_DEFAULT), integer=True,
                   widget=Widget("quiz_k", "number_input", "The guess is for step k =",
                                 "Where will the momentum ball be after k steps? (At most the "
                                 "run's number of steps.)", {"step": 1}),
-                  pages=ONLY_PLAYGROUND, in_url=when_quizzing),
+                  pages=ONLY_PLAYGROUND, in_url=when_quizzing, presentation=True),
     _number_param("rotation", *ROTATION_RANGE, fixed(0), integer=True,
                   widget=Widget("rotation", "slider", "Rotation (degrees)",
                                 "Turns the bowl; the theory only sees the eigenvalues. κ = 50 "
@@ -727,13 +735,20 @@ def setup_from_query(query: Mapping[str, str]) -> tuple[Setup, list[str]]:
 
 def query_from_setup(setup: Setup) -> dict[str, str]:
     """The URL parameters for a setup: everything that shapes the view, nothing that doesn't;
-    a lesson's view, unchanged, is its id alone (``?lesson=ravine``)."""
-    if PARAM["lesson"].in_url(setup, PARAM["lesson"]):
-        return {"lesson": setup["lesson"]} | {
-            name: PARAM[name].format(setup[name]) for name in QUIZ_PARAMS
-            if PARAM[name].in_url(setup, PARAM[name])}
-    return {p.name: p.format(setup[p.name]) for p in PARAMS
-            if p.name != "lesson" and p.in_url(setup, p)}
+    a lesson's view, unchanged, is its id alone (``?lesson=ravine``), with the presentation's
+    parameters (``?lesson=ravine&present=1``)."""
+    query = {p.name: p.format(setup[p.name]) for p in PARAMS
+             if p.name != "lesson" and p.in_url(setup, p)}
+    if lesson_view(setup):
+        return {"lesson": setup["lesson"]} | {name: text for name, text in query.items()
+                                              if PARAM[name].presentation}
+    return query
+
+
+def presented_as(setup: Setup, like: Setup) -> Setup:
+    """``setup`` shown as ``like`` is shown: with ``like``'s presentation parameters (presenter
+    mode and the quiz on or off)."""
+    return setup | {p.name: like[p.name] for p in PARAMS if p.presentation}
 
 
 def params_of(page: str) -> tuple[Param, ...]:

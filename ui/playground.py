@@ -1,5 +1,5 @@
-"""The Playground's own logic: its table's cells, the spread over seeds and the offline
-animation export."""
+"""The Playground's own logic: its metrics table (and the spread over seeds), the lr chart
+under the stage and the offline animation export."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io
+import streamlit as st
 from plotly.offline import get_plotlyjs
 
 import momentum_viz as mv
+from momentum_viz.report import metrics_rows
+from ui import compute
+from ui.params import Setup, schedule_of
 
 _PAGE_TAIL = b"\n</body>\n</html>\n"
 
@@ -60,6 +64,25 @@ def spread_caption(setup: dict[str, Any], many: list[mv.Seeds]) -> str:
             "faint and their mean bold, the loss chart the median over seeds with the 10–90 % "
             "band. Dragging β or lr shows seed "
             f"{first}'s paths; the seeds come back at the released value.")
+
+
+def metrics_table(runs: list[mv.Run], setup: Setup, many: list[mv.Seeds]) -> None:
+    """The runs' metrics as a table (``display_rows``); over many seeds (``many`` not empty)
+    their spread too (``spread_rows``); then what "converged" and "overshoots" mean."""
+    st.table(display_rows(metrics_rows(runs)))
+    if many:
+        st.markdown(f"**Over {setup['seeds']} seeds** (the table above is seed {setup['seed']}'s "
+                    "run):")
+        st.table(display_rows(spread_rows(many)))
+    st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "
+               "of the minimum along its principal axes (a ravine's zig-zag counts).")
+
+
+def lr_chart(setup: Setup, key: tuple) -> None:
+    """The lr of every step under the stage, when the setup has a schedule (else nothing)."""
+    if schedule_of(setup) is not None:
+        st.plotly_chart(compute.figure_for("lr", setup, key), key="lr_chart",
+                        config={"displaylogo": False})
 
 
 @functools.cache

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from ui.lessons import LESSON_IDS, LESSONS
+from ui.lessons import LESSONS
 from ui.params import (
     CSV_SURFACES,
     PARAMS,
@@ -41,8 +41,6 @@ CELL_APPLIED = "lab_cell_applied"
 changed."""
 OPTIMAL_APPLIED = "why_optimal_applied"
 """Set when "Use optimal parameters" was pressed, to confirm it once."""
-LESSON_APPLIED = "lesson_applied"
-"""Index of the lesson last applied; its explanation shows while the setup still equals it."""
 LAST_GOOD_SURFACE = "last_good_surface"
 """The key of the last surface that could be built, shown while a typed formula cannot."""
 URL_QUERY = "url_query"
@@ -92,8 +90,6 @@ def begin_page(page: str) -> Setup:
     if SETUP not in state or query != state.get(URL_QUERY, query):
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
-        if state[SETUP]["lesson"] is not None:  # a lesson's link: its explanation shows too
-            state[LESSON_APPLIED] = LESSON_IDS.index(state[SETUP]["lesson"])
     if state.get(WIDGETS_PAGE) != page:
         push_widgets(state[SETUP])
         state[WIDGETS_PAGE] = page

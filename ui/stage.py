@@ -22,7 +22,7 @@ import streamlit as st
 import streamlit.components.v1 as components_v1
 
 from momentum_viz.stage import stage_data, stage_worked
-from ui import compute, session
+from ui import compute, controls, session
 from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_settings, run_specs, sampling_of
 
 KEY = "stage"
@@ -103,9 +103,11 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
     (none at first: the numbers are worked out on request, for that run only). In quiz mode
     (``quiz``: ``ui.quiz.stage_quiz``) the paths may be hidden, and a click on the map is the
     guess (``session.QUIZ_GUESS``), not a new start; there is no step panel (its numbers would
-    give the paths away)."""
+    give the paths away). Keys n and p go to the tour's next and previous lesson; in presenter
+    mode (the setup's ``present``) the stage fills the screen with large type and its keys
+    work wherever the focus is not in a field."""
     inputs = _inputs(setup, key)
-    data = _data(inputs, plotly_url())
+    data = _data(inputs, plotly_url()) | {"tour": True, "present": setup["present"]}
     if quiz is None:
         pick = _picked(KEY, len(run_specs(setup)))
         worked = dict(worked=_worked(inputs, pick) if pick is not None else None,
@@ -114,7 +116,7 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
         return
     quizzed = tokened(data | {"quiz": quiz}, (data["token"], sorted(quiz.items())))
     _stage(key=KEY, data=quizzed, on_guess_change=partial(_guessed, KEY),
-           **_slider_callbacks(KEY))
+           on_tour_change=partial(_toured, KEY), **_slider_callbacks(KEY))
 
 
 def show(data: dict, key: str, *, movable_start: bool) -> None:
@@ -122,12 +124,15 @@ def show(data: dict, key: str, *, movable_start: bool) -> None:
     released β or lr becomes the setup's; with ``movable_start`` a click on the map moves the
     setup's start (x0, y0), without it a click does nothing. With a ``worked`` entry
     (``mount``), the panel "This step in numbers" is shown, and the run picked in it is the
-    component's ``worked`` state (read by ``mount`` on the rerun it starts)."""
+    component's ``worked`` state (read by ``mount`` on the rerun it starts). With
+    ``data["tour"]`` the keys n and p step the guided tour (``controls.tour_step``)."""
     callbacks = _slider_callbacks(key)
     if movable_start:
         callbacks["on_click_change"] = partial(_clicked, key)
     if "worked" in data:
         callbacks["on_worked_change"] = _pick_declared
+    if data.get("tour"):
+        callbacks["on_tour_change"] = partial(_toured, key)
     _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
 
 
@@ -181,6 +186,12 @@ def sent_point(point: object) -> tuple[float, float] | None:
         return None
     x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
     return None if x is None or y is None else (round(x, 4), round(y, 4))
+
+
+def _toured(key: str) -> None:
+    by = _sent(key, "tour")
+    if by in (1, -1) and not isinstance(by, bool):
+        controls.tour_step(by)
 
 
 def _clicked(key: str) -> None:

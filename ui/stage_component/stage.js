@@ -77,6 +77,7 @@ function decodeRun(p, noise) {
 }
 
 const fmt = (v) => (v === null || !Number.isFinite(v) ? "—" : v === 0 ? "0" : Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(2) : v.toPrecision(4));
+const ordinal = (n) => n + ((n % 100 >= 11 && n % 100 <= 13) ? "th" : ({ 1: "st", 2: "nd", 3: "rd" })[n % 10] || "th");
 const fmtBeta = (b) => String(+b.toFixed(4));
 const fmtLr = (v) => String(+v.toPrecision(4));
 
@@ -160,14 +161,8 @@ function build(parent, api) {
       api.setStateValue(name, value);
     });
   }
-  el.stage.addEventListener("keydown", (e) => {
-    if (e.target.tagName === "INPUT") return; // a slider or the checkbox keeps its keys
-    if (e.target.tagName === "SELECT") return;
-    // space plays and pauses even when a player button has the focus (not "click it again")
-    if (e.key === " ") { e.preventDefault(); toggle(s); }
-    else if (e.key === "ArrowRight") { e.preventDefault(); stop(s); setFrame(s.frame + 1); }
-    else if (e.key === "ArrowLeft") { e.preventDefault(); stop(s); setFrame(s.frame - 1); }
-  });
+  s.setFrame = setFrame;
+  el.stage.addEventListener("keydown", (e) => { if (!s.present) onKey(s, e); });
   el.map.addEventListener("click", (e) => clickStart(s, e));
   new ResizeObserver(() => { if (s.Plotly && s.data) relayout(s); }).observe(el.stage);
   return s;
@@ -175,6 +170,8 @@ function build(parent, api) {
 
 function update(s, data) {
   s.api = s.api || {};
+  s.tour = !!data.tour;
+  present(s, !!data.present);
   if (s.token === data.token) return;
   s.token = data.token;
   s.data = data;
@@ -207,7 +204,7 @@ function update(s, data) {
   workPicker(s);
   el.note.textContent = data.thinned
     ? `${data.steps} steps: ${s.shown.length} of them are drawn and animated (every ` +
-      `${Math.round(data.steps / (s.shown.length - 1))}th or so), each at its exact position.`
+      `${ordinal(Math.round(data.steps / (s.shown.length - 1)))} or so), each at its exact position.`
     : "";
   loadPlotly(data.plotly).then((Plotly) => {
     s.Plotly = Plotly;
@@ -654,28 +651,37 @@ function colorBar(s, phone, length, offset) {
 function narrow(s) { return s.el.stage.clientWidth < 760; }
 
 
+// Presenter mode: type at least 18 px on the charts, and the side column (sliders, player,
+// readout, loss chart) at least this wide beside the map.
+const PRESENT_FONT = 18;
+const PRESENT_SIDE = 360;
+
 function mapLayout(s) {
   const [x0, x1, y0, y1] = s.data.bounds;
   const phone = narrow(s);
+  const big = s.present && !phone; // presenter mode: the controls beside the map (stage.css)
   const full = s.el.stage.clientWidth || 600;
   // the colour bar is HTML beside (below, on a phone) the plot: drawn once, not at every redraw
-  const margin = phone ? { l: 40, r: 8, t: 6, b: 40 } : { l: 54, r: 10, t: 8, b: 44 };
-  // as tall as the window leaves below the map's top (at least a 400 px plot area); on a phone
-  // the map spans the width
+  const margin = s.present ? { l: 62, r: phone ? 6 : 10, t: 8, b: 54 }
+    : phone ? { l: 40, r: 8, t: 6, b: 40 } : { l: 54, r: 10, t: 8, b: 44 };
+  // as tall as the window leaves below the map's top (at least a 400 px plot area, in presenter
+  // mode all of it); on a phone the map spans the width
   const top = s.el.map.getBoundingClientRect().top;
   const room = window.innerHeight - Math.max(0, top) - 6;
   const aspect = (x1 - x0) / (y1 - y0);
   let height = phone ? Math.round((full - margin.l - margin.r) / aspect) + margin.t + margin.b
-    : Math.max(400 + margin.t + margin.b, Math.min(720, room));
+    : big ? Math.max(300, room) : Math.max(400 + margin.t + margin.b, Math.min(720, room));
   let width = Math.min(full, Math.round((height - margin.t - margin.b) * aspect) + margin.l + margin.r);
   if (phone) width = full;
+  if (big) width = Math.min(width, full - PRESENT_SIDE - s.el.cbar.offsetWidth - 24);
   s.sideBySide = !phone && full - width - 80 >= 250;
   if (!phone && width + 80 > full) width = full - 80;
   s.el.stage.classList.toggle("mvs-wide", s.sideBySide);
   colorBar(s, phone, height - margin.t - margin.b, margin.t);
   return {
     height, width, margin,
-    font: { family: "Inter, Segoe UI, Helvetica, Arial, sans-serif", size: phone ? 12 : 14 },
+    font: { family: "Inter, Segoe UI, Helvetica, Arial, sans-serif",
+            size: s.present ? PRESENT_FONT : phone ? 12 : 14 },
     plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
     hovermode: "closest", dragmode: false, uirevision: "map",
     images: [s.data.image],
@@ -689,14 +695,17 @@ function mapLayout(s) {
 function lossLayout(s) {
   const phone = narrow(s);
   return {
-    height: phone ? 220 : 250, margin: { l: 72, r: 10, t: 8, b: 40 },
-    font: { family: "Inter, Segoe UI, Helvetica, Arial, sans-serif", size: 12 },
+    height: phone ? 220 : 250, margin: s.present ? { l: 114, r: 10, t: 8, b: 50 } : { l: 72, r: 10, t: 8, b: 40 },
+    font: { family: "Inter, Segoe UI, Helvetica, Arial, sans-serif", size: s.present ? PRESENT_FONT : 12 },
     plot_bgcolor: "#fff", paper_bgcolor: "rgba(0,0,0,0)", showlegend: false,
     dragmode: false, uirevision: "loss",
     xaxis: { title: { text: "step", standoff: 2 }, range: [0, s.data.steps], gridcolor: "#e5e5e5",
              fixedrange: true },
     yaxis: { title: { text: s.data.loss.title, standoff: 6 }, type: s.data.loss.log ? "log" : "linear",
-             gridcolor: "#e5e5e5", exponentformat: "power", fixedrange: true },
+             gridcolor: "#e5e5e5", exponentformat: "power", fixedrange: true,
+             // a log axis draws its 2s and 5s at 3/4 of the tick font (and a power's exponent
+             // at 7/8): 24 px keeps them at 18 px, and few ticks so that the large labels do not crowd
+             ...(s.present ? { tickfont: { size: Math.ceil(PRESENT_FONT / 0.75) }, nticks: 5 } : {}) },
   };
 }
 
@@ -707,6 +716,46 @@ function relayout(s) {
   s.lossLayout = lossLayout(s);
   s.lossDrawnFor = null;
   draw(s, true);
+}
+
+// -- keys --------------------------------------------------------------------------------------
+// Space plays and pauses, ← → step, n and p go to the guided tour's next and previous lesson
+// where the page has a tour (in presenter mode also a presentation remote's Page Down and Page
+// Up). A form field keeps its keys (a slider its arrows). Outside presenter mode the keys work
+// while the stage has the focus; in presenter mode anywhere on the page, even on a focused button
+// (space plays, it does not click the button again).
+const TOUR_KEYS = { n: 1, p: -1 };
+const REMOTE_KEYS = { PageDown: 1, PageUp: -1 };
+let PRESENTING = null; // the stage in presenter mode, which takes the page's keys
+
+function onKey(s, e) {
+  const t = e.target;
+  if (t && t.closest && t.closest("input, select, textarea, [contenteditable='true']")) return;
+  if (e.ctrlKey || e.metaKey || e.altKey || !s.data) return;
+  if (e.key === " ") { toggle(s); }
+  else if (e.key === "ArrowRight") { stop(s); s.setFrame(s.frame + 1); }
+  else if (e.key === "ArrowLeft") { stop(s); s.setFrame(s.frame - 1); }
+  else if (s.tour && (TOUR_KEYS[e.key] || (s.present && REMOTE_KEYS[e.key]))) {
+    stop(s);
+    s.api.setTriggerValue("tour", TOUR_KEYS[e.key] || REMOTE_KEYS[e.key]);
+  }
+  else return;
+  e.preventDefault();
+  e.stopPropagation();
+}
+
+document.addEventListener("keydown", (e) => {
+  if (PRESENTING && PRESENTING.el.stage.isConnected) onKey(PRESENTING, e);
+}, true);
+
+// Presenter mode on or off: large type, the controls beside the map, the page's keys.
+function present(s, on) {
+  if (on) PRESENTING = s;
+  else if (PRESENTING === s) PRESENTING = null;
+  if (s.present === on) return;
+  s.present = on;
+  s.el.stage.classList.toggle("mvs-present", on);
+  if (s.Plotly && s.data) relayout(s);
 }
 
 // -- play ------------------------------------------------------------------------------------------
