@@ -1,9 +1,14 @@
-"""Data rows: many seeds of minibatch SGD and momentum on regression surfaces of 1 000 points.
+"""Data rows: many seeds of minibatch SGD and momentum on regression surfaces of 1 000 points,
+and the Tuning lab's map over seeds.
 
 The workload of the many-seed view: 100 seeds × 3 optimizers (sgd, momentum β = 0.9, nesterov
 β = 0.9) × 500 steps with minibatches of 32, as one ``simulate_seeds_many`` call (one batch of
 300 trajectories: the three share the momentum family's rule), recording every step, the exact
 f and ∇f over all 1 000 points at every visited position, and the spread summaries.
+
+The lab's map with seeds: 100 × 100 cells × 10 seeds × 500 steps (100 000 trajectories in
+chunks of ``sweep.CHUNK``), each cell the median over its seeds, with Gaussian noise on the
+ravine and with minibatches of 32 on the 300-point linear regression.
 """
 
 from __future__ import annotations
@@ -75,4 +80,32 @@ def seeds_rows(ctx: Context) -> Iterator[Row]:
             note="" if checks else "no target: reported; the exact loss over all points at "
                                    "every visited position dominates",
             profile=ProfileSpec(job, steps, SEEDS_DIAGNOSIS) if checks else None,
+        )
+
+
+@bench("lab-map-seeds-noise", "lab-map-seeds-minibatch")
+def lab_seeds_rows(ctx: Context) -> Iterator[Row]:
+    """The Tuning lab's default map (100 × 100 cells, 500 steps, momentum) with 10 seeds a
+    cell: noise σ = 1 on the ravine, minibatches of 32 on linear regression (reported)."""
+    size, seeds, steps = ctx.pick(100, 10), ctx.pick(10, 2), ctx.pick(500, 50)
+    for name, surface_id, extra in (("lab-map-seeds-noise", "ravine", {"noise": 1.0}),
+                                    ("lab-map-seeds-minibatch", "linreg", {"batch_size": 32})):
+        surface = mv.get_surface(surface_id)
+        scale = 2 / float(mv.theory.hessian_eigenvalues(surface, surface.minima[0])[-1])
+        lrs = np.logspace(np.log10(0.01 * scale), np.log10(4 * scale), size)
+        betas = np.linspace(0, 0.99, size)
+
+        def job(surface=surface, lrs=lrs, betas=betas, extra=extra) -> None:
+            mv.sweep(surface, optimizer="momentum", lrs=lrs, betas=betas, steps=steps,
+                     seeds=seeds, **extra)
+
+        timing = measure(job, repeats=ctx.pick(3, 1), warmup=0)
+        random = ", ".join(f"{k} {v:g}" for k, v in extra.items())
+        yield Row(
+            name=name,
+            what=(f"mv.sweep on {surface.name}: momentum, {size} × {size} (lr, β) cells × "
+                  f"{seeds} seeds × {steps} steps ({size * size * seeds:,} trajectories, "
+                  f"{random}), each cell the median over its seeds: the Tuning lab's map"),
+            ours=Figure.time(timing), checks=(),
+            note="no target: reported",
         )

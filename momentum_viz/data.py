@@ -52,13 +52,30 @@ class Data:
             return 2.0 * (z - y)
         return _sigmoid(z) - y
 
-    def batch_gradient(self, theta: np.ndarray, x: np.ndarray, y: np.ndarray,
-                       weight: np.ndarray) -> np.ndarray:
+    def batch_gradient(self, theta: np.ndarray, index: np.ndarray, weight: np.ndarray,
+                       pick: np.ndarray | None = None) -> np.ndarray:
         """∇f over a minibatch per trajectory: Σ_j weight_j·ℓ'(w·x_j + b)·(x_j, 1).
 
-        ``theta`` (2, m); ``x``, ``y`` (c, B) with c = m (each trajectory its own batch) or
-        c = 1 (all share it); ``weight`` (1, B), 1/the batch's size (0 for padding).
-        Returns (2, m)."""
+        ``theta`` (2, m); ``index`` (c, B), the points of c batches; trajectory j sees batch
+        ``pick[j]``, or with ``pick`` None batch j (c = m) or the one batch (c = 1); ``weight``
+        (1, B), 1/the batch's size (0 for padding), summing to 1. Returns (2, m).
+
+        Linear regression's gradient is linear in the batch's moments, 2·(E[x²]w + E[x]b −
+        E[xy], E[x]w + b − E[y]) with E the weighted mean over the batch: each batch's four
+        moments are computed once (c × B work), then each trajectory's gradient from its
+        batch's (m work). Logistic regression gathers each trajectory's batch."""
+        x, y = self.x[index], self.y[index]
+        if self.kind == "linear":
+            xw = x * weight
+            moments = np.stack([(xw * x).sum(axis=1), xw.sum(axis=1), (xw * y).sum(axis=1),
+                                (y * weight).sum(axis=1)])
+            if pick is not None:
+                moments = moments[:, pick]
+            xx, mx, xy, my = moments
+            w, b = theta
+            return 2.0 * np.stack([xx * w + mx * b - xy, mx * w + b - my])
+        if pick is not None:
+            x, y = x[pick], y[pick]
         z = theta[0][:, None] * x + theta[1][:, None]
         d = self.slope(z, y) * weight
         return np.stack([np.einsum("mb,mb->m", d, np.broadcast_to(x, d.shape)),

@@ -191,13 +191,12 @@ def minibatch_indices(n: int, batch_size: int, steps: int,
     per_epoch = -(-n // batch_size)
     epochs = -(-steps // per_epoch)
     rng = np.random.default_rng(seed)
-    order = rng.permuted(np.tile(np.arange(n), (epochs, 1)), axis=1)
-    pad = per_epoch * batch_size - n
-    indices = np.pad(order, ((0, 0), (0, pad))).reshape(-1, batch_size)[:steps]
+    indices = np.zeros((epochs, per_epoch * batch_size), np.int32)  # zeros: the padding
+    indices[:, :n] = rng.permuted(np.tile(np.arange(n, dtype=np.int32), (epochs, 1)), axis=1)
     weights = np.full((per_epoch, batch_size), 1 / batch_size)
-    last = batch_size - pad
+    last = batch_size - (per_epoch * batch_size - n)
     weights[-1] = np.where(np.arange(batch_size) < last, 1 / last, 0.0)
-    return indices, np.tile(weights, (epochs, 1))[:steps]
+    return indices.reshape(-1, batch_size)[:steps], np.tile(weights, (epochs, 1))[:steps]
 
 
 def check_batch_size(surface: Surface, batch_size: int | None) -> int | None:
@@ -253,11 +252,14 @@ class Sampling:
         if batch_size is None or batch_size == surface.data.n:  # B = n: the full gradient
             return None
         picks = [minibatch_indices(surface.data.n, batch_size, steps, int(s)) for s in seeds]
-        index = np.stack([p[0] for p in picks], axis=1).astype(np.int32)
+        index = np.stack([p[0] for p in picks], axis=1)
         return cls(data=surface.data, index=index, weight=picks[0][1][:, None, :])
 
     def columns(self, cols: slice | Sequence[int]) -> Sampling:
         """The sequences of trajectories ``cols`` (all of them when shared)."""
+        if self.pick is not None:
+            return Sampling(self.noise, self.data, self.index, self.weight, self.pick[cols])
+
         def take(a: np.ndarray | None, axis: int) -> np.ndarray | None:
             if a is None or a.shape[axis] == 1:
                 return a
@@ -268,9 +270,7 @@ class Sampling:
         """The gradient the optimizer uses at step k, given the exact ∇f ``g`` at ``theta``
         (None with minibatches: not needed)."""
         if self.data is not None:
-            index = self.index[k] if self.pick is None else self.index[k][self.pick]
-            g = self.data.batch_gradient(theta, self.data.x[index], self.data.y[index],
-                                         self.weight[k])
+            g = self.data.batch_gradient(theta, self.index[k], self.weight[k], self.pick)
         if self.noise is not None:
             g = g + (self.noise[k] if self.pick is None else self.noise[k][:, self.pick])
         return g

@@ -51,10 +51,7 @@ class Seeds:
     def loss_quantile(self, q: float | np.ndarray) -> np.ndarray:
         """The q-quantile(s) (0 … 1) of the loss over seeds at each step, shape q's + (steps+1,);
         linear interpolation between order statistics, +inf where a diverged run reaches it."""
-        worst = np.where(np.isnan(self.loss), np.inf, self.loss)
-        with np.errstate(invalid="ignore"):
-            out = np.quantile(worst, q, axis=0)
-        return np.where(np.isnan(out), np.inf, out)  # inf − inf in the interpolation
+        return _quantile(self.loss, q)
 
     def median_loss(self) -> np.ndarray:
         """Median loss over seeds per step, (steps+1,)."""
@@ -68,12 +65,16 @@ class Seeds:
     @property
     def final_loss_median(self) -> float:
         """Median over seeds of the last step's loss (+inf if most runs diverged)."""
-        return float(self.median_loss()[-1])
+        return self._final_quantile(0.5)
 
     @property
     def final_loss_p90(self) -> float:
         """90th percentile over seeds of the last step's loss."""
-        return float(self.loss_quantile(0.9)[-1])
+        return self._final_quantile(0.9)
+
+    def _final_quantile(self, q: float) -> float:
+        """``loss_quantile(q)`` at the last step alone."""
+        return float(_quantile(self.loss[:, -1:], q)[0])
 
     def steps_to_converge(self, tol: float = DEFAULT_TOL) -> np.ndarray:
         """Per seed, ``Run.metrics(tol).steps_to_converge`` (−1 for None: diverged, or not
@@ -83,6 +84,15 @@ class Seeds:
                         outside.shape[1] - 1 - np.argmax(outside[:, ::-1], axis=1), -1)
         ok = (self.diverged_at < 0) & ~outside[:, -1]
         return np.where(ok, last + 1, -1)
+
+
+def _quantile(loss: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+    """The q-quantile(s) over axis 0 of ``loss`` (seeds × steps), NaN (after a divergence)
+    counting as +inf."""
+    worst = np.where(np.isnan(loss), np.inf, loss)
+    with np.errstate(invalid="ignore"):
+        out = np.quantile(worst, q, axis=0)
+    return np.where(np.isnan(out), np.inf, out)  # inf − inf in the interpolation
 
 
 def simulate_seeds(
@@ -129,7 +139,7 @@ def simulate_seeds_many(
     numbers = seed + np.arange(n)
     sampling = Sampling.of(surface, steps, numbers, noise, batch_size)
     if sampling is not None:  # column j·N + i: spec j under seed i
-        sampling = sampling.columns(np.tile(np.arange(n), len(specs)))
+        sampling = sampling.picked(np.tile(np.arange(n), len(specs)))
     arrays, diverged_at, _ = record(surface, [s for s in specs for _ in range(n)], start,
                                     steps, sampling)
     path, loss, velocity, grad = (a.reshape(steps + 1, len(specs), n, *a.shape[2:])

@@ -27,7 +27,14 @@ with st.sidebar:
 setup = session.finish_page(LAB)
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error, setup)
-optimizer, steps, size = setup["map_opt"], setup["map_steps"], setup["map_grid"]
+optimizer, steps = setup["map_opt"], setup["map_steps"]
+noise, batch_size = sampling_of(setup)
+seeds = lab.map_seeds(setup)
+size = lab.map_grid(setup, surface, seeds)
+if not size:
+    st.warning(f"This map would take too long: {steps:,} steps × {seeds} seeds on this "
+               "surface. Lower the steps per run or the seeds.")
+    st.stop()
 start = (setup["x0"], setup["y0"])
 curvature, scale, scale_source = lab.reference(surface, start)
 factors = (setup["map_lr_min"], setup["map_lr_max"])
@@ -36,10 +43,8 @@ if not factors[0] < factors[1]:
     factors = tuple(PARAM[name].default(setup["surface"]) for name in ("map_lr_min",
                                                                          "map_lr_max"))
 span = lab.lr_span(scale, factors)
-st.caption(lab.map_caption(setup, surface.name))
+st.caption(lab.map_caption(setup, surface, size))
 
-noise, batch_size = sampling_of(setup)
-seeds = lab.map_seeds(setup)
 with st.spinner(f"Running {size * size * seeds:,} optimizers for {steps:,} steps each…",
                 show_time=True):
     sweep = compute.cached_sweep(key, optimizer, span, setup["map_beta"], size, steps, start,
@@ -53,7 +58,9 @@ best_column, mine_column, link_column = st.columns([3, 3, 2], gap="medium",
 with best_column:
     best = sweep.best()
     if best is None:
-        st.markdown(f"**No cell converged** within {steps:,} steps.")
+        st.markdown(f"**No cell converged** within {steps:,} steps."
+                    + (" With noise the runs jitter about the minimum: colour by final loss."
+                       if noise or batch_size else ""))
     else:
         median = " (the median over seeds)" if seeds > 1 else ""
         st.markdown(f"**Fastest cell** (★): {best.steps:,} steps{median} at "

@@ -53,10 +53,10 @@ def test_outcome_and_captions():
     assert lab.outcome(ok, 200) == "converged in 63 steps"
     assert lab.outcome(bad, 50).startswith("diverged at step ")
     assert lab.outcome(slow, 20) == "not converged in 20 steps"
-    caption = lab.map_caption(default_setup() | {"noise": 0.5, "seed": 3}, "Ravine")
-    assert caption.startswith("Each of the 100 × 100 cells is one run of **Momentum** on "
-                              "Ravine from (-2.5, -1.6) for 500 steps, with gradient noise "
-                              "σ = 0.5 (seed 3).")
+    caption = lab.map_caption(default_setup() | {"noise": 0.5, "seed": 3}, ravine, 100)
+    assert caption.startswith(f"Each of the 100 × 100 cells is one run of **Momentum** on "
+                              f"{ravine.name} from (-2.5, -1.6) for 500 steps, with gradient "
+                              "noise σ = 0.5 (seed 3).")
     assert "kept within" in lab.span_caption((1e-5, 0.008), (0.001, 4.0), 0.002, "x", True)
     assert "kept within" not in lab.span_caption((4e-4, 0.16), (0.01, 4.0), 0.04, "x", False)
 
@@ -183,3 +183,40 @@ def test_the_cell_message_names_every_value_that_changed_and_only_those():
     assert lab.cell_message(own, own | {"adam_lr": None}) == (
         "The Playground now replays this cell's run. Changed: Adam's own lr 0.1 → the shared "
         "lr.")
+
+
+def test_the_lab_map_over_seeds_says_what_a_cell_is_and_fits_its_work():
+    linreg, logreg = mv.get_surface("linreg"), mv.get_surface("logreg")
+    setup = default_setup("linreg") | {"batch_size": 8, "seeds": 10, "seed": 4}
+    assert lab.map_seeds(setup) == 10
+    assert lab.map_seeds(setup | {"batch_size": None}) == 1  # nothing random: one run
+    assert lab.map_grid(setup, linreg, 10) == 100  # 100² cells × 10 seeds × 500 steps
+    caption = lab.map_caption(setup, linreg, 100)
+    assert caption.startswith("Each of the 100 × 100 cells is the median of 10 runs (a "
+                              "diverged run counts as the worst) of **Momentum** on "
+                              f"{linreg.name} from (0, 0) for 500 steps, with minibatches of "
+                              "B = 8 (seeds 4 to 13).")
+    # logistic regression sums its loss over 300 points at every step of every cell
+    size = lab.map_grid(setup | {"surface": "logreg"}, logreg, 10)
+    assert size ** 2 * 10 * 500 * 300 <= lab.MAP_WORK < (size + 1) ** 2 * 10 * 500 * 300
+    assert lab.map_caption(setup | {"surface": "logreg"}, logreg, size).endswith(
+        f" The map has {size} × {size} cells, not 100 × 100: more would take too long with "
+        "10 seeds and a loss summed over 300 data points at every step.")
+    assert lab.map_grid(setup | {"map_steps": 5000}, logreg, 100) == 0
+
+
+def test_the_median_outcome_of_a_setting_over_seeds():
+    linreg = mv.get_surface("linreg")
+    many = mv.simulate_seeds(linreg, optimizer="momentum", lr=0.3, beta=0.5, seeds=9,
+                             steps=300, batch_size=300)  # B = n: all converge alike
+    steps = many.steps_to_converge()
+    assert np.all(steps == steps[0]) and steps[0] > 0
+    assert lab.median_outcome(many, 300) == (f"converged in a median of {steps[0]:,} steps over "
+                                             "9 seeds (9 of 9 converged)")
+    noisy = mv.simulate_seeds(linreg, optimizer="momentum", lr=0.3, beta=0.5, seeds=9,
+                              steps=300, batch_size=4)
+    assert lab.median_outcome(noisy, 300) == ("the median run did not converge in 300 steps "
+                                              "(0 of 9 seeds converged)")
+    wild = mv.simulate_seeds(linreg, optimizer="momentum", lr=3.0, beta=0.9, seeds=9,
+                             steps=300, batch_size=4)
+    assert lab.median_outcome(wild, 300) == "the median run diverged (9 of 9 seeds diverged)"

@@ -252,3 +252,30 @@ def test_a_typed_quadratic_gets_exact_curves_and_a_bad_formula_an_error():
     no_exception(at)
     assert "unknown name 'z'" in " ".join(e.value for e in at.error)
     assert grid(lab_map(at))[0][-1] == pytest.approx(4 * 2 / 20)  # still the last good one
+
+
+@pytest.mark.parametrize("kind", ["minibatch", "noise"])
+def test_with_seeds_the_map_colours_each_cell_by_the_median_over_its_runs(kind):
+    """Against a sweep per seed, one seed at a time: the median final loss of each cell."""
+    query = (dict(surface="linreg", batch_size="8") if kind == "minibatch"
+             else dict(surface="bowl", noise="0.5"))
+    at = open_page(LAB, map_grid="12", map_steps="60", map_metric="loss", seeds="5", seed="2",
+                   **query)
+    no_exception(at)
+    assert "is the median of 5 runs" in text_of(at)
+    figure = lab_map(at)
+    lrs, betas = grid(figure)
+    surface = mv.get_surface(query["surface"])
+    extra = {"batch_size": 8} if kind == "minibatch" else {"noise": 0.5}
+    finals = np.array([mv.sweep(surface, optimizer="momentum", lrs=lrs, betas=betas,
+                                start=surface.start, steps=60, seed=2 + i, **extra).final_loss
+                       for i in range(5)])
+    median = np.median(np.where(np.isnan(finals), np.inf, finals), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.log10(np.maximum(median - surface.f_min, 1e-16))
+    shown = layer(figure, "loss")
+    finite = np.isfinite(median)
+    np.testing.assert_allclose(shown[finite], expected[finite], rtol=1e-12)
+    assert np.all(np.isnan(shown[~finite]))
+    assert np.array_equal(np.isfinite(layer(figure, "diverged")), ~finite)
+    assert (~finite).any() and finite.any()

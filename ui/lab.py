@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 import momentum_viz as mv
-from ui.params import LR_RANGE, OWN_LR, Setup, optimizer_label, sampling_of
+from ui.params import LR_RANGE, MAP_GRID_RANGE, OWN_LR, Setup, optimizer_label, sampling_of
 
 
 def point(p: tuple[float, float]) -> str:
@@ -64,9 +64,38 @@ def map_seeds(setup: Setup) -> int:
     return setup["seeds"] if noise or batch_size is not None else 1
 
 
-def map_caption(setup: Setup, surface_name: str) -> str:
-    """What each cell of the map is, for the caption above it."""
-    size, seeds = setup["map_grid"], map_seeds(setup)
+MAP_WORK = 2e8
+"""The most work a map may take, in cell-steps × terms of f: the default 100 × 100 map of 500
+steps on a formula is 5·10⁶, with 10 seeds 5·10⁷ (a few seconds); on logistic regression each
+step of each cell evaluates the loss over every data point."""
+
+
+def map_grid(setup: Setup, surface: mv.Surface, seeds: int) -> int:
+    """The map's cells per side: the setup's, or fewer where that would take more than
+    ``MAP_WORK`` (many seeds or steps, or a loss that sums over many data points); 0 when even
+    the smallest grid would."""
+    fits = int(np.sqrt(MAP_WORK / (seeds * setup["map_steps"] * _terms(surface))))
+    size = min(setup["map_grid"], fits)
+    return size if size >= MAP_GRID_RANGE[0] else 0
+
+
+def _terms(surface: mv.Surface) -> int:
+    """The terms of f evaluated per step: the data points of a logistic regression's loss
+    (a numeric sum), else 1 (a compiled formula)."""
+    return surface.data.n if surface.data is not None and surface.data.kind == "logistic" else 1
+
+
+def map_caption(setup: Setup, surface: mv.Surface, size: int) -> str:
+    """What each cell of the map is, for the caption above it (``size`` cells per side, fewer
+    than the setup asks for when ``map_grid`` had to shrink it)."""
+    seeds = map_seeds(setup)
+    why = [f"{seeds} seeds"] if seeds > 1 else []
+    if _terms(surface) > 1:
+        why.append(f"a loss summed over {surface.data.n} data points at every step")
+    shrunk = "" if size == setup["map_grid"] else (
+        f" The map has {size} × {size} cells, not {setup['map_grid']} × {setup['map_grid']}: "
+        f"more would take too long{' with ' + ' and '.join(why) if why else ''}.")
+    surface_name = surface.name
     noise, batch_size = sampling_of(setup)
     first = setup["seed"]
     which = f"seed {first}" if seeds == 1 else f"seeds {first} to {first + seeds - 1}"
@@ -77,7 +106,7 @@ def map_caption(setup: Setup, surface_name: str) -> str:
     return (f"Each of the {size} × {size} cells {runs} of "
             f"**{optimizer_label(setup['map_opt'])}** on {surface_name} from "
             f"{point((setup['x0'], setup['y0']))} for {setup['map_steps']} steps{random}. "
-            "Click a cell to use its lr and β.")
+            f"Click a cell to use its lr and β.{shrunk}")
 
 
 def outcome(metrics: mv.Metrics, steps: int) -> str:
