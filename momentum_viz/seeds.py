@@ -88,11 +88,16 @@ class Seeds:
 
 def _quantile(loss: np.ndarray, q: float | np.ndarray) -> np.ndarray:
     """The q-quantile(s) over axis 0 of ``loss`` (seeds × steps), NaN (after a divergence)
-    counting as +inf."""
-    worst = np.where(np.isnan(loss), np.inf, loss)
+    counting as +inf: numpy's default (linear) interpolation between the order statistics at
+    q·(N − 1), except that a quantile that falls exactly on a finite order statistic is that
+    number even when the next one is +inf (where ``np.quantile`` gives 0·inf = NaN)."""
+    ordered = np.sort(np.where(np.isnan(loss), np.inf, loss), axis=0)
+    at = np.asarray(q, np.float64) * (len(ordered) - 1)
+    low, high = ordered[np.floor(at).astype(np.int64)], ordered[np.ceil(at).astype(np.int64)]
+    part = (at - np.floor(at))[..., None]
     with np.errstate(invalid="ignore"):
-        out = np.quantile(worst, q, axis=0)
-    return np.where(np.isnan(out), np.inf, out)  # inf − inf in the interpolation
+        out = np.where(part == 0, low, low + part * (high - low))
+    return np.where(np.isnan(out), np.inf, out)  # inf − inf: both order statistics diverged
 
 
 def simulate_seeds(

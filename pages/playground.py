@@ -3,11 +3,17 @@ browser."""
 
 import streamlit as st
 
-from momentum_viz.report import reading, runs_csv
+from momentum_viz.report import runs_csv
 from ui import compute, controls, present, quiz, session, stage, tour
 from ui.lessons import LESSONS
 from ui.params import CUSTOM, run_specs
-from ui.playground import animation_html, lr_chart, metrics_table, spread_caption
+from ui.playground import (
+    animation_html,
+    lr_chart,
+    metrics_table,
+    seeded_reading,
+    spread_caption,
+)
 from ui.site import PLAYGROUND
 
 setup = session.begin_page(PLAYGROUND)
@@ -38,7 +44,7 @@ many = compute.seeds_for(setup, key)
 quizzing = quiz.available(setup, surface)
 shown = quiz.sync(setup, key, quizzing)  # False: a quiz's paths, hidden until the reveal
 if setup["present"]:  # the map for a projector: the lesson's title above it, large type
-    present.heading(setup, reading(runs) if shown else None)
+    present.heading(setup, seeded_reading(setup, runs, many) if shown else None)
     show_paths, show_surface = True, False
 else:
     paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"],
@@ -75,7 +81,7 @@ if setup["present"]:  # below the fold: the quiz, the lesson's text, the table i
         metrics_table(runs, setup, many)
     st.stop()
 if shown:
-    st.markdown(f"##### {reading(runs)}")
+    st.markdown(f"##### {seeded_reading(setup, runs, many)}")
 if setup["surface"] == CUSTOM:  # below the stage: the map stays where the eye is
     st.latex(surface.latex)
     st.latex(surface.grad_latex)

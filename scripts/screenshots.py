@@ -121,6 +121,29 @@ def quiz_sequence(browser, url: str) -> None:
     page.close()
 
 
+SEEDS = ("many_seeds", "/?lesson=minibatch-noise")
+"""The many-seed view at 1280×720: the minibatch lesson's 30 seeds of SGD and EMA momentum at
+their last step, every seed's path faint, its position a dot, the mean paths bold and the loss
+median with its 10–90 % band (assets/many_seeds.png)."""
+
+
+def seeds_view(browser, url: str) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    page.goto(url + SEEDS[1])
+    page.wait_for_selector(".st-key-stage .mvs-map .main-svg", timeout=60_000)
+    settle(page)
+    page.locator(".st-key-stage .mvs-scrub").evaluate(  # the step slider to the last step
+        "el => { el.value = el.max; el.dispatchEvent(new Event('input')); }")
+    page.locator(".st-key-stage").evaluate(  # the stage's top just below Streamlit's header
+        "el => { el.scrollIntoView({block: 'start'}); "
+        "document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -70); }")
+    page.wait_for_timeout(1000)
+    out = ROOT / "assets" / f"{SEEDS[0]}.png"
+    page.screenshot(path=str(out))
+    print(f"saved {out.relative_to(ROOT)} (the many-seed view at its last step)")
+    page.close()
+
+
 def settle(page) -> None:
     """Wait for the script run a change started to finish, and for the page to draw it."""
     page.wait_for_timeout(800)
@@ -161,7 +184,7 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=ARGS)
             sequences = {"scrub": scrub_sequence, STEP_NUMBERS[0]: step_numbers,
-                         QUIZ[0]: quiz_sequence}
+                         QUIZ[0]: quiz_sequence, SEEDS[0]: seeds_view}
             for name in sys.argv[1:] or [*VIEWS, *sequences]:
                 if name in sequences:
                     sequences[name](browser, url)

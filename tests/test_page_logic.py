@@ -220,3 +220,35 @@ def test_the_median_outcome_of_a_setting_over_seeds():
     wild = mv.simulate_seeds(linreg, optimizer="momentum", lr=3.0, beta=0.9, seeds=9,
                              steps=300, batch_size=4)
     assert lab.median_outcome(wild, 300) == "the median run diverged (9 of 9 seeds diverged)"
+
+
+def test_the_spread_table_and_sentences_over_seeds():
+    linreg = mv.get_surface("linreg")
+    specs = [mv.RunSpec("sgd", 0.8), mv.RunSpec("momentum", 0.8, 0.9)]
+    many = mv.simulate_seeds_many(linreg, specs, seeds=7, steps=80, batch_size=8, seed=3)
+    rows = playground.spread_rows(many)
+    for row, result in zip(rows, many, strict=True):
+        runs = [result.run(i) for i in range(7)]
+        finals = np.array([np.inf if r.diverged_at is not None else r.loss[-1] - linreg.f_min
+                           for r in runs])
+        median, p90 = np.median(finals), np.percentile(finals, 90)
+        assert row["run"] == result.spec.label
+        assert row["final f − f*, median"] == (float(f"{median:.6g}") if np.isfinite(median)
+                                               else "diverged")
+        assert row["final f − f*, 90th percentile"] == (float(f"{p90:.6g}")
+                                                        if np.isfinite(p90) else "diverged")
+        converged = [r.metrics().steps_to_converge for r in runs]
+        done = [c for c in converged if c is not None]
+        assert row["converged"] == f"{len(done)} of 7"
+        assert row["diverged"] == f"{sum(r.diverged_at is not None for r in runs)} of 7"
+    # 3 of 7 diverged: the median is the 4th smallest loss, the 90th percentile a diverged one
+    assert rows[1]["diverged"] == "3 of 7"
+    assert isinstance(rows[1]["final f − f*, median"], float)
+    assert rows[1]["final f − f*, 90th percentile"] == "diverged"
+    setup = default_setup("linreg") | {"seed": 3, "seeds": 7, "batch_size": 8}
+    assert playground.spread_caption(setup, many).startswith(
+        "7 seeds (3 to 9), minibatches of B = 8: the map draws every seed's path faint and "
+        "their mean bold")
+    reading = playground.seeded_reading(setup, [r.run(0) for r in many], many)
+    assert reading.startswith("With seed 3, SGD ")
+    assert not playground.seeded_reading(setup, [many[0].run(0)], None).startswith("With")

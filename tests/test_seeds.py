@@ -152,3 +152,21 @@ def test_steps_to_converge_per_seed_are_each_runs_metric(surface_id, data_surfac
             for i in range(8):
                 expected = many.run(i).metrics(tol).steps_to_converge
                 assert got[i] == (-1 if expected is None else expected)
+
+
+def test_a_quantile_on_a_finite_run_is_its_loss_though_the_next_run_diverged():
+    """7 seeds, 3 diverged (+inf): the median is the 4th smallest final loss; the 60th
+    percentile lies between it and a diverged run's: +inf; every quantile of finite losses is
+    numpy's."""
+    many = mv.simulate_seeds(mv.get_surface("bowl"), optimizer="sgd", lr=0.9, seeds=7,
+                             steps=30, noise=3.0)
+    loss = many.loss.copy()
+    loss[[1, 4, 6], 5:] = np.nan  # as if three had diverged at step 5
+    fake = type(many)(**{**{f: getattr(many, f) for f in many.__dataclass_fields__},
+                         "loss": loss})
+    ordered = np.sort(loss[[0, 2, 3, 5], -1])
+    assert fake.final_loss_median == ordered[3]
+    assert fake.final_loss_p90 == np.inf
+    assert fake.loss_quantile(0.6)[-1] == np.inf
+    np.testing.assert_allclose(fake.loss_quantile(np.array([0.1, 0.5, 0.9]))[:, :5],
+                               np.quantile(loss[:, :5], [0.1, 0.5, 0.9], axis=0), rtol=1e-12)

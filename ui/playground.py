@@ -13,7 +13,7 @@ import streamlit as st
 from plotly.offline import get_plotlyjs
 
 import momentum_viz as mv
-from momentum_viz.report import metrics_rows
+from momentum_viz.report import metrics_rows, reading
 from ui import compute
 from ui.params import Setup, schedule_of
 
@@ -71,11 +71,18 @@ def metrics_table(runs: list[mv.Run], setup: Setup, many: list[mv.Seeds]) -> Non
     their spread too (``spread_rows``); then what "converged" and "overshoots" mean."""
     st.table(display_rows(metrics_rows(runs)))
     if many:
-        st.markdown(f"**Over {setup['seeds']} seeds** (the table above is seed {setup['seed']}'s "
-                    "run):")
+        st.markdown(f"**Over {setup['seeds']} seeds** (the table above shows the runs with "
+                    f"seed {setup['seed']}):")
         st.table(display_rows(spread_rows(many)))
     st.caption(f"Converged: f − f* ≤ {mv.DEFAULT_TOL:g} from that step on. Overshoots: crossings "
                "of the minimum along its principal axes (a ravine's zig-zag counts).")
+
+
+def seeded_reading(setup: Setup, runs: list[mv.Run], many: list[mv.Seeds] | None) -> str:
+    """The one-line reading of the runs (``report.reading``); over many seeds it says which
+    seed's runs it reads."""
+    text = reading(runs)
+    return f"With seed {setup['seed']}, {text}" if many else text
 
 
 def lr_chart(setup: Setup, key: tuple) -> None:
