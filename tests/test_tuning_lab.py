@@ -279,3 +279,5 @@ def test_with_seeds_the_map_colours_each_cell_by_the_median_over_its_runs(kind):
     assert np.all(np.isnan(shown[~finite]))
     assert np.array_equal(np.isfinite(layer(figure, "diverged")), ~finite)
     assert (~finite).any() and finite.any()
+    hovers = [t["hovertemplate"] for t in figure["data"] if t.get("name") == "cells"]
+    assert all("<br>the median of 5 seeds: " in h for h in hovers)

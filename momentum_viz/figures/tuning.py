@@ -113,7 +113,8 @@ def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[dict]
     r, c = (a.ravel() for a in np.meshgrid(rows, cols, indexing="ij"))
     gap_name = "final f" if sweep.surface.f_min is None else "final f − f*"
     gap = sweep.final_loss - (sweep.surface.f_min or 0.0)
-    where = "lr %{x:.4g}, β %{y:.3f}<br>"
+    where = "lr %{x:.4g}, β %{y:.3f}<br>" + (f"the median of {sweep.seeds} seeds: "
+                                             if sweep.seeds > 1 else "")
     kinds = [
         (sweep.steps_to_converge >= 0,
          f"{where}converged in %{{customdata[0]}} steps<br>{gap_name} %{{customdata[1]:.2e}}"),
