@@ -193,6 +193,7 @@ WIDGET_BOUNDS = {  # key: (lowest allowed minimum, highest allowed maximum), fro
     "beta": (0.0, 0.999), "steps": (0, 5000), "map_steps": (0, 5000), "map_grid": (1, 200),
     "map_beta": (0.0, 0.999), "noise": (0.0, NOISE_MAX), "seed": (0, SEED_MAX),
     "x0": (-1e6, 1e6), "y0": (-1e6, 1e6), "rotation": ROTATION_RANGE,
+    "seeds": (1, 100), "batch_size": (1, 100_000),
     **dict.fromkeys(("xmin", "xmax", "ymin", "ymax"), (-DOMAIN_LIMIT, DOMAIN_LIMIT)),
 }
 
