@@ -179,7 +179,9 @@ def regression_surface(kind: str, x, y, *, name: str | None = None,
     exact for linear (Newton's method on a quadratic: one step, checked against least squares
     in the tests) and Newton-polished for logistic; the start is (0, 0), moved off the minimum
     if it is there; the domain is a square around the minimum reaching 1.5× past the start;
-    the suggested lr and β are the quadratic optimum for the Hessian's eigenvalues there."""
+    the suggested lr and β are the quadratic optimum for the Hessian's eigenvalues there, lr
+    to 3 significant digits and β to 3 decimals (the sliders' resolution: a round value to
+    show)."""
     data = _check_data(kind, x, y)
     if kind == "linear":
         compiled = Compiled(_mse_polynomial(data))
@@ -201,8 +203,8 @@ def regression_surface(kind: str, x, y, *, name: str | None = None,
     start, domain = _frame(minimum)
     lam = theory.hessian_eigenvalues(draft, minimum)
     lr, beta, _ = theory.optimal(float(lam[0]), float(lam[1]))
-    return replace(draft, domain=domain, start=start, minima=(minimum,), lr=float(lr),
-                   beta=float(beta), minima_source="known")
+    return replace(draft, domain=domain, start=start, minima=(minimum,),
+                   lr=float(f"{lr:.3g}"), beta=round(float(beta), 3), minima_source="known")
 
 
 def _check_data(kind: str, x, y) -> Data:

@@ -60,7 +60,7 @@ with best_column:
     if best is None:
         st.markdown(f"**No cell converged** within {steps:,} steps."
                     + (" With noise the runs jitter about the minimum: colour by final loss."
-                       if noise or batch_size else ""))
+                       if (noise or batch_size) and setup["map_metric"] == "steps" else ""))
     else:
         median = " (the median over seeds)" if seeds > 1 else ""
         st.markdown(f"**Fastest cell** (★): {best.steps:,} steps{median} at "

@@ -10,7 +10,7 @@ from ui import compute, session
 from ui.params import CUSTOM, Setup
 
 
-@st.cache_resource(**compute.CACHE)
+@compute.cached(**compute.CACHE)
 def advice_for(key: tuple, start: tuple[float, float]) -> mv.theory.LrAdvice | None:
     """``stable_lr`` of the surface ``key`` (``compute.surface_key``) from ``start``, cached."""
     return mv.theory.stable_lr(compute.surface_for(key), start)
