@@ -44,8 +44,18 @@ MAX_POINTS = 501
 BYTES_BUDGET = 1_400_000
 """The packed families and cloud stay under this (the map picture and labels come on top)."""
 CLOUD_POINTS = 50_000
-"""A cloud's faint paths hold at most this many points in all (8 bytes each, 10.7 in base64):
-a path of many seeds or steps is thinned to evenly spaced steps."""
+"""A cloud's faint paths hold at most this many points in all (8 bytes each, 10.7 in base64),
+fewer when the families' coarsest grids leave less room: a path of many seeds or steps is
+thinned to evenly spaced steps."""
+FAINT_MIN = 50
+"""Points a faint path keeps however little room is left (a path of a few points would draw
+straight lines that no run took): only far from the defaults (thousands of steps, five or more
+optimizers and many seeds) can the data then exceed ``BYTES_BUDGET``."""
+FAINT_BYTES = 32 / 3
+"""Base64 bytes a faint path's point costs (float32 x and y)."""
+CLOUD_BYTES_PER_STEP = 16 + 3 * 16 / 3
+"""Base64 bytes per run and shown step of the cloud's mean path (6-byte x and y) and band
+(three float32)."""
 GRIDS = ((0.01, 20), (0.02, 10), (0.05, 10), (0.1, 5), (0.1, 2))
 """(β step, lr positions per decade), finest first: the first whose estimate fits is used."""
 BYTES_PER_POINT = {False: 16 + 16 / 3, True: 16 + 16 / 3 + 5 * 16 / 3}
@@ -65,9 +75,18 @@ def shown_steps(steps: int, max_points: int = MAX_POINTS) -> np.ndarray:
 
 
 def pick_grids(specs_at: SpecsAt, beta: float, lr: float, steps: int,
-               scrub: Sequence[str], budget: int = BYTES_BUDGET) \
+               scrub: Sequence[str], budget: float = BYTES_BUDGET) \
         -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """The β and lr grids: the finest of ``GRIDS`` whose packed paths fit ``budget``."""
+    """The β and lr grids: the finest of ``GRIDS`` whose packed paths fit ``budget`` (else
+    the coarsest)."""
+    options = grid_options(specs_at, beta, lr, steps, scrub)
+    betas, lrs, _ = next((o for o in options if o[2] <= budget), options[-1])
+    return betas, lrs
+
+
+def grid_options(specs_at: SpecsAt, beta: float, lr: float, steps: int,
+                 scrub: Sequence[str]) -> list[tuple[tuple[float, ...], tuple[float, ...], float]]:
+    """(β grid, lr grid, estimated bytes of their packed paths) for each of ``GRIDS``."""
     points = len(shown_steps(steps))
     per_path = points * BYTES_PER_POINT[steps + 1 > MAX_POINTS]
     base = list(specs_at("beta", beta))
@@ -77,13 +96,13 @@ def pick_grids(specs_at: SpecsAt, beta: float, lr: float, steps: int,
             if name in scrub else 0
 
     varies = {"beta": varying("beta", 0.5 if beta != 0.5 else 0.6), "lr": varying("lr", lr * 2)}
+    options = []
     for beta_step, per_decade in GRIDS:
         betas = beta_grid(beta, beta_step) if "beta" in scrub else (beta,)
         lrs = lr_grid(lr, per_decade) if "lr" in scrub else (lr,)
         paths = len(base) + varies["beta"] * (len(betas) - 1) + varies["lr"] * (len(lrs) - 1)
-        if paths * per_path <= budget:
-            break
-    return betas, lrs
+        options.append((betas, lrs, paths * per_path))
+    return options
 
 
 def stage_families(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float,
@@ -109,10 +128,13 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
     runs under seeds ``seed … seed + seeds − 1`` (``cloud_data``); else it is None."""
     cloud = None
     if seeds > 1 and (noise or batch_size is not None):
-        many = simulate_seeds_many(surface, list(specs_at("beta", beta)), seeds=seeds,
-                                   start=start, steps=steps, noise=noise, seed=seed,
-                                   batch_size=batch_size)
-        cloud = cloud_data(many, shown_steps(steps))
+        specs = list(specs_at("beta", beta))
+        many = simulate_seeds_many(surface, specs, seeds=seeds, start=start, steps=steps,
+                                   noise=noise, seed=seed, batch_size=batch_size)
+        coarsest = grid_options(specs_at, beta, lr, steps, scrub)[-1][2]
+        fixed = len(specs) * len(shown_steps(steps)) * CLOUD_BYTES_PER_STEP
+        room = (BYTES_BUDGET - coarsest - fixed) / FAINT_BYTES
+        cloud = cloud_data(many, shown_steps(steps), int(min(CLOUD_POINTS, room)))
     budget = BYTES_BUDGET - (cloud_bytes(cloud) if cloud else 0)
     betas_family, lrs_family = stage_families(surface, specs_at, beta=beta, lr=lr, start=start,
                                               steps=steps, noise=noise, seed=seed, scrub=scrub,
@@ -169,18 +191,19 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
     )
 
 
-def cloud_data(many: Sequence[Seeds], shown: np.ndarray) -> dict:
+def cloud_data(many: Sequence[Seeds], shown: np.ndarray, points: int = CLOUD_POINTS) -> dict:
     """The many-seed view of each run (JSON-ready): ``seeds`` N; ``steps``, the steps of the
-    faint paths (``shown``, thinned so that all of them hold at most ``CLOUD_POINTS``
-    points); per run, ``paths`` every seed's positions at those steps (float32, seed-major),
-    ``mean`` the mean path over the seeds at the ``shown`` steps (float48; NaN from the first
-    step at which any seed has diverged), ``median``, ``low`` and ``high`` the loss's median,
+    faint paths (``shown``, thinned so that all of them hold at most ``points`` points, but
+    at least ``FAINT_MIN`` each); per run, ``paths`` every seed's positions at those steps
+    (float32, seed-major), ``mean`` the mean path over the seeds at the ``shown`` steps
+    (float48; NaN from the first step at which any seed has diverged), ``median``, ``low``
+    and ``high`` the loss's median,
     10th and 90th percentile over seeds (f − f*, or f without a known minimum; float32, +inf
     where diverged runs reach them), ``diverged``, how many seeds diverged, and ``spread``,
     the root-mean-square distance of the seeds' positions from their mean over all steps (the
     browser draws the widest cloud first)."""
     n = len(many[0].seeds)
-    room = max(2, CLOUD_POINTS // (n * len(many)))
+    room = max(FAINT_MIN, points // (n * len(many)))
     faint = shown if len(shown) <= room else \
         shown[np.unique(np.linspace(0, len(shown) - 1, room).round().astype(np.int64))]
     f_min = many[0].surface.f_min

@@ -80,4 +80,6 @@ def test_the_stage_data_stays_within_budget_with_many_seeds(query):
     data = stage_of(at)
     assert len(json.dumps(data)) <= 1_500_000
     assert data["cloud"]["seeds"] == 100
+    faint = i32(data["cloud"]["steps"])  # thinned evenly, from the start to the last step
+    assert len(faint) >= 50 and faint[0] == 0 and faint[-1] == int(query.get("steps", 200))
     assert len(data["families"]["beta"]["values"]) > 10  # β still scrubs
