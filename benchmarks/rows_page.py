@@ -188,7 +188,8 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
 
 def _lab_work(size: int, steps: int) -> Callable[[], str]:
     """The lab's own work for a fresh map on its default setup, outside Streamlit: the sweep,
-    the map figure and its JSON (lr range: the page's default multiples of 2/λmax)."""
+    the map figure and its JSON, as ``ui.lab_map`` sends it (lr range: the page's default
+    multiples of 2/λmax)."""
     setup = default_setup()
     surface = mv.get_surface(setup["surface"])
     start = (setup["x0"], setup["y0"])
@@ -200,8 +201,7 @@ def _lab_work(size: int, steps: int) -> Callable[[], str]:
         sweep = mv.sweep(surface, optimizer=setup["map_opt"], start=start, steps=steps,
                          lrs=np.logspace(np.log10(low), np.log10(high), size),
                          betas=np.linspace(*setup["map_beta"], size))
-        return as_sent(tuning_figure(sweep, metric=setup["map_metric"], curvature=curvature,
-                                     current=(setup["lr"], setup["beta"])))
+        return tuning_figure(sweep, metric=setup["map_metric"], curvature=curvature).to_json()
 
     return run
 
@@ -229,7 +229,7 @@ def lab_row(ctx: Context) -> Iterator[Row]:
                                                         ctx.pick(7, 2)))
     no_exception(at)
     cold = timings["cold"]
-    sent_kb = len(at.get("plotly_chart")[0].proto.spec) / 1e3
+    sent_kb = len(at.get("bidi_component")[0].proto.json) / 1e3
     yield Row.timed(
         name="lab-map-end-to-end",
         what=(f"Tuning lab page rerun with every cache cleared (AppTest of app.py at "

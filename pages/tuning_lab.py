@@ -5,12 +5,12 @@ Playground."""
 import streamlit as st
 
 import momentum_viz as mv
-from momentum_viz.figures import tuning_figure
-from ui import compute, controls, lab, session
+from ui import compute, controls, lab, lab_map, session, stage
 from ui.params import PARAM, query_from_setup, sampling_of
 from ui.site import LAB, PLAYGROUND, page_script
 
 setup = session.begin_page(LAB)
+stage.preload()
 st.title("Tuning lab")
 
 with st.sidebar:
@@ -45,10 +45,11 @@ if not factors[0] < factors[1]:
 span = lab.lr_span(scale, factors)
 st.caption(lab.map_caption(setup, surface, size))
 
+sweep_inputs = (key, optimizer, span, setup["map_beta"], size, steps, start, noise, setup["seed"],
+                batch_size, seeds)
 with st.spinner(f"Running {size * size * seeds:,} optimizers for {steps:,} steps each…",
                 show_time=True):
-    sweep = compute.cached_sweep(key, optimizer, span, setup["map_beta"], size, steps, start,
-                                 noise, setup["seed"], batch_size, seeds)
+    sweep = compute.cached_sweep(*sweep_inputs)
 
 used = session.take(session.CELL_APPLIED)
 if used:
@@ -86,10 +87,7 @@ with link_column:
     st.page_link(page_script(PLAYGROUND), label="Open in the Playground",
                  icon=":material/play_circle:", query_params=query_from_setup(setup))
 
-figure = tuning_figure(sweep, metric=setup["map_metric"], curvature=curvature,
-                       current=(setup["lr"], setup["beta"]))
-st.plotly_chart(figure, key="lab_map", on_select=controls.use_clicked_cell,
-                selection_mode="points", config={"displaylogo": False})
+lab_map.show(sweep_inputs, setup["map_metric"], curvature, (setup["lr"], setup["beta"]))
 linear = mv.optimizers.get(optimizer).linear_theory is not None
 st.caption(lab.span_caption(span, factors, scale, scale_source, linear and sweep.betas[0] == 0))
 st.markdown(lab.theory_note(surface, curvature, optimizer))

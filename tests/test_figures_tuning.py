@@ -1,5 +1,5 @@
 """The Tuning lab's figure: the heatmap layers are the sweep's numbers, the theory's curves lie
-where the theory puts them, and the clickable points are cell centres."""
+where the theory puts them, and every cell's hover (and click) belongs to exactly one layer."""
 
 from __future__ import annotations
 
@@ -103,34 +103,26 @@ def test_best_and_current_are_marked(ravine_sweep):
     assert (mine["x"][0], mine["y"][0]) == (0.038, 0.6)
 
 
-def test_click_points_are_cell_centres_with_the_right_hover(ravine_sweep):
+def test_each_cell_hovers_in_exactly_one_layer_with_its_numbers(ravine_sweep):
     figure = spec(tuning_figure(ravine_sweep))
-    cells = named(figure, "cells")
-    points = np.concatenate([np.column_stack([decode(t["x"]), decode(t["y"])]) for t in cells])
-    grid = {(lr, b) for lr in ravine_sweep.lrs for b in ravine_sweep.betas}
-    assert {tuple(p) for p in points} == grid and len(points) == len(grid)
-    converged, stalled, diverged = cells
-    assert "converged in %{customdata[0]} steps" in converged["hovertemplate"]
+    (steps,) = named(figure, "steps", "heatmap")
+    (stalled,) = named(figure, "not converged", "heatmap")
+    (diverged,) = named(figure, "diverged", "heatmap")
+    layers = (steps, stalled, diverged)
+    assert all(t["hoverongaps"] is False for t in layers)  # a gap leaves the cell to the others
+    shown = np.stack([np.isfinite(decode(t["z"])) for t in layers])
+    np.testing.assert_array_equal(shown.sum(axis=0), 1)  # one layer per cell, none twice
+    # the cells the click reads back (plotly reports a heatmap click as row and column)
+    assert steps["meta"] == {"lrs": list(ravine_sweep.lrs), "betas": list(ravine_sweep.betas)}
+    assert "converged in %{z} steps" in steps["hovertemplate"]
     assert "not converged in 300 steps" in stalled["hovertemplate"]
     assert "diverged" in diverged["hovertemplate"]
-    lrs, betas = list(ravine_sweep.lrs), list(ravine_sweep.betas)
-    for x, y, data in zip(decode(converged["x"]), decode(converged["y"]),
-                          decode(converged["customdata"]), strict=True):
-        assert data[0] == ravine_sweep.steps_to_converge[betas.index(y), lrs.index(x)] >= 0
-    for x, y in zip(decode(diverged["x"]), decode(diverged["y"]), strict=True):
-        assert ravine_sweep.diverged[betas.index(y), lrs.index(x)]
-
-
-def test_large_grids_offer_a_subset_of_cell_centres():
-    surface = mv.get_surface("bowl")
-    sweep = mv.sweep(surface, optimizer="momentum", lrs=np.logspace(-3, 0, 150),
-                     betas=np.linspace(0, 0.99, 150), steps=20)
-    cells = named(spec(tuning_figure(sweep, click_points=50)), "cells")
-    xs = np.unique(np.concatenate([decode(t["x"]) for t in cells]))
-    ys = np.unique(np.concatenate([decode(t["y"]) for t in cells]))
-    assert len(xs) == len(ys) == 50
-    assert set(xs) <= set(sweep.lrs) and set(ys) <= set(sweep.betas)
-    assert xs[0] == sweep.lrs[0] and xs[-1] == sweep.lrs[-1]
+    converged = ravine_sweep.steps_to_converge >= 0
+    np.testing.assert_array_equal(decode(steps["z"])[converged],
+                                  ravine_sweep.steps_to_converge[converged])
+    gap = ravine_sweep.final_loss - ravine_sweep.surface.f_min  # f* = 0: f itself
+    for t in (steps, stalled):
+        np.testing.assert_array_equal(decode(t["customdata"]), gap)
 
 
 @pytest.mark.parametrize("optimizer", ["momentum", "nesterov", "ema"])

@@ -3,11 +3,12 @@ best" hands a cell to the Playground, and one URL carries the setup across the p
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
-from plotly_spec import chart_specs, decode, trace, xy
+from plotly_spec import decode, trace
 from stage_spec import current, path_of, run_named, stage_of
 
 import momentum_viz as mv
@@ -19,14 +20,27 @@ PLAYGROUND = "pages/playground.py"
 WHY = "pages/why_momentum.py"
 
 
+def lab_data(at) -> dict:
+    """The data the page sent to its map component."""
+    (element,) = at.get("bidi_component")
+    return json.loads(element.proto.json)
+
+
 def lab_map(at) -> dict:
-    return chart_specs(at)["lab_map"]
+    return lab_data(at)["figure"]
+
+
+def mine(at) -> tuple[float, float]:
+    """The (lr, β) the map marks as the visitor's."""
+    lr, beta = lab_data(at)["mine"]
+    return lr, beta
 
 
 def grid(figure: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The lrs and βs of the map's cells, read from its clickable cell centres."""
-    cells = np.concatenate([xy(t) for t in figure["data"] if t.get("name") == "cells"])
-    return np.unique(cells[:, 0]), np.unique(cells[:, 1])
+    """The lrs and βs of the map's cells, as its metric heatmap lists them (a click's row and
+    column are read back through them)."""
+    cells = next(t["meta"] for t in figure["data"] if "meta" in t)
+    return np.array(cells["lrs"]), np.array(cells["betas"])
 
 
 def layer(figure: dict, name: str) -> np.ndarray:
@@ -57,8 +71,7 @@ def test_the_map_is_the_sweep_of_the_shared_setup():
     assert (star["x"][0], star["y"][0]) == (best_lr, best_beta)
     fastest = int(np.nanmin(steps))
     assert f"**Fastest cell** (★): {fastest} steps at lr = {best_lr:.4g}" in text_of(at)
-    mine = trace(figure, "your lr, β")
-    assert (mine["x"][0], mine["y"][0]) == (0.038, 0.6)
+    assert mine(at) == (0.038, 0.6)
     run = mv.simulate(mv.get_surface("ravine"), optimizer="momentum", lr=0.038, beta=0.6,
                       steps=300)
     assert f"converged in {run.metrics().steps_to_converge} steps" in text_of(at)
@@ -129,8 +142,7 @@ def test_use_best_hands_the_cell_to_the_playground():
     assert (f"The Playground now replays this cell's run. Changed: lr 0.038 → {lr:g}; β 0.6 → "
             f"{beta:g}; steps 200 → 300 (the map's steps per run); optimizers SGD, Momentum "
             "→ SGD, Momentum, Nesterov.") in text_of(at)
-    mine = trace(lab_map(at), "your lr, β")
-    assert (mine["x"][0], mine["y"][0]) == (lr, beta)
+    assert mine(at) == (lr, beta)
 
     at.switch_page(PLAYGROUND).run()
     no_exception(at)
@@ -279,5 +291,5 @@ def test_with_seeds_the_map_colours_each_cell_by_the_median_over_its_runs(kind):
     assert np.all(np.isnan(shown[~finite]))
     assert np.array_equal(np.isfinite(layer(figure, "diverged")), ~finite)
     assert (~finite).any() and finite.any()
-    hovers = [t["hovertemplate"] for t in figure["data"] if t.get("name") == "cells"]
-    assert all("<br>the median of 5 seeds: " in h for h in hovers)
+    hovers = [t["hovertemplate"] for t in figure["data"] if t["type"] == "heatmap"]
+    assert hovers and all("<br>the median of 5 seeds: " in h for h in hovers)

@@ -171,18 +171,6 @@ def use_optimal(lr: float, beta: float) -> None:
     session.notify(session.OPTIMAL_APPLIED)
 
 
-def use_clicked_cell() -> None:
-    """The Tuning lab map's ``on_select``.
-
-    Chart callbacks live in a module, not in a page: Streamlit keeps the metadata of every
-    chart a session has drawn (a chart's id changes with its figure), callback included, and a
-    page's own function would keep that run's whole namespace alive with it (figures, runs,
-    the surface) for as long as the session lasts."""
-    points = st.session_state.lab_map.selection.get("points", [])
-    if points:
-        use_cell(float(points[0]["x"]), float(points[0]["y"]))
-
-
 def _surface_changed() -> None:
     state = st.session_state
     for name, value in surface_defaults(state.surface).items():

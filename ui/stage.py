@@ -32,10 +32,11 @@ _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 # A v1 component declared only for its file route: /component/<name>/plotly.min.js is served
 # from the plotly package with Cache-Control: public. It is never rendered.
 _plotly_files = components_v1.declare_component("plotlyjs", path=str(_PLOTLY_DIR))
-_LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
+PLOTLY_LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
+"""``loadPlotly(url)``: loads plotly.min.js once per page (for every component that draws)."""
 _stage = st.components.v2.component(
     "momentum_viz_stage", html="", css=(_HERE / "stage.css").read_text(encoding="utf-8"),
-    js=_LOADER + (_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
+    js=PLOTLY_LOADER + (_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
 
 
 def plotly_url() -> str:
@@ -46,7 +47,7 @@ def plotly_url() -> str:
 
 def preload_html() -> str:
     """The script ``preload`` sends: it starts loading plotly.min.js."""
-    return f"<script>{_LOADER}loadPlotly({json.dumps(plotly_url())});</script>"
+    return f"<script>{PLOTLY_LOADER}loadPlotly({json.dumps(plotly_url())});</script>"
 
 
 def preload() -> None:
@@ -159,7 +160,7 @@ def _sent(key: str, name: str):
     return st.session_state[key].get(name)
 
 
-def _number(value, low: float, high: float) -> float | None:
+def browser_number(value, low: float, high: float) -> float | None:
     """A value from the browser, if it is a finite number in [low, high]."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -168,13 +169,13 @@ def _number(value, low: float, high: float) -> float | None:
 
 
 def _beta_released(key: str) -> None:
-    beta = _number(_sent(key, "beta"), *BETA_RANGE)
+    beta = browser_number(_sent(key, "beta"), *BETA_RANGE)
     if beta is not None:
         session.apply_changes(beta=beta)
 
 
 def _lr_released(key: str) -> None:
-    lr = _number(_sent(key, "lr"), *LR_RANGE)
+    lr = browser_number(_sent(key, "lr"), *LR_RANGE)
     if lr is not None:
         session.apply_changes(lr=lr)
 
@@ -184,7 +185,7 @@ def sent_point(point: object) -> tuple[float, float] | None:
     are numbers within the start's range; None for anything else."""
     if not isinstance(point, dict):
         return None
-    x, y = (_number(point.get(c), *START_RANGE) for c in ("x", "y"))
+    x, y = (browser_number(point.get(c), *START_RANGE) for c in ("x", "y"))
     return None if x is None or y is None else (round(x, 4), round(y, 4))
 
 

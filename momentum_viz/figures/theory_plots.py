@@ -50,10 +50,12 @@ def cell_edges(centres: np.ndarray, log: bool = False) -> np.ndarray:
 
 
 def layer(lrs: np.ndarray, betas: np.ndarray, mask: np.ndarray, color: str, name: str) -> dict:
-    """A one-colour heatmap over the cells where ``mask`` holds (diverged, never converged)."""
+    """A one-colour heatmap over the cells where ``mask`` holds (diverged, never converged);
+    its z is 1 or NaN, as float32 (half the bytes of float64)."""
     return dict(
         type="heatmap", x=cell_edges(lrs, log=True), y=cell_edges(betas),
-        z=np.where(mask, 1.0, np.nan), colorscale=[[0, color], [1, color]], showscale=False,
+        z=np.where(mask, 1.0, np.nan).astype(np.float32), colorscale=[[0, color], [1, color]],
+        showscale=False,
         name=name, hoverinfo="skip")
 
 
@@ -117,16 +119,19 @@ def log_ticks(low: float, high: float) -> list[float]:
 
 
 def map_layout(lrs: np.ndarray, betas: np.ndarray, height: int, **more) -> dict:
-    """The layout of an (lr, β) map: lr on a log axis, both axes fixed to the cells' extent;
-    ``more`` adds or replaces entries."""
+    """The layout of an (lr, β) map: lr on a log axis, both axes fixed to the cells' extent
+    and given room for their labels (``automargin``, as Streamlit's charts do, also when the
+    figure is drawn outside ``st.plotly_chart``); ``more`` adds or replaces entries."""
     x_edges, y_edges = cell_edges(lrs, log=True), cell_edges(betas)
     ticks = log_ticks(x_edges[0], x_edges[-1])
     return chart_layout(
         height=height, top=30,
         xaxis=dict(title="learning rate lr (log scale)", type="log", tickvals=ticks,
                    ticktext=[f"{v:g}" for v in ticks],
-                   range=np.log10([x_edges[0], x_edges[-1]]).tolist(), showgrid=False),
-        yaxis=dict(title="momentum β", range=[y_edges[0], y_edges[-1]], showgrid=False),
+                   range=np.log10([x_edges[0], x_edges[-1]]).tolist(), showgrid=False,
+                   automargin=True),
+        yaxis=dict(title="momentum β", range=[y_edges[0], y_edges[-1]], showgrid=False,
+                   automargin=True),
         legend=LEGEND_BELOW | dict(y=-0.16, font=dict(size=14)), **more)
 
 

@@ -1,8 +1,10 @@
 """The Tuning lab's map: a sweep over (lr, β) as a heatmap, with the theory's curves over it.
 
 Converged cells are coloured by the chosen metric (yellow = good); never-converged cells are
-grey, diverged ones vermillion, each with a legend entry. Heatmaps cannot be clicked, so an
-invisible scatter of cell centres on top carries the hover text and the click selection.
+grey, diverged ones vermillion, each with a legend entry. Each layer carries its own hover
+text and leaves the cells it does not colour to the others (``hoverongaps`` off), so hovering a
+cell shows what that run did; the metric heatmap's ``meta`` lists the cells' lrs and βs, so a
+click's cell (plotly reports its row and column) is read back exactly.
 """
 
 from __future__ import annotations
@@ -47,19 +49,22 @@ def tuning_figure(
     metric: str = "steps",
     curvature: Curvature | None = None,
     current: tuple[float, float] | None = None,
-    click_points: int = 100,
 ) -> go.Figure:
     """The map of ``sweep`` coloured by ``metric`` ("steps" or "loss"), with the stability
     limit and critical-damping curves of ``curvature`` (labelled a local approximation unless
-    exact; only for an optimizer the linear theory describes), the ``current`` (lr, β) and the
-    fastest cell marked. At most ``click_points`` cell
-    centres per side are clickable (every cell on grids up to that size)."""
+    exact; only for an optimizer the linear theory describes), the fastest cell and, if given,
+    the ``current`` (lr, β) marked."""
     lrs, betas = sweep.lrs, sweep.betas
     stalled = ~sweep.diverged & (sweep.steps_to_converge < 0)
-    data = [_metric_heatmap(sweep, metric), layer(lrs, betas, sweep.diverged, DIVERGED_COLOR,
-                                                  "diverged")]
+    gap = sweep.final_loss - (sweep.surface.f_min or 0.0)
+    gap_name = "final f" if sweep.surface.f_min is None else "final f − f*"
+    data = [_metric_heatmap(sweep, metric, gap, gap_name),
+            _hover(layer(lrs, betas, sweep.diverged, DIVERGED_COLOR, "diverged"), sweep,
+                   "diverged")]
     if metric == "steps":
-        data.append(layer(lrs, betas, stalled, STALLED_COLOR, "not converged"))
+        data.append(_hover(layer(lrs, betas, stalled, STALLED_COLOR, "not converged"), sweep,
+                           f"not converged in {sweep.steps} steps<br>{gap_name} "
+                           "%{customdata:.2e}", gap))
     data.append(legend_swatch(DIVERGED_COLOR, "diverged"))
     if metric == "steps" and stalled.any():
         data.append(legend_swatch(STALLED_COLOR, f"not converged in {sweep.steps} steps"))
@@ -67,7 +72,6 @@ def tuning_figure(
         curvature = None  # no linear theory applies: no curves to draw
     if curvature is not None:
         data += theory_curves(curvature.lam_min, curvature.lam_max, betas, sweep.optimizer)
-    data += _click_layer(sweep, stalled, click_points)
     best = sweep.best()
     if best is not None:
         data += point_marker(best.lr, best.beta, f"fastest cell: {best.steps} steps", "star",
@@ -75,7 +79,7 @@ def tuning_figure(
     if current is not None:
         data += point_marker(*current, "your lr, β", "circle-open",
                              "your lr %{x:.4g}, β %{y:.3f}")
-    layout = map_layout(lrs, betas, height=640, clickmode="event+select",
+    layout = map_layout(lrs, betas, height=640, clickmode="event",
                         uirevision="tuning_map")
     if curvature is not None and not curvature.exact:
         layout["legend"]["title"] = dict(text="curves: local approximation")
@@ -85,7 +89,19 @@ def tuning_figure(
     return go.Figure(data, layout)
 
 
-def _metric_heatmap(sweep: Sweep, metric: str) -> dict:
+def _hover(heatmap: dict, sweep: Sweep, text: str,
+           customdata: np.ndarray | None = None) -> dict:
+    """``heatmap`` with hover ``text`` (after the cell's lr and β, and that a cell over many
+    seeds is their median) over the cells it colours."""
+    more = {} if customdata is None else {"customdata": customdata}
+    median = f"the median of {sweep.seeds} seeds: " if sweep.seeds > 1 else ""
+    return {k: v for k, v in heatmap.items() if k != "hoverinfo"} | more | dict(
+        hoverongaps=False,
+        hovertemplate=f"lr %{{x:.4g}}, β %{{y:.3f}}<br>{median}{text}<br><i>click to use</i>"
+                      "<extra></extra>")
+
+
+def _metric_heatmap(sweep: Sweep, metric: str, gap: np.ndarray, gap_name: str) -> dict:
     z = metric_values(sweep, metric)
     if metric == "steps":
         colorbar = dict(title=dict(text="steps to<br>converge"))
@@ -98,38 +114,9 @@ def _metric_heatmap(sweep: Sweep, metric: str) -> dict:
         ticks = ticks[:: max(1, len(ticks) // 8)]
         colorbar = dict(title=dict(text="final<br>f − f*"), tickvals=ticks,
                         ticktext=[f"1e{int(t)}" for t in ticks])
-    return dict(type="heatmap", x=cell_edges(sweep.lrs, log=True), y=cell_edges(sweep.betas),
-                z=z, colorscale=GOOD_TO_BAD, hoverinfo="skip", name=metric,
-                colorbar=dict(thickness=14, **colorbar))
-
-
-def _click_layer(sweep: Sweep, stalled: np.ndarray, per_side: int) -> list[dict]:
-    """Invisible points at cell centres, one trace per kind of cell, each with its hover. WebGL:
-    as SVG, up to 10 000 markers would make every redraw of the map slow."""
-    rows = np.unique(np.linspace(0, len(sweep.betas) - 1, min(per_side, len(sweep.betas)))
-                     .round().astype(int))
-    cols = np.unique(np.linspace(0, len(sweep.lrs) - 1, min(per_side, len(sweep.lrs)))
-                     .round().astype(int))
-    r, c = (a.ravel() for a in np.meshgrid(rows, cols, indexing="ij"))
-    gap_name = "final f" if sweep.surface.f_min is None else "final f − f*"
-    gap = sweep.final_loss - (sweep.surface.f_min or 0.0)
-    where = "lr %{x:.4g}, β %{y:.3f}<br>" + (f"the median of {sweep.seeds} seeds: "
-                                             if sweep.seeds > 1 else "")
-    kinds = [
-        (sweep.steps_to_converge >= 0,
-         f"{where}converged in %{{customdata[0]}} steps<br>{gap_name} %{{customdata[1]:.2e}}"),
-        (stalled, f"{where}not converged in {sweep.steps} steps<br>{gap_name} "
-                  "%{customdata[1]:.2e}"),
-        (sweep.diverged, f"{where}diverged"),
-    ]
-    traces = []
-    for mask, hover in kinds:
-        keep = mask[r, c]
-        rr, cc = r[keep], c[keep]
-        traces.append(dict(
-            type="scattergl", x=sweep.lrs[cc], y=sweep.betas[rr], mode="markers",
-            showlegend=False, name="cells",
-            customdata=np.column_stack([sweep.steps_to_converge[rr, cc], gap[rr, cc]]),
-            marker=dict(size=8, opacity=0, color="#000000"),
-            hovertemplate=hover + "<br><i>click to use</i><extra></extra>"))
-    return traces
+    said = "converged in %{z} steps<br>" if metric == "steps" else ""
+    heatmap = dict(type="heatmap", x=cell_edges(sweep.lrs, log=True), y=cell_edges(sweep.betas),
+                   z=z, colorscale=GOOD_TO_BAD, name=metric,
+                   colorbar=dict(thickness=14, **colorbar),
+                   meta=dict(lrs=sweep.lrs.tolist(), betas=sweep.betas.tolist()))
+    return _hover(heatmap, sweep, f"{said}{gap_name} %{{customdata:.2e}}", gap)

@@ -62,9 +62,8 @@ def test_tuning_lab_map_click_and_playground_link(fresh_server, page):
     wait_for_app(page, timeout=90_000)
     check_navigation(page, "Tuning lab")
     figure = plotly_figure(page, 0)
-    cells = [t for t in figure["data"] if t.get("name") == "cells"]
-    lrs = np.unique(np.concatenate([t["x"] for t in cells]).astype(float))
-    betas = np.unique(np.concatenate([t["y"] for t in cells]).astype(float))
+    cells = next(t["meta"] for t in figure["data"] if t.get("meta"))  # what a click reads
+    lrs, betas = np.array(cells["lrs"]), np.array(cells["betas"])
     assert len(lrs) == len(betas) == 40
     sweep = mv.sweep(mv.get_surface("booth"), optimizer="momentum", lrs=lrs, betas=betas,
                      start=(-8.0, -7.0), steps=300)

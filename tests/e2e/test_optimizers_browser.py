@@ -59,7 +59,7 @@ def test_the_tuning_lab_maps_adam_without_theory_curves(app_server, page):
     wait_for_app(page)
     figure = plotly_figure(page, index=0)
     names = " ".join(str(t.get("name")) for t in figure["data"])
-    assert "cells" in names and "critical damping" not in names and "stability" not in names
+    assert "diverged" in names and "critical damping" not in names and "stability" not in names
     assert page.get_by_text("No linear theory applies to Adam").count() == 1
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")], page.errors_seen
     screenshot(page, "tuning-lab-adam")
