@@ -5,7 +5,7 @@ Playground."""
 import streamlit as st
 
 import momentum_viz as mv
-from ui import compute, controls, lab, lab_map, session, stage
+from ui import advice, compute, controls, lab, lab_map, session, stage
 from ui.params import PARAM, query_from_setup, sampling_of
 from ui.site import LAB, PLAYGROUND, page_script
 
@@ -17,8 +17,8 @@ with st.sidebar:
     st.header("Setup")
     controls.surface_controls()
     controls.start_controls()
-    controls.learning_rate_controls("Your learning rate")
-    session.draw("beta")
+    st.caption("Your β and learning rate: the sliders above the map.")
+    advice.advice_controls(session.setup_shown())
     with st.expander("Noise, minibatches and seeds"):
         controls.noise_controls()
     st.header("Map")
@@ -54,8 +54,7 @@ with st.spinner(f"Running {size * size * seeds:,} optimizers for {steps:,} steps
 used = session.take(session.CELL_APPLIED)
 if used:
     st.success(lab.cell_message(*used), icon="✅")
-best_column, mine_column, link_column = st.columns([3, 3, 2], gap="medium",
-                                                   vertical_alignment="center")
+best_column, link_column = st.columns([3, 2], gap="medium", vertical_alignment="center")
 with best_column:
     best = sweep.best()
     if best is None:
@@ -70,24 +69,14 @@ with best_column:
                   args=(best.lr, best.beta),
                   help="Sets lr and β, and the Playground's optimizers and steps to the map's, "
                        "so it replays this cell.")
-with mine_column:
-    spec = (mv.RunSpec(optimizer, setup["lr"], setup["beta"]),)
-    if seeds > 1:
-        told = lab.median_outcome(compute.cached_seeds(key, spec, start, steps, noise,
-                                                       setup["seed"], batch_size, seeds)[0],
-                                  steps)
-    else:
-        told = lab.outcome(compute.cached_runs(key, spec, start, steps, noise, setup["seed"],
-                                               batch_size)[0].metrics(), steps)
-    inside = span[0] <= setup["lr"] <= span[1] and \
-        sweep.betas[0] <= setup["beta"] <= sweep.betas[-1]
-    st.markdown(f"**Your setting** (○): lr = {setup['lr']:g}, β = {setup['beta']:g}: {told}"
-                + ("." if inside else "; it lies outside this map."))
 with link_column:
     st.page_link(page_script(PLAYGROUND), label="Open in the Playground",
                  icon=":material/play_circle:", query_params=query_from_setup(setup))
 
-lab_map.show(sweep_inputs, setup["map_metric"], curvature, (setup["lr"], setup["beta"]))
+positions = lab_map.sliders(key, optimizer, setup["lr"], setup["beta"], start, steps, noise,
+                            setup["seed"], batch_size, seeds, span,
+                            (float(sweep.betas[0]), float(sweep.betas[-1])))
+lab_map.show(sweep_inputs, setup["map_metric"], curvature, positions)
 linear = mv.optimizers.get(optimizer).linear_theory is not None
 st.caption(lab.span_caption(span, factors, scale, scale_source, linear and sweep.betas[0] == 0))
 st.markdown(lab.theory_note(surface, curvature, optimizer))

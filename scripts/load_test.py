@@ -360,7 +360,7 @@ CLASS_PACE = (2.0, 6.0)
 """Seconds between two changes of one visitor in the browse phase: a student experimenting."""
 STRESS_PACE = (0.2, 1.0)
 """… in the stress phase: everyone dragging sliders at once, more than one process can serve."""
-SELECT_SLIDERS = {"steps", "lr_log"}
+SELECT_SLIDERS = {"steps"}
 """Keys of select sliders: their value is sent as the option's text, as the slider shows it."""
 PLAYGROUND_BETA = "stage.beta"
 """The Playground's β: the stage component's slider, sent on release."""
@@ -372,7 +372,7 @@ ACTIONS = {  # page title → (widget key, values it may take)
     "Playground": [(PLAYGROUND_BETA, [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95]),
                    ("steps", ["100", "200", "300"]),
                    (PLAYGROUND_LR, [0.025, 0.032, 0.038, 0.05])],
-    "Tuning lab": [("beta", [0.5, 0.7, 0.9]), ("map_grid", [20, 40, 60])],
+    "Tuning lab": [("lab_map.beta", [0.5, 0.7, 0.9]), ("map_grid", [20, 40, 60])],
     "Why momentum works": [(WHY_BETA, [0.5, 0.8, 0.9]), ("rotation", [0, 15, 30, 45])],
 }
 HOSTILE_SHARE = 0.1

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
+from lab_spec import said_by_the_engine
 from plotly_spec import decode, trace
 from stage_spec import current, path_of, run_named, stage_of
 
@@ -18,6 +19,8 @@ from ui.params import query_from_setup
 LAB = "pages/tuning_lab.py"
 PLAYGROUND = "pages/playground.py"
 WHY = "pages/why_momentum.py"
+START = (-2.5, -1.6)
+"""The ravine's own start."""
 
 
 def lab_data(at) -> dict:
@@ -31,8 +34,9 @@ def lab_map(at) -> dict:
 
 
 def mine(at) -> tuple[float, float]:
-    """The (lr, β) the map marks as the visitor's."""
-    lr, beta = lab_data(at)["mine"]
+    """The (lr, β) the map's sliders show (and its ring marks) on load."""
+    sliders = lab_data(at)["sliders"]
+    lr, beta = (sliders[n]["values"][sliders[n]["index"]] for n in ("lr", "beta"))
     return lr, beta
 
 
@@ -74,10 +78,31 @@ def test_the_map_is_the_sweep_of_the_shared_setup():
     assert mine(at) == (0.038, 0.6)
     run = mv.simulate(mv.get_surface("ravine"), optimizer="momentum", lr=0.038, beta=0.6,
                       steps=300)
-    assert f"converged in {run.metrics().steps_to_converge} steps" in text_of(at)
+    sliders = lab_data(at)["sliders"]
+    assert sliders["beta"]["said"][sliders["beta"]["index"]] == \
+        f"lr = 0.038, β = 0.6: converged in {run.metrics().steps_to_converge} steps."
     assert trace(figure, "stability limit, λmax = 50")
     assert "The curves are **exact**" in text_of(at)
     assert "The bottom row, β = 0, is plain SGD." in text_of(at)
+
+
+def test_the_sliders_say_what_the_engine_does_at_every_position():
+    """Each sentence the β and lr sliders show while dragged is the run ``mv.simulate`` makes at
+    the value shown: β over 0…0.999 at the setup's lr, lr over a decade either side at its β."""
+    at = open_page(LAB, map_grid="12", map_steps="300")
+    no_exception(at)
+    sliders = lab_data(at)["sliders"]
+    betas = sliders["beta"]["values"]
+    assert betas[:3] == [0.0, 0.01, 0.02] and betas[-2:] == [0.995, 0.999] and 0.6 in betas
+    lrs = np.array(sliders["lr"]["values"])
+    assert lrs[0] == pytest.approx(0.0038, rel=0.01) and lrs[-1] == pytest.approx(0.38, rel=0.01)
+    assert sliders["lr"]["values"][sliders["lr"]["index"]] == 0.038
+    span = (4e-4, 0.16)  # the map: 0.01× to 4× plain GD's limit 2/50
+    for beta, said in zip(betas, sliders["beta"]["said"], strict=True):
+        assert said == said_by_the_engine("ravine", 0.038, beta, START, 300, beta <= 0.99), beta
+    for lr, said in zip(lrs, sliders["lr"]["said"], strict=True):
+        inside = span[0] * (1 - 1e-12) <= lr <= span[1] * (1 + 1e-12)
+        assert said == said_by_the_engine("ravine", lr, 0.6, START, 300, inside), lr
 
 
 def test_final_loss_metric_and_lr_range_are_widgets_and_url_parameters():
@@ -137,7 +162,6 @@ def test_use_best_hands_the_cell_to_the_playground():
     setup = at.session_state["setup"]
     assert (setup["lr"], setup["beta"], setup["steps"]) == (lr, beta, 300)
     assert setup["opt"] == ["sgd", "momentum", "nesterov"] and not setup["compare"]
-    assert at.number_input(key="lr").value == lr and at.slider(key="beta").value == beta
     assert float(at.query_params["lr"]) == lr and float(at.query_params["beta"]) == beta
     assert (f"The Playground now replays this cell's run. Changed: lr 0.038 → {lr:g}; β 0.6 → "
             f"{beta:g}; steps 200 → 300 (the map's steps per run); optimizers SGD, Momentum "
@@ -189,7 +213,7 @@ def test_a_url_carries_the_setup_across_pages():
     at.switch_page(LAB).run()
     no_exception(at)
     assert at.selectbox(key="surface").value == "booth"
-    assert at.number_input(key="lr").value == 0.02 and at.slider(key="beta").value == 0.7
+    assert mine(at) == (0.02, 0.7)  # the map's sliders: the lab's lr and β controls
     assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == (-5, -5)
     assert at.selectbox(key="map_opt").value == "nesterov"
     assert at.slider(key="map_grid").value == 16 and at.slider(key="map_steps").value == 200
@@ -293,3 +317,23 @@ def test_with_seeds_the_map_colours_each_cell_by_the_median_over_its_runs(kind):
     assert (~finite).any() and finite.any()
     hovers = [t["hovertemplate"] for t in figure["data"] if t["type"] == "heatmap"]
     assert hovers and all("<br>the median of 5 seeds: " in h for h in hovers)
+
+
+@pytest.mark.parametrize("script", [LAB, PLAYGROUND])
+def test_picking_a_surface_takes_its_suggested_lr_beta_and_start(script):
+    """β and lr have no sidebar widget: the surface picker puts the surface's own suggestion
+    into the setup itself, and the page's sliders show it."""
+    at = open_page(script, surface="ravine", map_grid="10", map_steps="50")
+    at.selectbox(key="surface").set_value("booth").run()
+    no_exception(at)
+    booth = mv.get_surface("booth")
+    setup = at.session_state["setup"]
+    assert (setup["lr"], setup["beta"], (setup["x0"], setup["y0"])) == \
+        (booth.lr, booth.beta, booth.start)
+    if script == LAB:
+        assert mine(at) == (booth.lr, booth.beta)
+    else:
+        data = stage_of(at)
+        assert (current(data, "lr"), current(data, "beta")) == (booth.lr, booth.beta)
+    assert (at.query_params["lr"], at.query_params["beta"]) == (f"{booth.lr:g}",
+                                                                f"{booth.beta:g}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import momentum_viz as mv
-from ui import advice, session, tour, uploads
+from ui import session, tour, uploads
 from ui.lessons import LESSONS
 from ui.params import (
     BATCH_DEFAULT,
@@ -42,16 +42,6 @@ def surface_controls() -> None:
             session.draw("xmax", right)
             session.draw("ymin", left)
             session.draw("ymax", right)
-
-
-def learning_rate_controls(label: str = "Learning rate", advise: bool = True) -> None:
-    """lr on a log-scale slider, with the exact value shown and editable beside it; with
-    ``advise``, the surface's advice (``ui.advice``: a warning when the runs will diverge, a
-    button with a stable lr)."""
-    session.draw("lr_log", label=f"{label} (log scale)", on_change=_lr_from_log)
-    session.draw("lr", on_change=_log_from_lr)
-    if advise:
-        advice.advice_controls(session.setup_shown())
 
 
 def start_controls() -> None:
@@ -172,12 +162,13 @@ def use_optimal(lr: float, beta: float) -> None:
 
 
 def _surface_changed() -> None:
-    state = st.session_state
-    for name, value in surface_defaults(state.surface).items():
-        state[name] = value
-    if state.surface in CSV_SURFACES:
+    """A surface picked: its suggested lr, β and start (and default domain) into the setup,
+    shown by every control at once (β and lr have no sidebar widget to carry them); a CSV
+    surface's own suggestions for its data."""
+    surface = st.session_state.surface
+    session.apply_changes(surface=surface, **surface_defaults(surface))
+    if surface in CSV_SURFACES:
         _use_csv_suggestions()
-    state.lr_log = state.lr
 
 
 def _use_csv_suggestions() -> None:
@@ -191,9 +182,8 @@ def _use_csv_suggestions() -> None:
         surface = uploads.surface(uploads.key_of(state.surface))
     except uploads.CsvError:
         return  # the page says why the data cannot make this surface
-    state.lr = state.lr_log = surface.lr
-    state.beta = surface.beta
-    state.x0, state.y0 = surface.start
+    x0, y0 = surface.start
+    session.apply_changes(lr=surface.lr, beta=surface.beta, x0=x0, y0=y0)
     if state.batch_size > upload.n:
         session.add_warning(f"Batch size B = {state.batch_size} is more than the {upload.n} "
                             f"data points; B is now {min(BATCH_DEFAULT, upload.n)}.")
@@ -249,11 +239,3 @@ def _start_changed() -> None:
             f"The start (x0, y0) = ({setup['x0']:g}, {setup['y0']:g}) is more than "
             f"{START_WIDTHS:g} domain widths from the surface; back to its default start "
             f"({state.x0:g}, {state.y0:g}).")
-
-
-def _lr_from_log() -> None:
-    st.session_state.lr = st.session_state.lr_log
-
-
-def _log_from_lr() -> None:
-    st.session_state.lr_log = st.session_state.lr

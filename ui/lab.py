@@ -1,11 +1,13 @@
 """The Tuning lab's own logic: which curvature the map's theory curves and lr range come from,
-the lr range itself, and the sentences the page shows about them."""
+the lr range itself, the sentences the page shows about them, and what the map's β and lr
+sliders say at each of their positions."""
 
 from __future__ import annotations
 
 import numpy as np
 
 import momentum_viz as mv
+from momentum_viz.family import beta_grid, lr_grid
 from ui.params import LR_RANGE, MAP_GRID_RANGE, OWN_LR, Setup, optimizer_label, sampling_of
 
 
@@ -132,6 +134,50 @@ def median_outcome(many: mv.Seeds, steps: int) -> str:
                 f"of {n} seeds converged)")
     return (f"converged in a median of {int(np.ceil(converged)):,} steps over {n} seeds "
             f"({int(np.sum(taken >= 0))} of {n} converged)")
+
+
+SEED_RUNS = 4000
+"""Runs per engine batch for the sliders' sentences over many seeds (each position's N seeds),
+so that their recorded paths stay a few tens of MB."""
+
+
+def setting_sentence(lr: float, beta: float, told: str, inside: bool) -> str:
+    """What the visitor's own (lr, β) did (``told``: ``outcome`` or ``median_outcome``), after
+    "Your setting (○):"."""
+    return f"lr = {lr:g}, β = {beta:g}: {told}" + ("." if inside else
+                                                    "; it lies outside this map.")
+
+
+def slider_sentences(surface: mv.Surface, optimizer: str, lr: float, beta: float, *,
+                     start: tuple[float, float], steps: int, noise: float, seed: int,
+                     batch_size: int | None, seeds: int, span: tuple[float, float],
+                     betas: tuple[float, float]) -> dict:
+    """For the map's β slider (every β of ``beta_grid``, at this lr) and its lr slider (every
+    lr of ``lr_grid``, at this β): the positions, the current one, and at each the
+    ``setting_sentence`` of the run there, or of the median over ``seeds`` runs, as the map's
+    cells count them. The runs are the engine's (``simulate_many``: one batch; over many seeds
+    ``simulate_seeds_many`` in batches of ``SEED_RUNS``), each the run ``simulate`` makes at
+    that value; ``span`` and ``betas`` are the map's extent."""
+    grids = {"beta": beta_grid(beta), "lr": lr_grid(lr)}
+    at = {"beta": [(lr, b) for b in grids["beta"]], "lr": [(v, beta) for v in grids["lr"]]}
+    specs = [mv.RunSpec(optimizer, v, b) for name in grids for v, b in at[name]]
+    sampling = dict(start=start, steps=steps, noise=noise, seed=seed, batch_size=batch_size)
+    if seeds == 1:
+        told = iter([outcome(run.metrics(), steps)
+                     for run in mv.simulate_many(surface, specs, **sampling)])
+    else:
+        chunk = max(1, SEED_RUNS // seeds)
+        told = iter([median_outcome(many, steps) for i in range(0, len(specs), chunk)
+                     for many in mv.simulate_seeds_many(surface, specs[i:i + chunk], seeds=seeds,
+                                                        **sampling)])
+    sliders = {}
+    for name, values in grids.items():
+        said = [setting_sentence(v, b, next(told),
+                                 span[0] <= v <= span[1] and betas[0] <= b <= betas[1])
+                for v, b in at[name]]
+        current = beta if name == "beta" else lr
+        sliders[name] = dict(values=list(values), index=values.index(float(current)), said=said)
+    return sliders
 
 
 def span_caption(span: tuple[float, float], factors: tuple[float, float], scale: float,

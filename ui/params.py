@@ -354,11 +354,6 @@ def _number_param(name: str, low: float, high: float, default: Callable[[str], A
                  str if integer else _fmt, (bounded,), pages, range=(low, high), **more)
 
 
-LR_STOPS: tuple[float, ...] = (*(float(f"{d / 10:.1f}e{e}") for e in range(-5, 1)
-                                  for d in range(10, 100)), LR_RANGE[1])
-"""The lr slider's stops: every lr with two significant digits in ``LR_RANGE``, log-spaced in
-effect (90 a decade), shown as numbers. An lr that is not one becomes an extra stop
-(``with_stop``)."""
 STEPS_STOPS: tuple[int, ...] = (10, 20, 30, 50, 75, 100, 120, 150, 200, 250, 300, 400, 500,
                                 600, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000, 5000)
 """The steps slider's stops: round, roughly log-spaced, every lesson's and README link's
@@ -371,6 +366,11 @@ def with_stop(stops: tuple, value: Any) -> tuple:
     if value is None or value in stops:
         return stops
     return tuple(sorted((*stops, value)))
+
+
+def _no_widgets(value: Any, setup: Setup) -> dict[str, Any]:
+    """``Param.to_widgets`` of a parameter no page draws a widget for."""
+    return {}
 
 
 def _betas_text(values: list[float]) -> str:
@@ -545,9 +545,9 @@ def _schedule_param(arg: ScheduleArg) -> Param:
 
 PARAMS: tuple[Param, ...] = (
     Param("lesson", str, fixed(None), _lesson, str, (), frozenset(), in_url=lesson_view,
-          to_widgets=lambda lesson, setup: {}),
+          to_widgets=_no_widgets),
     Param("present", bool, fixed(False), _flag, _fmt_flag, (), frozenset(), in_url=when_on,
-          to_widgets=lambda present, setup: {}, presentation=True),
+          to_widgets=_no_widgets, presentation=True),
     Param("surface", str, _identity, _choice(SURFACES), str,
           (Widget("surface", "selectbox", "Surface", options={
               "options": SURFACES,
@@ -564,20 +564,12 @@ PARAMS: tuple[Param, ...] = (
     _domain("xmax", "x max", DEFAULT_DOMAIN[0][1]),
     _domain("ymin", "y min", DEFAULT_DOMAIN[1][0]),
     _domain("ymax", "y max", DEFAULT_DOMAIN[1][1]),
-    Param("lr", float, suggested(lambda s: s.lr, 0.05), _number(*LR_RANGE), _fmt,
-          (Widget("lr", "number_input", "lr (exact)",
-                  options={"min_value": LR_RANGE[0], "max_value": LR_RANGE[1], **LR_FIELD}),
-           Widget("lr_log", "select_slider", "Learning rate (log scale)", options={
-               "options": LR_STOPS, "format_func": lambda lr: f"{lr:g}"})),
-          # the Playground's and the theory page's lr control is their stage's slider
-          ONLY_LAB, follows_surface=True, range=LR_RANGE,
-          to_widgets=lambda lr, setup: {"lr": lr, "lr_log": lr}),
-    _number_param("beta", *BETA_RANGE, suggested(lambda s: s.beta, 0.9),
-                  widget=Widget("beta", "slider", "Momentum β",
-                                "0 is plain gradient descent; near 1 the ball barely slows.",
-                                {"step": 0.001, "format": "%.3f"}),
-                  # the Playground's and the theory page's β control is their stage's slider
-                  pages=ONLY_LAB, follows_surface=True),
+    # β and lr have no sidebar widgets: every page's β and lr controls are the sliders of its
+    # stage or map component, which send a released value into the setup
+    Param("lr", float, suggested(lambda s: s.lr, 0.05), _number(*LR_RANGE), _fmt, (),
+          frozenset(), follows_surface=True, range=LR_RANGE, to_widgets=_no_widgets),
+    Param("beta", float, suggested(lambda s: s.beta, 0.9), _number(*BETA_RANGE), _fmt, (),
+          frozenset(), follows_surface=True, range=BETA_RANGE, to_widgets=_no_widgets),
     Param("steps", int, fixed(200), _number(*STEPS_RANGE, integer=True), str,
           (Widget("steps", "select_slider", "Steps", options={"options": STEPS_STOPS}),),
           RUN_PAGES, range=STEPS_RANGE),

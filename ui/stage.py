@@ -117,7 +117,7 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
         return
     quizzed = tokened(data | {"quiz": quiz}, (data["token"], sorted(quiz.items())))
     _stage(key=KEY, data=quizzed, on_guess_change=partial(_guessed, KEY),
-           on_tour_change=partial(_toured, KEY), **_slider_callbacks(KEY))
+           on_tour_change=partial(_toured, KEY), **slider_callbacks(KEY))
 
 
 def show(data: dict, key: str, *, movable_start: bool) -> None:
@@ -127,7 +127,7 @@ def show(data: dict, key: str, *, movable_start: bool) -> None:
     (``mount``), the panel "This step in numbers" is shown, and the run picked in it is the
     component's ``worked`` state (read by ``mount`` on the rerun it starts). With
     ``data["tour"]`` the keys n and p step the guided tour (``controls.tour_step``)."""
-    callbacks = _slider_callbacks(key)
+    callbacks = slider_callbacks(key)
     if movable_start:
         callbacks["on_click_change"] = partial(_clicked, key)
     if "worked" in data:
@@ -137,9 +137,11 @@ def show(data: dict, key: str, *, movable_start: bool) -> None:
     _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
 
 
-def _slider_callbacks(key: str) -> dict:
-    return dict(on_beta_change=partial(_beta_released, key),
-                on_lr_change=partial(_lr_released, key))
+def slider_callbacks(key: str) -> dict:
+    """The callbacks of a component under widget ``key`` whose β and lr sliders send their
+    value on release (``released``)."""
+    return dict(on_beta_change=partial(released, key, "beta"),
+                on_lr_change=partial(released, key, "lr"))
 
 
 def _pick_declared() -> None:
@@ -168,16 +170,15 @@ def browser_number(value, low: float, high: float) -> float | None:
     return value if math.isfinite(value) and low <= value <= high else None
 
 
-def _beta_released(key: str) -> None:
-    beta = browser_number(_sent(key, "beta"), *BETA_RANGE)
-    if beta is not None:
-        session.apply_changes(beta=beta)
+SLIDER_RANGES = {"beta": BETA_RANGE, "lr": LR_RANGE}
 
 
-def _lr_released(key: str) -> None:
-    lr = browser_number(_sent(key, "lr"), *LR_RANGE)
-    if lr is not None:
-        session.apply_changes(lr=lr)
+def released(key: str, name: str) -> None:
+    """A callback for the component under widget ``key``: the β or lr (``name``) it sent on
+    release becomes the setup's, if it is a number in that parameter's range."""
+    value = browser_number(_sent(key, name), *SLIDER_RANGES[name])
+    if value is not None:
+        session.apply_changes(**{name: value})
 
 
 def sent_point(point: object) -> tuple[float, float] | None:

@@ -92,8 +92,9 @@ def test_back_forward_and_reload_restore_each_view(app_server, page):
     carried = parse_qs(urlparse(page.url).query)
     assert all(carried.get(k) == v for k, v in parse_qs(views[1]["search"][1:]).items()), \
         "the link's URL carries the setup"
-    assert page.locator(".st-key-beta").inner_text().splitlines()[2] == \
-        f"{float(parse_qs(views[1]['search'][1:])['beta'][0]):.3f}", "the lab keeps the setup"
+    shown = page.locator(".st-key-lab_map .mvl-beta input").get_attribute("data-value")
+    assert float(shown) == float(parse_qs(views[1]['search'][1:])['beta'][0]), \
+        "the lab keeps the setup"
     assert page.evaluate("history.length") == entries + 2, "a page link adds one entry"
     page.go_back()  # the first Back after a page link returns to the page it left
     page.wait_for_function("() => !location.pathname.endsWith('/tuning_lab')", timeout=30_000)

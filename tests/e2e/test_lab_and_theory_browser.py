@@ -1,6 +1,7 @@
 """The Tuning lab and "Why momentum works" in a real browser, each opened by its own URL path on a
 freshly started server (as a shared link is): the map is mv.sweep's, a click on a cell sets lr
-and β and the link opens the Playground with them; the theory page's optimal button works."""
+and β and the link opens the Playground with them, dragging the map's β or lr says at every
+position what the engine's run there does; the theory page's optimal button works."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from lab_spec import said_by_the_engine
 
 import momentum_viz as mv
 from testkit.browser import start_server, stop, wait_for_app
@@ -21,6 +23,7 @@ from .conftest import (
     plotly_figure,
     screenshot,
 )
+from .test_stage_browser import START, drag
 
 PAGES = ["Playground", "Tuning lab", "Why momentum works"]
 
@@ -114,4 +117,53 @@ def test_why_momentum_charts_and_optimal_button(fresh_server, page):
     assert float(query(page)["beta"]) == pytest.approx((9 / 11) ** 2, rel=1e-9)
     assert "rate √β* = 0.818182" in page.locator("[data-testid='stAlert']").first.inner_text()
     screenshot(page, "why_momentum")
+    no_page_errors(page)
+
+
+LAB_MAP = ".st-key-lab_map"
+
+
+def said(page) -> str:
+    """The sentence under the lab map's sliders, without its "Your setting (○):" label."""
+    return page.locator(f"{LAB_MAP} .mvl-said span").inner_text()
+
+
+def ring(page) -> tuple[str, float, float]:
+    """The (lr, β) the ring marks, and its place in pixels."""
+    return page.evaluate("""(root) => {
+        const r = document.querySelector(root + ' .mvl-mine');
+        return [document.querySelector(root + ' .mvl').dataset.mine,
+                parseFloat(r.style.left), parseFloat(r.style.top)];
+    }""", LAB_MAP)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("slider", "name"), [(".mvl-beta", "beta"), (".mvl-lr", "lr")])
+def test_dragging_the_lab_maps_beta_and_lr_moves_the_ring_and_tells_the_engines_run(
+        app_server, page, slider, name):
+    """While the mouse button is down every position shows what ``mv.simulate`` does there and
+    moves the ring over the map, with nothing sent; the release lands in the URL."""
+    page.goto(app_server.url + "/tuning_lab?surface=ravine&lr=0.038&beta=0.6&map_grid=30"
+                               "&map_steps=300")
+    wait_for_app(page)
+    page.wait_for_selector(f"{LAB_MAP} .mvl-map .main-svg", timeout=30_000)
+    url_before, seen = page.url, [(said(page), ring(page))]
+    assert seen[0][0] == said_by_the_engine("ravine", 0.038, 0.6, START, 300, True)
+
+    def check(value: float) -> None:
+        lr, beta = (0.038, value) if name == "beta" else (value, 0.6)
+        sentence, (mine, *place) = said(page), ring(page)
+        inside = 0.0004 * (1 - 1e-12) <= lr <= 0.16 * (1 + 1e-12) and beta <= 0.99
+        assert sentence == said_by_the_engine("ravine", lr, beta, START, 300, inside)
+        assert mine == f"{lr},{beta}" or [float(v) for v in mine.split(",")] == [lr, beta]
+        assert place != list(seen[-1][1][1:]), f"the ring did not move at {name}={value}"
+        assert page.url == url_before, "a value was sent before the button was released"
+        seen.append((sentence, ring(page)))
+
+    value = drag(page, slider, 6, -3 if name == "beta" else -2, check, LAB_MAP)
+    assert len(seen) == 7
+    page.wait_for_function(f"() => location.search.includes('{name}={value:g}')", timeout=30_000)
+    wait_for_app(page)
+    assert said(page) == seen[-1][0]  # the rerun's own sentence at the released value
+    screenshot(page, f"tuning_lab_after_{name}_drag")
     no_page_errors(page)

@@ -1,23 +1,75 @@
 // The Tuning lab's map: the sweep's figure, drawn by Plotly.react only when a new map arrives
-// (a new token), and the visitor's (lr, β) as a ring laid over the plot, moved by setting its
-// position (plotly redraws nothing). A click on a cell sends that cell's lr and β.
-// Data: ui/lab_map.py.
+// (a new token); the visitor's (lr, β) as a ring laid over the plot, moved by setting its
+// position (plotly redraws nothing); the β and lr sliders, which move the ring and the sentence
+// about the run there while they are dragged and send the value on release; a click on a cell
+// sends that cell's lr and β. Data: ui/lab_map.py.
 
 const LAB_MAPS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
 const MINE_LEGEND = { type: "scatter", x: [null], y: [null], mode: "markers",
   name: "your lr, β", hoverinfo: "skip",
   marker: { symbol: "circle-open", size: 16, color: "#000000", line: { width: 2.5 } } };
+const NAMES = ["beta", "lr"];
+const shown = { beta: (b) => String(+b.toFixed(4)), lr: (v) => String(+v.toPrecision(4)) };
 
 function build(parent) {
   // parentElement also holds the component's <style>: add to it, never overwrite it
   const root = document.createElement("div");
   root.className = "mvl";
-  root.innerHTML = '<div class="mvl-map"></div><div class="mvl-mine" title="your lr, β"></div>';
+  root.innerHTML = `
+    <div class="mvl-sliders">
+      <label class="mvl-slider mvl-beta"><span>β <b></b></span>
+        <input type="range" min="0" step="1" aria-label="your momentum β"></label>
+      <label class="mvl-slider mvl-lr"><span>lr <b></b></span>
+        <input type="range" min="0" step="1" aria-label="your learning rate"></label>
+    </div>
+    <div class="mvl-said"><b>Your setting</b> (○): <span></span></div>
+    <div class="mvl-plot"><div class="mvl-map"></div>
+      <div class="mvl-mine" title="your lr, β"></div></div>`;
   parent.appendChild(root);
-  const s = { root, map: root.querySelector(".mvl-map"), ring: root.querySelector(".mvl-mine"),
-              token: null, api: null, cells: null, mine: null, drawing: Promise.resolve() };
+  const $ = (q) => root.querySelector(q);
+  const s = { root, map: $(".mvl-map"), ring: $(".mvl-mine"), said: $(".mvl-said span"),
+              input: { beta: $(".mvl-beta input"), lr: $(".mvl-lr input") },
+              value: { beta: $(".mvl-beta b"), lr: $(".mvl-lr b") },
+              token: null, api: null, cells: null, data: null, moved: "beta", sent: null,
+              drawing: Promise.resolve() };
+  for (const name of NAMES) {
+    const input = s.input[name];
+    input.addEventListener("input", () => { s.moved = name; show(s); });
+    input.addEventListener("change", () => {
+      const value = s.data.sliders[name].values[+input.value];
+      s.sent = { name, value };
+      s.input[name === "beta" ? "lr" : "beta"].disabled = true; // its positions are for the old value
+      s.api.setStateValue(name, value);
+    });
+  }
   return s;
+}
+
+// The slider last moved decides: its value under the pointer, the other slider's own value.
+function setting(s) {
+  const at = {};
+  for (const name of NAMES) {
+    const slider = s.data.sliders[name];
+    at[name] = name === s.moved ? +s.input[name].value : slider.index;
+  }
+  const other = s.moved === "beta" ? "lr" : "beta";
+  const sliders = s.data.sliders;
+  return { beta: sliders.beta.values[at.beta], lr: sliders.lr.values[at.lr],
+           said: sliders[s.moved].said[at[s.moved]], reset: other };
+}
+
+function show(s) {
+  const now = setting(s);
+  const other = s.data.sliders[now.reset];
+  s.input[now.reset].value = other.index; // the other slider shows the setup's own value
+  for (const name of NAMES) {
+    s.value[name].textContent = shown[name](now[name]);
+    s.input[name].dataset.value = now[name];
+  }
+  s.said.textContent = now.said;
+  s.mine = [now.lr, now.beta];
+  placeMine(s);
 }
 
 // The ring's place: (lr, β) through the plot's own axes (lr on a log axis), hidden outside them.
@@ -40,12 +92,26 @@ function cellClicked(s, e) {
   s.api.setTriggerValue("cell", { lr: s.cells.lrs[col], beta: s.cells.betas[row] });
 }
 
-function draw(s, data, Plotly) {
-  s.mine = data.mine;
-  if (s.token === data.token) {
-    placeMine(s);
-    return null;
+function update(s, data) {
+  s.data = data;
+  // data from a rerun older than the value sent: keep showing the value sent (its rerun's data
+  // follows), so quick key presses are not undone
+  const sent = s.sent && data.sliders[s.sent.name];
+  const waiting = sent && sent.values[sent.index] !== s.sent.value;
+  if (!waiting) s.sent = null;
+  for (const name of NAMES) {
+    const slider = data.sliders[name];
+    const keep = waiting && s.sent.name === name ? slider.values.indexOf(s.sent.value) : -1;
+    s.input[name].max = slider.values.length - 1;
+    s.input[name].value = keep >= 0 ? keep : slider.index;
+    s.input[name].disabled = !!waiting && s.sent.name !== name;
   }
+  s.moved = waiting ? s.sent.name : "beta";
+  show(s);
+}
+
+function draw(s, data, Plotly) {
+  if (s.token === data.token) return null;
   s.token = data.token;
   const { data: traces, layout } = data.figure;
   s.cells = traces.find((t) => t.meta && t.meta.lrs).meta;
@@ -60,14 +126,15 @@ function draw(s, data, Plotly) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
   let s = LAB_MAPS.get(parentElement);
   if (!s) {
     s = build(parentElement);
     LAB_MAPS.set(parentElement, s);
   }
-  s.api = { setTriggerValue };
-  // one drawing at a time: a mark moved while the map is still being drawn waits for it
+  s.api = { setStateValue, setTriggerValue };
+  update(s, data);
+  // one drawing at a time: a map that arrives while the last is being drawn waits for it
   s.drawing = s.drawing.then(() => loadPlotly(data.plotly)).then((Plotly) => draw(s, data, Plotly))
     .catch((e) => console.error("lab map", e));
 }
