@@ -671,28 +671,39 @@ SETTLED_JS = """() => {
   return {total: b.changed - b.key, send: (b.sent.find((t) => t >= b.key) ?? NaN) - b.key};
 }"""
 
-PAGE_CONTROLS = {  # page → (URL query, the widgets timed there)
+PAGE_CONTROLS = {  # page → (URL query, the controls timed there)
     "lab": ("/tuning_lab?surface=ravine&map_grid=100&map_steps=500",
-            ("beta", "lr_log", "x0", "map_grid", "map_steps")),
-    "why": ("/why_momentum?kappa=50&lr=0.01&beta=0.5",  # β and lr: its stage's sliders
-            ("kappa", "rotation", "steps")),
+            ("beta", "lr", "x0", "map_grid", "map_steps")),
+    "why": ("/why_momentum?kappa=50&lr=0.01&beta=0.5",
+            ("beta", "lr", "kappa", "rotation", "steps")),
+}
+COMPONENT_SLIDERS = {  # (page, control) → its slider, when it is not a widget of that key
+    ("lab", "beta"): ".st-key-lab_map .mvl-beta input",  # the map's own β and lr
+    ("lab", "lr"): ".st-key-lab_map .mvl-lr input",
+    ("why", "beta"): ".st-key-why_stage .mvs-beta input",  # its stage's β and lr
+    ("why", "lr"): ".st-key-why_stage .mvs-lr input",
 }
 
 
-def _settled(page: Page, key: str, i: int) -> dict[str, float]:
-    """``_nudge(page, key, i)`` and wait for the rerun; the time in ms from the last key press
-    until the page last changed (its last DOM mutation: every chart drawn, every text in
+def _settled(page: Page, field: str, i: int) -> dict[str, float]:
+    """``_nudge(page, field, i)`` and wait for the rerun; the time in ms from the last key
+    press until the page last changed (its last DOM mutation: every chart drawn, every text in
     place)."""
     page.evaluate(MARK_CHART_JS, "body")
-    _nudge(page, key, i)
+    _nudge(page, field, i)
     e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
     return page.evaluate(SETTLED_JS)
 
 
-def _nudge(page: Page, key: str, i: int) -> None:
-    """Change widget ``key`` by one step: an arrow key on a slider (right, then left), a new
-    value typed into a number field and Enter."""
-    field = page.locator(f".st-key-{key} input").first
+def _field(name: str, key: str) -> str:
+    """The input of control ``key`` on page ``name``: a component's slider, or the widget's."""
+    return COMPONENT_SLIDERS.get((name, key), f".st-key-{key} input")
+
+
+def _nudge(page: Page, selector: str, i: int) -> None:
+    """Change the input ``selector`` by one step: an arrow key on a slider (right, then left),
+    a new value typed into a number field and Enter."""
+    field = page.locator(selector).first
     if field.get_attribute("type") == "range":
         field.focus()
         page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
@@ -719,8 +730,9 @@ def page_control_rows(ctx: Context) -> Iterator[Row]:
                     e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
                     for i in range(repeats):
                         for key in keys:
-                            times.setdefault((name, key), []).append(_settled(page, key, i))
-                            floor_times.append(_settled(floor, "n", len(floor_times)))
+                            times.setdefault((name, key), []).append(
+                                _settled(page, _field(name, key), i))
+                            floor_times.append(_settled(floor, FLOOR_SLIDER, len(floor_times)))
                 finally:
                     context.close()
         finally:
@@ -730,7 +742,7 @@ def page_control_rows(ctx: Context) -> Iterator[Row]:
         title = "the Tuning lab" if name == "lab" else "Why momentum works"
         yield _against_floor(
             f"browser-{name}-{key}",
-            (f"headless Chromium, {title} ({PAGE_CONTROLS[name][0]}): widget {key} "
+            (f"headless Chromium, {title} ({PAGE_CONTROLS[name][0]}): control {key} "
              f"changed by one step → the page's last change (DOM mutation), median of "
              f"{len(samples)}"),
             _seconds(samples, "total"), base,
