@@ -48,7 +48,7 @@ st.header("2. The convergence rate over (lr, β)")
 best_lr, best_beta, best_rate = why.optimum(kappa)
 chart, formulas = st.columns([3, 2], gap="large")
 with chart:
-    st.plotly_chart(why.chart("rate_map", kappa, lr, beta, steps), key="why_rate_map", **CHART)
+    why.show_rate_map(kappa, lr, beta)
     st.caption("Colour: the rate max|σ| over both directions (the distance shrinks by this "
                "factor per step). Labels: the regime of the slowest direction there.")
 with formulas:

@@ -12,7 +12,14 @@ from momentum_viz.stage import unpack_float48
 
 def stage_of(at) -> dict:
     """The data of the page's stage component."""
-    (element,) = at.get("bidi_component")
+    (element,) = [e for e in at.get("bidi_component")
+                  if e.proto.component_name == "momentum_viz_stage"]
+    return json.loads(element.proto.json)
+
+
+def component_data(at, key: str) -> dict:
+    """The data of the page's component under widget ``key``."""
+    (element,) = [e for e in at.get("bidi_component") if e.key == key]
     return json.loads(element.proto.json)
 
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 from plotly_spec import chart_specs, decode, trace
-from stage_spec import current, path_of, run_named, stage_of
+from stage_spec import component_data, current, path_of, run_named, stage_of
 
 from testkit.apptest import no_exception, open_page, text_of
 
@@ -71,9 +71,9 @@ def test_optimal_button_sets_lr_and_beta_everywhere():
     assert "**λ₂ = 100** (critically damped (flipping)): " in text_of(at)
     assert "flips sign every step while shrinking" in text_of(at)
     assert metrics(at)["Your rate max|σ|"] == f"{9 / 11:.4g}"
-    figure = chart_specs(at)["why_rate_map"]
-    mine, best = trace(figure, "your lr, β"), trace(figure, "optimal lr*, β*")
-    assert mine["x"][0] == pytest.approx(best["x"][0]) and mine["y"] == pytest.approx(best["y"])
+    rate_map = component_data(at, "why_rate_map")  # its ring: the setup's (lr, β)
+    best = trace(rate_map["figure"], "optimal lr*, β*")
+    assert rate_map["mine"] == pytest.approx([best["x"][0], best["y"][0]], rel=1e-12)
     at.switch_page(PLAYGROUND).run()
     assert current(stage_of(at), "lr") == pytest.approx(lr, rel=1e-12)
 
@@ -151,7 +151,8 @@ def test_beta_and_lr_have_one_control_each_the_stage():
     keys = {w.key for kind in ("slider", "select_slider", "number_input") for w in at.get(kind)}
     assert {"kappa", "rotation", "steps"} <= keys
     assert not keys & {"beta", "lr", "lr_log"}
-    assert len(at.get("bidi_component")) == 1
+    assert {e.key for e in at.get("bidi_component")} == {"why_stage", "why_rate_map"}
+    assert "sliders" not in component_data(at, "why_rate_map")  # the rate map only follows
 
 
 def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
@@ -161,7 +162,30 @@ def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
     flat, turned = open_page(WHY, rotation="0"), open_page(WHY, rotation="30")
     no_exception(turned)
     assert chart_specs(flat) == chart_specs(turned)
-    assert set(chart_specs(turned)) == {"why_rate_map", "why_components", "why_phase",
-                                        "why_envelope", "why_damping"}
+    assert set(chart_specs(turned)) == {"why_components", "why_phase", "why_envelope",
+                                        "why_damping"}
+    assert component_data(flat, "why_rate_map") == component_data(turned, "why_rate_map")
     assert not np.array_equal(path_of(run_named(stage_of(flat), "Momentum")),
                               path_of(run_named(stage_of(turned), "Momentum")))
+
+
+def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
+    """The rate map's cells are theory.rate over its (lr, β) grid for this κ; changing β (the
+    stage's slider, released) sends the same figure (same token: the browser redraws nothing)
+    with the ring at the new (lr, β)."""
+    at = open_page(WHY, kappa="50", lr="0.01", beta="0.5")
+    before = component_data(at, "why_rate_map")
+    heatmap = trace(before["figure"], "rate")
+    rate = decode(heatmap["customdata"])
+    lrs = np.logspace(math.log10((2 / (1 + math.sqrt(50))) ** 2 / 30), math.log10(0.1), 120)
+    betas = np.linspace(0, 0.999, 120)
+    assert rate.shape == (120, 120)
+    for i, j in ((0, 0), (60, 17), (119, 119), (33, 80)):
+        expected = max(hand_rate(lrs[j], betas[i], 1.0), hand_rate(lrs[j], betas[i], 50.0))
+        assert rate[i, j] == pytest.approx(expected, rel=1e-9)
+    assert before["mine"] == [0.01, 0.5]
+    at.session_state["setup"] = at.session_state["setup"] | {"beta": 0.7}  # as a release does
+    at.run()
+    after = component_data(at, "why_rate_map")
+    assert after["mine"] == [0.01, 0.7]
+    assert after["token"] == before["token"] and after["figure"] == before["figure"]

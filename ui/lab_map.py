@@ -1,6 +1,7 @@
 """The Tuning lab's map as a browser component: the sweep's picture, drawn once per map, with
 the visitor's (lr, β) as a ring over it, and the β and lr sliders that move the ring and say
-what the run there does while they are dragged.
+what the run there does while they are dragged. The theory page's rate map is the same
+component without sliders (``show_plain``): its ring follows that page's stage.
 
 The figure (``momentum_viz.figures.tuning_figure``, without the ring) is built once per map
 (its sweep's inputs, the metric and the theory's curvature) and kept; the browser redraws it
@@ -62,6 +63,14 @@ def show(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None
     drawn = map_figure(sweep_inputs, metric, curvature)
     _lab_map(key=KEY, data=drawn | {"plotly": stage.plotly_url(), "sliders": positions},
              on_cell_change=_cell_clicked, **stage.slider_callbacks(KEY))
+
+
+def show_plain(key: str, drawn: dict, mine: tuple[float, float]) -> None:
+    """An (lr, β) map without sliders under widget ``key``: ``drawn`` (a figure with its token,
+    as ``map_figure`` gives) with the ring at ``mine``, following the page's stage while its β
+    or lr is dragged (the stage's scrub event) and nothing else."""
+    _lab_map(key=key, data=drawn | {"plotly": stage.plotly_url(), "mine": list(mine),
+                                    "follow": True})
 
 
 def _cell_clicked() -> None:

@@ -3,6 +3,7 @@ sentences each section shows. The formulas and words follow Goh's Distill articl
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -19,7 +20,7 @@ from momentum_viz.figures import (
     rate_map_figure,
 )
 from momentum_viz.stage import stage_data
-from ui import stage
+from ui import lab_map, stage
 from ui.compute import CACHE
 
 LAM_MIN = 1.0
@@ -122,15 +123,11 @@ def optimum(kappa: float) -> tuple[float, float, float]:
 
 @st.cache_resource(**CACHE)
 def chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> go.Figure:
-    """Sections 2–5's figure ``name`` (rate_map, components, phase, envelope or damping) for
-    these values, built once per distinct input and shared across sessions (figures are never
-    modified). None depends on the rotation: turning the bowl rebuilds none of them."""
+    """Sections 3–5's figure ``name`` (components, phase, envelope or damping) for these
+    values, built once per distinct input and shared across sessions (figures are never
+    modified). None depends on the rotation: turning the bowl rebuilds none of them. Section
+    2's rate map is ``show_rate_map``."""
     lams = eigenvalues(kappa)
-    if name == "rate_map":
-        best_lr, best_beta, _ = optimum(kappa)
-        return rate_map_figure(*lams, lrs=rate_map_lrs(lr, best_lr, lams[1]),
-                               betas=RATE_MAP_BETAS, current=(lr, beta),
-                               optimum=(best_lr, best_beta))
     if name == "damping":
         return damping_figure(lr, beta, lams)
     run = eigen_run(kappa, lr, beta, steps)
@@ -174,6 +171,29 @@ def rate_map_lrs(lr: float, best_lr: float, lam_max: float) -> np.ndarray:
     both the stability limit and it."""
     return np.logspace(math.log10(min(best_lr / 30, lr / 2)),
                        math.log10(max(5 / lam_max, 2 * lr)), MAP_SIZE)
+
+
+RATE_MAP_KEY = "why_rate_map"
+"""The rate map's widget key on this page."""
+
+
+def show_rate_map(kappa: float, lr: float, beta: float) -> None:
+    """Section 2's picture: the rate map over (lr, β) for this κ (``rate_map_figure``, built
+    once per κ and lr axis), with the optimum starred and the visitor's (lr, β) as a ring that
+    follows the stage's sliders while they are dragged (``ui.lab_map.show_plain``): a change of
+    β alone moves the ring and redraws nothing."""
+    lrs = rate_map_lrs(lr, optimum(kappa)[0], eigenvalues(kappa)[1])
+    lab_map.show_plain(RATE_MAP_KEY, _rate_map(kappa, float(lrs[0]), float(lrs[-1])), (lr, beta))
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _rate_map(kappa: float, low: float, high: float) -> dict:
+    best_lr, best_beta, _ = optimum(kappa)
+    lrs = np.logspace(math.log10(low), math.log10(high), MAP_SIZE)
+    lrs[[0, -1]] = low, high  # the same axis as rate_map_lrs, ends to the last bit
+    figure = rate_map_figure(*eigenvalues(kappa), lrs=lrs, betas=RATE_MAP_BETAS,
+                             optimum=(best_lr, best_beta))
+    return stage.tokened({"figure": json.loads(figure.to_json())}, (kappa, low, high))
 
 
 def bowl_latex(kappa: float, rotation: int) -> str:

@@ -137,10 +137,11 @@ def map_layout(lrs: np.ndarray, betas: np.ndarray, height: int, **more) -> dict:
 
 # -- the rate map ------------------------------------------------------------------------------
 def rate_map_figure(lam_min: float, lam_max: float, *, lrs: np.ndarray, betas: np.ndarray,
-                    current: tuple[float, float], optimum: tuple[float, float] | None = None) \
-        -> go.Figure:
+                    current: tuple[float, float] | None = None,
+                    optimum: tuple[float, float] | None = None) -> go.Figure:
     """Momentum's convergence rate max|σ| over (lr, β) for a quadratic with eigenvalues
     λmin ≤ λmax, coloured by the steps it takes to gain one digit; divergent cells vermillion;
+    the ``current`` (lr, β) and the ``optimum`` marked when given;
     each region labelled with the regime of its slowest direction."""
     lr, beta = np.meshgrid(lrs, betas)
     rates = np.stack([theory.rate(lr, beta, lam) for lam in (lam_min, lam_max)])
@@ -154,7 +155,10 @@ def rate_map_figure(lam_min: float, lam_max: float, *, lrs: np.ndarray, betas: n
     ticks = np.arange(5)
     data = [
         dict(type="heatmap",
-             x=cell_edges(lrs, log=True), y=cell_edges(betas), z=digits, zmin=0, zmax=4,
+             # z only colours (0 to 4 digits): float32, half the bytes; the hover's rate is
+             # customdata, float64
+             x=cell_edges(lrs, log=True), y=cell_edges(betas), z=digits.astype(np.float32),
+             zmin=0, zmax=4,
              colorscale=GOOD_TO_BAD, customdata=rate, text=regimes, name="rate",
              colorbar=dict(title=dict(text="rate<br>max|σ|"), tickvals=ticks,
                            ticktext=[f"{1 - 10.0**-t:g}" for t in ticks], thickness=14),
@@ -163,8 +167,9 @@ def rate_map_figure(lam_min: float, lam_max: float, *, lrs: np.ndarray, betas: n
         layer(lrs, betas, ~ok, DIVERGED_COLOR, "divergent"),
         legend_swatch(DIVERGED_COLOR, "divergent"),
         *theory_curves(lam_min, lam_max, betas),
-        *point_marker(*current, "your lr, β", "circle-open", "your lr %{x:.3g}, β %{y:.3f}"),
     ]
+    if current is not None:
+        data += point_marker(*current, "your lr, β", "circle-open", "your lr %{x:.3g}, β %{y:.3f}")
     if optimum is not None:
         data += point_marker(*optimum, "optimal lr*, β*", "star",
                              "optimal lr* %{x:.3g}, β* %{y:.3f}")

@@ -128,13 +128,13 @@ def said(page) -> str:
     return page.locator(f"{LAB_MAP} .mvl-said span").inner_text()
 
 
-def ring(page) -> tuple[str, float, float]:
-    """The (lr, β) the ring marks, and its place in pixels."""
+def ring(page, where: str = LAB_MAP) -> tuple[str, float, float]:
+    """The (lr, β) the ring of the map ``where`` marks, and its place in pixels."""
     return page.evaluate("""(root) => {
         const r = document.querySelector(root + ' .mvl-mine');
         return [document.querySelector(root + ' .mvl').dataset.mine,
                 parseFloat(r.style.left), parseFloat(r.style.top)];
-    }""", LAB_MAP)
+    }""", where)
 
 
 @pytest.mark.e2e
@@ -166,4 +166,33 @@ def test_dragging_the_lab_maps_beta_and_lr_moves_the_ring_and_tells_the_engines_
     wait_for_app(page)
     assert said(page) == seen[-1][0]  # the rerun's own sentence at the released value
     screenshot(page, f"tuning_lab_after_{name}_drag")
+    no_page_errors(page)
+
+
+@pytest.mark.e2e
+def test_the_rate_map_ring_follows_the_stages_beta_while_dragged(app_server, page):
+    """Why momentum works: dragging the stage's β moves the rate map's ring to (lr, β) under
+    the pointer at every step, without redrawing the map; on release the map stays as drawn."""
+    page.goto(app_server.url + "/why_momentum?kappa=50&lr=0.01&beta=0.5&steps=100")
+    wait_for_app(page)
+    rate_map = ".st-key-why_rate_map"
+    page.wait_for_selector(f"{rate_map} .mvl-map .main-svg", timeout=30_000)
+    page.wait_for_selector(".st-key-why_stage .mvs-map .main-svg", timeout=30_000)
+    page.evaluate("(s) => { document.querySelector(s + ' .mvl-map').__kept = true; }", rate_map)
+    seen = [ring(page, rate_map)]
+    assert seen[0][0] == "0.01,0.5"
+
+    def check(beta: float) -> None:
+        mine, *place = ring(page, rate_map)
+        assert [float(v) for v in mine.split(",")] == [0.01, beta]
+        assert place != list(seen[-1][1:]), f"the ring did not move at β={beta}"
+        seen.append((mine, *place))
+
+    beta = drag(page, ".mvs-beta", 5, 4, check, ".st-key-why_stage")
+    assert len(seen) == 6
+    page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
+    wait_for_app(page)
+    assert ring(page, rate_map)[0] == f"0.01,{beta:g}"
+    assert page.evaluate("(s) => document.querySelector(s + ' .mvl-map').__kept === true",
+                         rate_map), "the rate map was drawn again for a new β"
     no_page_errors(page)

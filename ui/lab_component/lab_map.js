@@ -1,8 +1,10 @@
-// The Tuning lab's map: the sweep's figure, drawn by Plotly.react only when a new map arrives
-// (a new token); the visitor's (lr, β) as a ring laid over the plot, moved by setting its
-// position (plotly redraws nothing); the β and lr sliders, which move the ring and the sentence
-// about the run there while they are dragged and send the value on release; a click on a cell
-// sends that cell's lr and β. Data: ui/lab_map.py.
+// An (lr, β) map: the figure, drawn by Plotly.react only when a new map arrives (a new token),
+// and the visitor's (lr, β) as a ring laid over the plot, moved by setting its position (plotly
+// redraws nothing). The Tuning lab's map also has β and lr sliders, which move the ring and the
+// sentence about the run there while they are dragged and send the value on release, and a
+// click on a cell sends that cell's lr and β. The theory page's rate map has no sliders: its
+// ring follows the stage's β and lr while they are dragged (the stage's "momentum-viz-scrub"
+// event). Data: ui/lab_map.py.
 
 const LAB_MAPS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
@@ -10,9 +12,11 @@ const MINE_LEGEND = { type: "scatter", x: [null], y: [null], mode: "markers",
   name: "your lr, β", hoverinfo: "skip",
   marker: { symbol: "circle-open", size: 16, color: "#000000", line: { width: 2.5 } } };
 const NAMES = ["beta", "lr"];
+const SCRUB_EVENT = "momentum-viz-scrub"; // sent by the stage (stage.js) while β or lr is dragged
 const shown = { beta: (b) => String(+b.toFixed(4)), lr: (v) => String(+v.toPrecision(4)) };
 
 function build(parent) {
+  let s = null;
   // parentElement also holds the component's <style>: add to it, never overwrite it
   const root = document.createElement("div");
   root.className = "mvl";
@@ -27,8 +31,11 @@ function build(parent) {
     <div class="mvl-plot"><div class="mvl-map"></div>
       <div class="mvl-mine" title="your lr, β"></div></div>`;
   parent.appendChild(root);
+  document.addEventListener(SCRUB_EVENT, (e) => {
+    if (s.data && s.data.follow) { s.mine = [e.detail.lr, e.detail.beta]; placeMine(s); }
+  });
   const $ = (q) => root.querySelector(q);
-  const s = { root, map: $(".mvl-map"), ring: $(".mvl-mine"), said: $(".mvl-said span"),
+  s = { root, map: $(".mvl-map"), ring: $(".mvl-mine"), said: $(".mvl-said span"),
               input: { beta: $(".mvl-beta input"), lr: $(".mvl-lr input") },
               value: { beta: $(".mvl-beta b"), lr: $(".mvl-lr b") },
               token: null, api: null, cells: null, data: null, moved: "beta", sent: null,
@@ -94,6 +101,12 @@ function cellClicked(s, e) {
 
 function update(s, data) {
   s.data = data;
+  s.root.classList.toggle("mvl-plain", !data.sliders);
+  if (!data.sliders) { // a map without sliders: the ring at the setup's (lr, β)
+    s.mine = data.mine;
+    placeMine(s);
+    return;
+  }
   // data from a rerun older than the value sent: keep showing the value sent (its rerun's data
   // follows), so quick key presses are not undone
   const sent = s.sent && data.sliders[s.sent.name];
@@ -114,7 +127,8 @@ function draw(s, data, Plotly) {
   if (s.token === data.token) return null;
   s.token = data.token;
   const { data: traces, layout } = data.figure;
-  s.cells = traces.find((t) => t.meta && t.meta.lrs).meta;
+  const cells = traces.find((t) => t.meta && t.meta.lrs);
+  s.cells = cells ? cells.meta : null; // a map whose cells can be clicked lists them
   return Plotly.react(s.map, traces.concat([MINE_LEGEND]), layout, CONFIG).then(() => {
     if (!s.listening) {
       s.map.on("plotly_click", (e) => cellClicked(s, e));

@@ -150,6 +150,14 @@ function build(parent, api) {
       s.index[name] = +input.value;
       s.scrubbing = true; // paths as lines while dragging: a marker per step is an SVG node each
       draw(s, true);
+      // the (lr, β) shown, for the page's other pictures that follow it (the theory page's
+      // rate map, ui/lab_component/lab_map.js)
+      const shown = (n) => {
+        const fam = s.data.families[n];
+        return fam.values[n === name ? s.index[n] : fam.index];
+      };
+      document.dispatchEvent(new CustomEvent("momentum-viz-scrub",
+        { detail: { beta: shown("beta"), lr: shown("lr") } }));
     });
     input.addEventListener("change", () => {
       s.scrubbing = false;
