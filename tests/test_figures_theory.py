@@ -117,7 +117,7 @@ def test_rate_map_is_the_spectral_radius_over_both_directions():
                      and t["type"] == "heatmap")
     np.testing.assert_array_equal(np.isfinite(decode(divergent["z"])), rate >= 1)
     labels = {a["text"] for a in figure["layout"]["annotations"]}
-    assert {"<b>monotone</b>", "<b>ripples</b>", "<b>divergent</b>"} <= labels
+    assert {"monotone", "ripples", "divergent"} <= labels
     star = by_name(figure, "optimal lr*, β*")
     assert (star["x"][0], star["y"][0]) == pytest.approx(best[:2])
     assert by_name(figure, "your lr, β")["x"] == [0.038]

@@ -183,8 +183,8 @@ def _region_label(mask: np.ndarray, lrs, betas, text: str) -> dict | None:
     if mask.mean() < MIN_LABELLED_SHARE:
         return None
     row, col = deepest_cell(mask)
-    return dict(x=np.log10(lrs[col]), y=betas[row], text=f"<b>{text}</b>", showarrow=False,
-                font=dict(size=17, color="#000000"), bgcolor="rgba(255,255,255,0.8)",
+    return dict(x=np.log10(lrs[col]), y=betas[row], text=text, showarrow=False,
+                font=dict(size=17, color="#000000", weight="bold"), bgcolor="rgba(255,255,255,0.8)",
                 borderpad=3)
 
 
