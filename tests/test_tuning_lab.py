@@ -13,7 +13,9 @@ from plotly_spec import decode, trace
 from stage_spec import current, path_of, run_named, stage_of
 
 import momentum_viz as mv
+from momentum_viz.family import beta_grid
 from testkit.apptest import no_exception, open_page, text_of
+from ui import lab
 from ui.params import query_from_setup
 
 LAB = "pages/tuning_lab.py"
@@ -337,3 +339,20 @@ def test_picking_a_surface_takes_its_suggested_lr_beta_and_start(script):
         assert (current(data, "lr"), current(data, "beta")) == (booth.lr, booth.beta)
     assert (at.query_params["lr"], at.query_params["beta"]) == (f"{booth.lr:g}",
                                                                 f"{booth.beta:g}")
+
+
+def test_the_sliders_coarsen_where_every_position_would_take_too_long():
+    """On logistic regression (a loss summed over every data point) with many seeds and steps
+    the sliders keep fewer positions, each still the engine's run (its median over seeds)."""
+    surface = mv.get_surface("logreg")
+    sliders = lab.slider_sentences(surface, "momentum", 0.5, 0.9, start=surface.start,
+                                   steps=400, noise=0.0, seed=0, batch_size=8, seeds=20,
+                                   span=(0.01, 1.0), betas=(0.0, 0.99))
+    betas, lrs = sliders["beta"]["values"], sliders["lr"]["values"]
+    work = (len(betas) + len(lrs)) * 20 * 400 * surface.data.n
+    assert work <= lab.MAP_WORK and len(betas) < len(beta_grid(0.9))
+    assert betas[sliders["beta"]["index"]] == 0.9 and lrs[sliders["lr"]["index"]] == 0.5
+    many = mv.simulate_seeds_many(surface, [mv.RunSpec("momentum", 0.5, 0.9)], seeds=20,
+                                  start=surface.start, steps=400, batch_size=8)[0]
+    assert sliders["beta"]["said"][sliders["beta"]["index"]] == \
+        f"lr = 0.5, β = 0.9: {lab.median_outcome(many, 400)}."

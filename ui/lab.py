@@ -136,6 +136,8 @@ def median_outcome(many: mv.Seeds, steps: int) -> str:
             f"({int(np.sum(taken >= 0))} of {n} converged)")
 
 
+SLIDER_GRIDS = ((0.01, 20), (0.05, 5), (0.1, 2))
+"""The map's β and lr sliders: (β step, lr positions per decade), finest first."""
 SEED_RUNS = 4000
 """Runs per engine batch for the sliders' sentences over many seeds (each position's N seeds),
 so that their recorded paths stay a few tens of MB."""
@@ -157,8 +159,16 @@ def slider_sentences(surface: mv.Surface, optimizer: str, lr: float, beta: float
     ``setting_sentence`` of the run there, or of the median over ``seeds`` runs, as the map's
     cells count them. The runs are the engine's (``simulate_many``: one batch; over many seeds
     ``simulate_seeds_many`` in batches of ``SEED_RUNS``), each the run ``simulate`` makes at
-    that value; ``span`` and ``betas`` are the map's extent."""
-    grids = {"beta": beta_grid(beta), "lr": lr_grid(lr)}
+    that value; ``span`` and ``betas`` are the map's extent. The sliders are coarser
+    (``SLIDER_GRIDS``) where every position would take more than ``MAP_WORK``, and only the
+    setup's own values where even the coarsest would."""
+    grids = {"beta": (float(beta),), "lr": (float(lr),)}
+    for beta_step, per_decade in SLIDER_GRIDS:
+        finer = {"beta": beta_grid(beta, beta_step), "lr": lr_grid(lr, per_decade)}
+        work = (len(finer["beta"]) + len(finer["lr"])) * seeds * steps * _terms(surface)
+        if work <= MAP_WORK:
+            grids = finer
+            break
     at = {"beta": [(lr, b) for b in grids["beta"]], "lr": [(v, beta) for v in grids["lr"]]}
     specs = [mv.RunSpec(optimizer, v, b) for name in grids for v, b in at[name]]
     sampling = dict(start=start, steps=steps, noise=noise, seed=seed, batch_size=batch_size)
