@@ -132,7 +132,10 @@ def map_layout(lrs: np.ndarray, betas: np.ndarray, height: int, **more) -> dict:
                    automargin=True),
         yaxis=dict(title="momentum β", range=[y_edges[0], y_edges[-1]], showgrid=False,
                    automargin=True),
-        legend=LEGEND_BELOW | dict(y=-0.16, font=dict(size=14)), **more)
+        # the legend at the figure's foot (its height's own margin), never over the lr axis's
+        # title however many lines the ticks and the legend take on a narrow screen
+        legend=LEGEND_BELOW | dict(yref="container", y=0, yanchor="bottom", font=dict(size=14)),
+        **more)
 
 
 # -- the rate map ------------------------------------------------------------------------------
