@@ -28,8 +28,8 @@ setup = session.finish_page(LAB)
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error, setup)
 optimizer, steps = setup["map_opt"], setup["map_steps"]
-noise, batch_size = sampling_of(setup)
-seeds = lab.map_seeds(setup)
+noise, batch_size = sampling_of(setup, surface)
+seeds = lab.map_seeds(setup, surface)
 size = lab.map_grid(setup, surface, seeds)
 if not size:
     st.warning(f"This map would take too long: {steps:,} steps × {seeds} seeds on this "

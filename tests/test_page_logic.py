@@ -188,8 +188,8 @@ def test_the_cell_message_names_every_value_that_changed_and_only_those():
 def test_the_lab_map_over_seeds_says_what_a_cell_is_and_fits_its_work():
     linreg, logreg = mv.get_surface("linreg"), mv.get_surface("logreg")
     setup = default_setup("linreg") | {"batch_size": 8, "seeds": 10, "seed": 4}
-    assert lab.map_seeds(setup) == 10
-    assert lab.map_seeds(setup | {"batch_size": None}) == 1  # nothing random: one run
+    assert lab.map_seeds(setup, linreg) == 10
+    assert lab.map_seeds(setup | {"batch_size": None}, linreg) == 1  # nothing random: one run
     assert lab.map_grid(setup, linreg, 10) == 100  # 100² cells × 10 seeds × 500 steps
     caption = lab.map_caption(setup, linreg, 100)
     assert caption.startswith("Each of the 100 × 100 cells is the median of 10 runs (a "

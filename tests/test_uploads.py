@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from stage_spec import current, stage_of
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page, text_of
@@ -109,8 +110,12 @@ def test_an_uploaded_csv_becomes_the_surface_with_its_suggestions():
     at = upload(at, "line.csv", GOOD)
     no_exception(at)
     surface = build("linreg-csv", parse_csv(GOOD, "line.csv"))
-    assert at.session_state["lr"] == surface.lr and at.session_state["beta"] == surface.beta
-    assert (at.session_state["x0"], at.session_state["y0"]) == surface.start
+    setup = at.session_state["setup"]  # the setup, which the stage's β and lr sliders show
+    assert (setup["lr"], setup["beta"]) == (surface.lr, surface.beta)
+    assert (setup["x0"], setup["y0"]) == surface.start
+    data = stage_of(at)
+    assert current(data, "lr") == surface.lr and current(data, "beta") == surface.beta
+    assert at.query_params["lr"] == f"{surface.lr:.10g}"
     assert "Data: line.csv, 60 points." in text_of(at)
     assert not at.error
     assert at.query_params["surface"] == "linreg-csv"
@@ -121,12 +126,12 @@ def test_an_uploaded_csv_becomes_the_surface_with_its_suggestions():
 
 def test_a_bad_csv_is_refused_by_name_and_the_previous_data_kept():
     at = upload(open_page(surface="linreg-csv"), "line.csv", GOOD)
-    lr = at.session_state["lr"]
+    lr = at.session_state["setup"]["lr"]
     at = upload(at, "broken.csv", b"x,y\n1,2\n3,oops\n")
     no_exception(at)
     assert [e.value for e in at.error] == [
         "broken.csv can't be used: line 3: y = “oops” is not a number. Still using line.csv."]
-    assert at.session_state["lr"] == lr and "Data: line.csv, 60 points." in text_of(at)
+    assert at.session_state["setup"]["lr"] == lr and "Data: line.csv, 60 points." in text_of(at)
     assert at.session_state[uploads.DATA].name == "line.csv"
 
 
@@ -141,11 +146,14 @@ def test_logistic_on_an_upload_whose_labels_are_not_0_or_1_says_so():
     no_exception(at)
     assert not at.error
     surface = build("logreg-csv", parse_csv(LABELS))
-    assert at.session_state["lr"] == surface.lr
+    assert at.session_state["setup"]["lr"] == surface.lr
 
 
 def test_minibatches_on_an_upload_fit_its_size():
-    at = upload(open_page(surface="linreg-csv", batch_size="50"), "line.csv", GOOD)
+    at = open_page(surface="linreg-csv", batch_size="50", seeds="5")
+    no_exception(at)  # no data in this session: another surface shows, without minibatches
+    assert "no CSV has been uploaded in this session" in text_of(at)
+    at = upload(at, "line.csv", GOOD)
     no_exception(at)
     assert at.session_state["batch_size"] == 50
     at.number_input(key="batch_size").set_value(61)
@@ -155,7 +163,28 @@ def test_minibatches_on_an_upload_fit_its_size():
     small = b"x,y\n" + b"".join(b"%d,%d\n" % (i, i % 3) for i in range(20))
     at = upload(at, "small.csv", small)
     assert "Batch size B = 50 is more than the 20 data points; B is now 20." in text_of(at)
-    assert at.session_state["batch_size"] == 20
+    assert at.session_state["batch_size"] == 20 and at.session_state["setup"]["batch_size"] == 20
+
+
+def test_a_linked_batch_larger_than_the_upload_uses_the_full_gradient_and_says_so():
+    at = upload(open_page(surface="linreg-csv"), "line.csv", GOOD)
+    at.checkbox(key="minibatch").check()
+    at = at.run()
+    assert at.session_state["setup"]["batch_size"] == 32
+    at.query_params["batch_size"] = "61"  # Back to an address of a larger data set's view
+    at = at.run()
+    no_exception(at)
+    assert at.session_state["setup"]["batch_size"] == 61
+    assert ("Batch size B = 61 is more than the 60 points of this data set: the runs use the "
+            "full gradient.") in text_of(at)
+    small = b"x,y\n" + b"".join(b"%d,%d\n" % (i, i % 3) for i in range(20))
+    at = upload(at, "small.csv", small)
+    at.checkbox(key="minibatch").uncheck()
+    at = at.run()
+    at.checkbox(key="minibatch").check()  # switched on again: the default 32 > 20 points
+    at = at.run()
+    no_exception(at)
+    assert at.session_state["setup"]["batch_size"] == 20
 
 
 @pytest.mark.parametrize("surface_id", mv.DATA_SURFACE_IDS)
@@ -164,10 +193,13 @@ def test_built_in_data_sets_from_the_url_and_the_picker(surface_id):
     no_exception(at)
     surface = mv.get_surface(surface_id)
     assert at.selectbox(key="surface").value == surface_id
-    assert at.session_state["lr"] == surface.lr
+    assert at.session_state["setup"]["lr"] == surface.lr
     at = open_page()
     at.selectbox(key="surface").set_value(surface_id)
     at = at.run()
     no_exception(at)
     assert at.query_params["surface"] == surface_id
-    assert at.session_state["lr"] == surface.lr and at.session_state["beta"] == surface.beta
+    setup = at.session_state["setup"]
+    assert (setup["lr"], setup["beta"], (setup["x0"], setup["y0"])) == \
+        (surface.lr, surface.beta, surface.start)
+    assert current(stage_of(at), "lr") == surface.lr

@@ -16,7 +16,16 @@ from momentum_viz.figures import (
     surface3d_figure,
 )
 from ui import session, uploads
-from ui.params import CSV_SURFACES, CUSTOM, Setup, default_setup, domain_of, run_specs, sampling_of
+from ui.params import (
+    CSV_SURFACES,
+    CUSTOM,
+    Setup,
+    batch_problem,
+    default_setup,
+    domain_of,
+    run_specs,
+    sampling_of,
+)
 
 CACHE = dict(max_entries=64, ttl=3600, show_spinner=False)
 """Bounded caches: a classroom typing many formulas must not grow the server's memory."""
@@ -86,7 +95,10 @@ def current_surface(setup: Setup) -> tuple[mv.Surface, tuple, str | None]:
 
 def show_formula_error(surface: mv.Surface, error: str | None, setup: Setup) -> None:
     """Say why a typed formula or an uploaded data set can't be used, and which surface the
-    page still shows."""
+    page still shows; and when the setup's minibatches are larger than the data."""
+    problem = batch_problem(setup, surface)
+    if problem:
+        st.warning(problem, icon=":material/warning:")
     if not error:
         return
     what = "That data set" if setup["surface"] in CSV_SURFACES else "That formula"
@@ -127,21 +139,22 @@ def cached_sweep(key: tuple, optimizer: str, lr_span: tuple[float, float],
 
 
 def _run_inputs(setup: Setup, key: tuple) -> tuple:
-    noise, batch_size = sampling_of(setup)
+    noise, batch_size = sampling_of(setup, surface_for(key))
     return (key, run_specs(setup), (setup["x0"], setup["y0"]), setup["steps"], noise,
             setup["seed"], batch_size)
 
 
-def stochastic(setup: Setup) -> bool:
-    """Whether the runs see noise or minibatches (so that their seed matters)."""
-    noise, batch_size = sampling_of(setup)
+def stochastic(setup: Setup, key: tuple) -> bool:
+    """Whether the runs on the surface ``key`` see noise or minibatches (so that their seed
+    matters)."""
+    noise, batch_size = sampling_of(setup, surface_for(key))
     return bool(noise) or batch_size is not None
 
 
 def seeds_for(setup: Setup, key: tuple) -> list[mv.Seeds] | None:
     """The setup's runs under its ``seeds`` seeds, or None when there is one seed or nothing
     random (every seed would give the same run)."""
-    if setup["seeds"] == 1 or not stochastic(setup):
+    if setup["seeds"] == 1 or not stochastic(setup, key):
         return None
     return cached_seeds(*_run_inputs(setup, key), setup["seeds"])
 

@@ -105,7 +105,7 @@ def noise_controls() -> None:
     session.draw("noise", left, disabled=minibatches)
     session.draw("seed", right)
     if is_data(state.surface):
-        session.draw("minibatch")
+        session.draw("minibatch", on_change=_minibatch_changed)
         if state.minibatch:
             session.draw("batch_size", on_change=_batch_changed)
     session.draw("seeds")
@@ -162,38 +162,39 @@ def use_optimal(lr: float, beta: float) -> None:
 
 
 def _surface_changed() -> None:
-    """A surface picked: its suggested lr, β and start (and default domain) into the setup,
-    shown by every control at once (β and lr have no sidebar widget to carry them); a CSV
-    surface's own suggestions for its data."""
-    surface = st.session_state.surface
-    session.apply_changes(surface=surface, **surface_defaults(surface))
-    if surface in CSV_SURFACES:
-        _use_csv_suggestions()
-
-
-def _use_csv_suggestions() -> None:
-    """On a CSV surface with usable data: its own lr, β and start, and a batch size that fits
-    the data (a notice when it had to shrink)."""
+    """The surface picker's ``on_change``: the surface's suggested lr, β and start (and the
+    default domain) go into the setup itself, not only into this page's widgets (the
+    Playground's lr and β are its stage's sliders, no widgets of the table); a CSV surface
+    with data suggests its own (``_csv_suggestions``)."""
     state = st.session_state
+    changes = surface_defaults(state.surface) | _csv_suggestions(state.surface)
+    session.apply_changes(surface=state.surface, **changes)
+
+
+def _csv_suggestions(surface_id: str) -> dict:
+    """On a CSV surface whose data makes it: its own lr, β and start, and a batch size within
+    the data (with a notice when it had to shrink); else nothing."""
     upload = uploads.current()
-    if upload is None:
-        return
+    if surface_id not in CSV_SURFACES or upload is None:
+        return {}
     try:
-        surface = uploads.surface(uploads.key_of(state.surface))
+        surface = uploads.surface(uploads.key_of(surface_id))
     except uploads.CsvError:
-        return  # the page says why the data cannot make this surface
-    x0, y0 = surface.start
-    session.apply_changes(lr=surface.lr, beta=surface.beta, x0=x0, y0=y0)
-    if state.batch_size > upload.n:
-        session.add_warning(f"Batch size B = {state.batch_size} is more than the {upload.n} "
-                            f"data points; B is now {min(BATCH_DEFAULT, upload.n)}.")
-        state.batch_size = min(BATCH_DEFAULT, upload.n)
+        return {}  # the page says why the data cannot make this surface
+    changes = dict(lr=surface.lr, beta=surface.beta, x0=surface.start[0], y0=surface.start[1])
+    batch_size = st.session_state[session.SETUP]["batch_size"]
+    if batch_size is not None and batch_size > upload.n:
+        changes["batch_size"] = min(BATCH_DEFAULT, upload.n)
+        session.add_warning(f"Batch size B = {batch_size} is more than the {upload.n} data "
+                            f"points; B is now {changes['batch_size']}.")
+    return changes
 
 
 def _csv_uploaded() -> None:
     """The uploader's ``on_change``: a usable file becomes the session's data (and the CSV
     surface its suggestions); a bad one is refused with its reason, the data kept as it was."""
-    file = st.session_state.csv_file
+    state = st.session_state
+    file = state.csv_file
     if file is None:  # the file was removed from the uploader: the data stays
         return
     try:
@@ -203,7 +204,16 @@ def _csv_uploaded() -> None:
         session.notify(uploads.ERROR, f"{file.name} can't be used: {exc}. "
                        + (f"Still using {kept.name}." if kept else "Nothing was changed."))
         return
-    _use_csv_suggestions()
+    session.apply_changes(**_csv_suggestions(state.surface))
+
+
+def _minibatch_changed() -> None:
+    """Minibatches switched on: a batch size above the data's size (the default 32 on a
+    smaller CSV) becomes one that fits."""
+    state = st.session_state
+    size = _data_points(state.surface)
+    if state.minibatch and size is not None and state.batch_size > size:
+        state.batch_size = min(BATCH_DEFAULT, size)
 
 
 def _batch_changed() -> None:

@@ -59,10 +59,10 @@ def theory_note(surface: mv.Surface, curvature: mv.theory.Curvature | None,
             "the surface curves differently.")
 
 
-def map_seeds(setup: Setup) -> int:
-    """The runs per cell: the setup's seeds with noise or minibatches, else 1 (every seed
-    would make the same run)."""
-    noise, batch_size = sampling_of(setup)
+def map_seeds(setup: Setup, surface: mv.Surface) -> int:
+    """The runs per cell on ``surface``: the setup's seeds with noise or minibatches, else 1
+    (every seed would make the same run)."""
+    noise, batch_size = sampling_of(setup, surface)
     return setup["seeds"] if noise or batch_size is not None else 1
 
 
@@ -90,7 +90,7 @@ def _terms(surface: mv.Surface) -> int:
 def map_caption(setup: Setup, surface: mv.Surface, size: int) -> str:
     """What each cell of the map is, for the caption above it (``size`` cells per side, fewer
     than the setup asks for when ``map_grid`` had to shrink it)."""
-    seeds = map_seeds(setup)
+    seeds = map_seeds(setup, surface)
     why = [f"{seeds} seeds"] if seeds > 1 else []
     if _terms(surface) > 1:
         why.append(f"a loss summed over {surface.data.n} data points at every step")
@@ -98,7 +98,7 @@ def map_caption(setup: Setup, surface: mv.Surface, size: int) -> str:
         f" The map has {size} × {size} cells, not {setup['map_grid']} × {setup['map_grid']}: "
         f"more would take too long{' with ' + ' and '.join(why) if why else ''}.")
     surface_name = surface.name
-    noise, batch_size = sampling_of(setup)
+    noise, batch_size = sampling_of(setup, surface)
     first = setup["seed"]
     which = f"seed {first}" if seeds == 1 else f"seeds {first} to {first + seeds - 1}"
     random = (f", with minibatches of B = {batch_size} ({which})" if batch_size is not None

@@ -793,13 +793,30 @@ def is_data(surface_id: str) -> bool:
     return surface_id in mv.DATASETS or surface_id in CSV_SURFACES
 
 
-def sampling_of(setup: Setup) -> tuple[float, int | None]:
+def sampling_of(setup: Setup, surface: mv.Surface | None = None) -> tuple[float, int | None]:
     """What the runs see in place of the exact gradient: (noise σ, batch size B). On a
     surface from data with minibatches on, (0, B): the minibatches are the noise; else
-    (σ, None)."""
-    if setup["batch_size"] is not None and is_data(setup["surface"]):
-        return 0.0, setup["batch_size"]
-    return setup["noise"], None
+    (σ, None). Given the ``surface`` the page shows: on one without data (a CSV surface whose
+    data this session lacks: the page shows another) (σ, None), and with B larger than its
+    data (0, None), the full gradient (``batch_problem`` says so)."""
+    if setup["batch_size"] is None or not is_data(setup["surface"]):
+        return setup["noise"], None
+    if surface is not None and surface.data is None:
+        return setup["noise"], None
+    if surface is not None and setup["batch_size"] > surface.data.n:
+        return 0.0, None
+    return 0.0, setup["batch_size"]
+
+
+def batch_problem(setup: Setup, surface: mv.Surface) -> str | None:
+    """Why the setup's minibatches are not used on ``surface`` when B exceeds its data (a CSV
+    smaller than a linked B), as a sentence; None when they are used or off."""
+    if setup["batch_size"] is None or not is_data(setup["surface"]) or surface.data is None \
+            or setup["batch_size"] <= surface.data.n:
+        return None
+    return (f"Batch size B = {setup['batch_size']} is more than the {surface.data.n} points of "
+            "this data set: the runs use the full gradient. Lower B under “Noise, minibatches "
+            "and seeds”.")
 
 
 def start_is_reasonable(setup: Setup) -> bool:

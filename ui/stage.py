@@ -59,7 +59,7 @@ def preload() -> None:
 
 
 def _inputs(setup: dict, key: tuple) -> tuple:
-    noise, batch_size = sampling_of(setup)
+    noise, batch_size = sampling_of(setup, compute.surface_for(key))
     return (key, run_settings(setup), (setup["x0"], setup["y0"]), setup["steps"], noise,
             setup["seed"], batch_size, setup["seeds"])
 
