@@ -2,8 +2,9 @@
 
 For each N of ``--replicas`` (1 and 2 by default) it starts N `streamlit run app.py` processes
 on loopback ports and HAProxy in front of them (``scripts/cluster.py``: the configuration of
-``deploy/haproxy.cfg``, with local servers), warms each replica up, and sends the load test's
-visitors (``scripts/load_test.py``) through HAProxy:
+``deploy/haproxy.cfg``, with local servers), opens each fresh replica with its share of the
+sessions at once (``cold_open``), and sends the load test's visitors (``scripts/load_test.py``)
+through HAProxy:
 
 1. browse: S sessions, 2–6 s between changes; one action in ten drops the websocket and opens
    it again with the session's cookies and session id, as a browser does after a network blip.

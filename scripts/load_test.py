@@ -9,6 +9,9 @@ as the browser does before it redraws. Headless Chromium ×30 on a two-core mach
 measure thirty browsers, not the server; this client's own CPU time is reported so it can be
 checked. The server's CPU time comes from /proc/<pid>/stat. Phases:
 
+0. cold start: N sessions open the freshly started server at the same instant, on the
+   Playground, the Tuning lab and the theory page in turn (a class following a link): the
+   first runs import their modules in N script threads at once. Must give 0 errors.
 1. profile: one session alone opens each page and sets each control of ``ACTIONS`` to each of
    its values, one change at a time: the server's CPU seconds and the latency of each change,
    per page and control (nothing else runs, so the server's CPU is this session's).
