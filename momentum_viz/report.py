@@ -10,6 +10,7 @@ import numpy as np
 
 from momentum_viz.criteria import DEFAULT_TOL
 from momentum_viz.metrics import Metrics
+from momentum_viz.seeds import Seeds
 from momentum_viz.simulate import Run
 
 
@@ -170,3 +171,29 @@ def _overshoot_clause(runs: Sequence[Run], metrics: list[Metrics]) -> str:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.4g}")
+
+
+def spread_rows(many: Sequence[Seeds], tol: float = DEFAULT_TOL) -> list[dict]:
+    """One row per run over its seeds: the final f − f* (f without a known minimum) as median
+    and 90th percentile, how many seeds converged and their median steps, how many diverged."""
+    f_min = many[0].surface.f_min
+    final = "final f − f*" if f_min is not None else "final f"
+    rows = []
+    for result in many:
+        n = len(result.seeds)
+        steps = result.steps_to_converge(tol)
+        done = steps[steps >= 0]
+        rows.append({
+            "run": result.spec.label,
+            f"{final}, median": _finite(result.final_loss_median - (f_min or 0.0)),
+            f"{final}, 90th percentile": _finite(result.final_loss_p90 - (f_min or 0.0)),
+            "converged": f"{done.size} of {n}",
+            "median steps (converged seeds)": int(np.ceil(np.median(done))) if done.size else None,
+            "diverged": f"{int(np.sum(result.diverged_at >= 0))} of {n}",
+        })
+    return rows
+
+
+def _finite(value: float) -> float | str:
+    """A loss for the table: "diverged" where it is a diverged run's (+inf)."""
+    return float(f"{value:.6g}") if np.isfinite(value) else "diverged"

@@ -40,11 +40,11 @@ if not run_specs(setup):
     st.stop()
 
 runs = compute.runs_for(setup, key)
-many = compute.seeds_for(setup, key)
+spread = compute.spread_for(setup, key)
 quizzing = quiz.available(setup, surface)
 shown = quiz.sync(setup, key, quizzing)  # False: a quiz's paths, hidden until the reveal
 if setup["present"]:  # the map for a projector: the lesson's title above it, large type
-    present.heading(setup, seeded_reading(setup, runs, many) if shown else None)
+    present.heading(setup, seeded_reading(setup, runs, spread) if shown else None)
     show_paths, show_surface = True, False
 else:
     paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"],
@@ -58,8 +58,8 @@ if show_paths and quizzing and not setup["present"]:  # the questions beside the
         quiz.panel(setup, runs, shown)
 elif show_paths:
     stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown) if quizzing else None)
-    if many:
-        st.caption(spread_caption(setup, many))
+    if spread:
+        st.caption(spread_caption(setup, surface))
     if setup["present"]:
         st.caption(present.KEYS)
     else:
@@ -78,10 +78,10 @@ if setup["present"]:  # below the fold: the quiz, the lesson's text, the table i
         quiz.panel(setup, runs, shown)
     if shown:
         present.details(setup)
-        metrics_table(runs, setup, many)
+        metrics_table(runs, setup, spread)
     st.stop()
 if shown:
-    st.markdown(f"##### {seeded_reading(setup, runs, many)}")
+    st.markdown(f"##### {seeded_reading(setup, runs, spread)}")
 if setup["surface"] == CUSTOM:  # below the stage: the map stays where the eye is
     st.latex(surface.latex)
     st.latex(surface.grad_latex)
@@ -97,7 +97,7 @@ with st.container(horizontal=True):  # buttons as wide as their titles, wrapping
 if not shown:  # the table and the downloads tell the answers: they wait for the reveal
     session.share_box(setup)
     st.stop()
-metrics_table(runs, setup, many)
+metrics_table(runs, setup, spread)
 download_csv, download_html, download_gif, share = st.columns([1, 1.4, 1.3, 2.3])
 download_csv.download_button("Runs (CSV)", data=lambda: runs_csv(runs), icon=":material/download:",
                              file_name="momentum_runs.csv", mime="text/csv", on_click="ignore")

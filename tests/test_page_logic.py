@@ -14,6 +14,7 @@ import pytest
 
 import momentum_viz as mv
 from momentum_viz.figures import direction_regime
+from momentum_viz.report import spread_rows
 from ui import lab, playground, why
 from ui.params import KAPPAS, LR_RANGE, default_setup
 
@@ -226,7 +227,7 @@ def test_the_spread_table_and_sentences_over_seeds():
     linreg = mv.get_surface("linreg")
     specs = [mv.RunSpec("sgd", 0.8), mv.RunSpec("momentum", 0.8, 0.9)]
     many = mv.simulate_seeds_many(linreg, specs, seeds=7, steps=80, batch_size=8, seed=3)
-    rows = playground.spread_rows(many)
+    rows = spread_rows(many)
     for row, result in zip(rows, many, strict=True):
         runs = [result.run(i) for i in range(7)]
         finals = np.array([np.inf if r.diverged_at is not None else r.loss[-1] - linreg.f_min
@@ -246,9 +247,9 @@ def test_the_spread_table_and_sentences_over_seeds():
     assert isinstance(rows[1]["final f − f*, median"], float)
     assert rows[1]["final f − f*, 90th percentile"] == "diverged"
     setup = default_setup("linreg") | {"seed": 3, "seeds": 7, "batch_size": 8}
-    assert playground.spread_caption(setup, many).startswith(
+    assert playground.spread_caption(setup, linreg).startswith(
         "7 seeds (3 to 9), minibatches of B = 8: the map draws every seed's path faint and "
         "their mean bold")
-    reading = playground.seeded_reading(setup, [r.run(0) for r in many], many)
+    reading = playground.seeded_reading(setup, [r.run(0) for r in many], rows)
     assert reading.startswith("With seed 3, SGD ")
     assert not playground.seeded_reading(setup, [many[0].run(0)], None).startswith("With")

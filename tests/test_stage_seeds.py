@@ -13,7 +13,7 @@ from stage_spec import stage_of
 
 import momentum_viz as mv
 from momentum_viz.stage import unpack_float48
-from testkit.apptest import no_exception, open_page
+from testkit.apptest import no_exception, open_page, text_of
 
 
 def f32(text: str) -> np.ndarray:
@@ -38,6 +38,9 @@ def test_the_cloud_is_every_seeds_run_with_their_mean_and_percentiles(case):
     no_exception(at)
     cloud = stage_of(at)["cloud"]
     setup = at.session_state["setup"]
+    assert f"Over {query['seeds']} seeds" in text_of(at)  # the spread table follows it
+    spread = at.table[-1].value
+    assert list(spread["run"]) == ["SGD", f"Momentum β={setup['beta']:g}"]
     surface = mv.get_surface(query["surface"])
     n, first = int(query["seeds"]), setup["seed"]
     assert cloud["seeds"] == n and cloud["first"] == first

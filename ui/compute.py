@@ -15,6 +15,7 @@ from momentum_viz.figures import (
     path_figure,
     surface3d_figure,
 )
+from momentum_viz.report import spread_rows
 from ui import session, uploads
 from ui.params import (
     CSV_SURFACES,
@@ -116,11 +117,14 @@ def cached_runs(key: tuple, specs: tuple, start: tuple, steps: int, noise: float
 
 
 @cached(**CACHE)
-def cached_seeds(key: tuple, specs: tuple, start: tuple, steps: int, noise: float, seed: int,
-                 batch_size: int | None, seeds: int) -> list[mv.Seeds]:
-    """The setup's runs under ``seeds`` seeds (``mv.simulate_seeds_many``), shared likewise."""
-    return mv.simulate_seeds_many(surface_for(key), list(specs), seeds=seeds, start=start,
-                                  steps=steps, noise=noise, seed=seed, batch_size=batch_size)
+def cached_spread(key: tuple, specs: tuple, start: tuple, steps: int, noise: float, seed: int,
+                  batch_size: int | None, seeds: int) -> list[dict]:
+    """The spread over ``seeds`` seeds of the setup's runs (``report.spread_rows`` of
+    ``mv.simulate_seeds_many``), shared likewise; only the rows are kept (the runs of 100
+    seeds can take a hundred MB)."""
+    return spread_rows(mv.simulate_seeds_many(surface_for(key), list(specs), seeds=seeds,
+                                              start=start, steps=steps, noise=noise, seed=seed,
+                                              batch_size=batch_size))
 
 
 @cached(**(CACHE | {"max_entries": 16}))
@@ -151,12 +155,12 @@ def stochastic(setup: Setup, key: tuple) -> bool:
     return bool(noise) or batch_size is not None
 
 
-def seeds_for(setup: Setup, key: tuple) -> list[mv.Seeds] | None:
-    """The setup's runs under its ``seeds`` seeds, or None when there is one seed or nothing
-    random (every seed would give the same run)."""
+def spread_for(setup: Setup, key: tuple) -> list[dict] | None:
+    """The spread of the setup's runs over its ``seeds`` seeds (``cached_spread``), or None
+    when there is one seed or nothing random (every seed would give the same run)."""
     if setup["seeds"] == 1 or not stochastic(setup, key):
         return None
-    return cached_seeds(*_run_inputs(setup, key), setup["seeds"])
+    return cached_spread(*_run_inputs(setup, key), setup["seeds"])
 
 
 def runs_for(setup: Setup, key: tuple) -> list[mv.Run]:
