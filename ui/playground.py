@@ -35,8 +35,8 @@ def spread_caption(setup: Setup, surface: mv.Surface) -> str:
               else f"gradient noise σ = {noise:g}")
     return (f"{n} seeds ({first} to {first + n - 1}), {random}: the map draws every seed's path "
             "faint and their mean bold, the loss chart the median over seeds with the 10–90 % "
-            "band. Dragging β or lr shows seed "
-            f"{first}'s paths; the seeds come back at the released value.")
+            f"band. Dragging β or lr shows seed {first}'s paths, and the step in numbers "
+            f"works out seed {first}'s runs; the seeds come back at the released value.")
 
 
 def metrics_table(runs: list[mv.Run], setup: Setup, spread: list[dict] | None) -> None:
