@@ -100,7 +100,8 @@ with formulas:
 
 st.header("5. Critical damping")
 chart, formulas = st.columns([3, 2], gap="large")
-chart.plotly_chart(why.chart("damping", kappa, lr, beta, steps), key="why_damping", **CHART)
+with chart:
+    why.show_damping(kappa, lr, beta)
 with formulas:
     st.latex(why.DAMPING_FORMULA)
     for line in why.damping_lines(lr, lams):

@@ -151,8 +151,10 @@ def test_beta_and_lr_have_one_control_each_the_stage():
     keys = {w.key for kind in ("slider", "select_slider", "number_input") for w in at.get(kind)}
     assert {"kappa", "rotation", "steps"} <= keys
     assert not keys & {"beta", "lr", "lr_log"}
-    assert {e.key for e in at.get("bidi_component")} == {"why_stage", "why_rate_map"}
-    assert "sliders" not in component_data(at, "why_rate_map")  # the rate map only follows
+    assert {e.key for e in at.get("bidi_component")} == {"why_stage", "why_rate_map",
+                                                          "why_damping"}
+    for key in ("why_rate_map", "why_damping"):  # they only follow the stage's sliders
+        assert "sliders" not in component_data(at, key)
 
 
 def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
@@ -162,9 +164,9 @@ def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
     flat, turned = open_page(WHY, rotation="0"), open_page(WHY, rotation="30")
     no_exception(turned)
     assert chart_specs(flat) == chart_specs(turned)
-    assert set(chart_specs(turned)) == {"why_components", "why_phase", "why_envelope",
-                                        "why_damping"}
-    assert component_data(flat, "why_rate_map") == component_data(turned, "why_rate_map")
+    assert set(chart_specs(turned)) == {"why_components", "why_phase", "why_envelope"}
+    for key in ("why_rate_map", "why_damping"):
+        assert component_data(flat, key) == component_data(turned, key)
     assert not np.array_equal(path_of(run_named(stage_of(flat), "Momentum")),
                               path_of(run_named(stage_of(turned), "Momentum")))
 
@@ -189,3 +191,24 @@ def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
     after = component_data(at, "why_rate_map")
     assert after["mine"] == [0.01, 0.7]
     assert after["token"] == before["token"] and after["figure"] == before["figure"]
+
+
+def test_the_damping_chart_is_the_theorys_at_this_lr_and_marks_beta_apart():
+    """Section 5: the rate along each direction against β at the setup's lr, the critical βs
+    as lines; "your β" is the component's mark (a line the browser lays over the chart), so a
+    new β re-sends the same figure and moves only the line."""
+    at = open_page(WHY, kappa="100", lr="0.01", beta="0.5")
+    damping = component_data(at, "why_damping")
+    assert damping["mark"] == "vline" and damping["mine"] == [0.01, 0.5]
+    figure = damping["figure"]
+    slow = trace(figure, "rate along λ = 1")
+    betas = decode(slow["x"])
+    np.testing.assert_allclose(decode(slow["y"]), [hand_rate(0.01, b, 1.0) for b in betas],
+                               rtol=1e-9)
+    lines = sorted(s["x0"] for s in figure["layout"]["shapes"] if s["x0"] == s.get("x1"))
+    assert lines == pytest.approx([0.0, 0.81])  # the critical βs only, no "your β"
+    assert not any("your β" in a["text"] for a in figure["layout"]["annotations"])
+    at.session_state["setup"] = at.session_state["setup"] | {"beta": 0.7}  # as a release does
+    at.run()
+    again = component_data(at, "why_damping")
+    assert again["mine"] == [0.01, 0.7] and again["token"] == damping["token"]

@@ -65,12 +65,14 @@ def show(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None
              on_cell_change=_cell_clicked, **stage.slider_callbacks(KEY))
 
 
-def show_plain(key: str, drawn: dict, mine: tuple[float, float]) -> None:
-    """An (lr, β) map without sliders under widget ``key``: ``drawn`` (a figure with its token,
-    as ``map_figure`` gives) with the ring at ``mine``, following the page's stage while its β
-    or lr is dragged (the stage's scrub event) and nothing else."""
+def show_plain(key: str, drawn: dict, mine: tuple[float, float], mark: str = "ring") -> None:
+    """A figure without sliders under widget ``key``: ``drawn`` (a figure with its token, as
+    ``map_figure`` gives) with the visitor's (lr, β) ``mine`` marked, following the page's
+    stage while its β or lr is dragged (the stage's scrub event) and nothing else. ``mark``:
+    "ring" at (lr, β) on an (lr, β) map, or "vline", a line at β labelled "your β" on a chart
+    whose x axis is β."""
     _lab_map(key=key, data=drawn | {"plotly": stage.plotly_url(), "mine": list(mine),
-                                    "follow": True})
+                                    "follow": True, "mark": mark})
 
 
 def _cell_clicked() -> None:

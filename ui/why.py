@@ -19,6 +19,7 @@ from momentum_viz.figures import (
     phase_figure,
     rate_map_figure,
 )
+from momentum_viz.figures.theory_plots import your_beta_mark
 from momentum_viz.stage import stage_data
 from ui import lab_map, stage
 from ui.compute import CACHE
@@ -123,13 +124,11 @@ def optimum(kappa: float) -> tuple[float, float, float]:
 
 @st.cache_resource(**CACHE)
 def chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> go.Figure:
-    """Sections 3–5's figure ``name`` (components, phase, envelope or damping) for these
-    values, built once per distinct input and shared across sessions (figures are never
-    modified). None depends on the rotation: turning the bowl rebuilds none of them. Section
-    2's rate map is ``show_rate_map``."""
+    """Sections 3 and 4's figure ``name`` (components, phase or envelope) for these values,
+    built once per distinct input and shared across sessions (figures are never modified).
+    None depends on the rotation: turning the bowl rebuilds none of them. Section 2's rate map
+    is ``show_rate_map``, section 5's chart ``show_damping``."""
     lams = eigenvalues(kappa)
-    if name == "damping":
-        return damping_figure(lr, beta, lams)
     run = eigen_run(kappa, lr, beta, steps)
     if name == "envelope":
         return envelope_figure(run, rate(lr, beta, kappa))
@@ -184,6 +183,25 @@ def show_rate_map(kappa: float, lr: float, beta: float) -> None:
     β alone moves the ring and redraws nothing."""
     lrs = rate_map_lrs(lr, optimum(kappa)[0], eigenvalues(kappa)[1])
     lab_map.show_plain(RATE_MAP_KEY, _rate_map(kappa, float(lrs[0]), float(lrs[-1])), (lr, beta))
+
+
+DAMPING_KEY = "why_damping"
+"""Section 5's chart's widget key."""
+
+
+def show_damping(kappa: float, lr: float, beta: float) -> None:
+    """Section 5's picture: the rate along each direction against β at this lr
+    (``damping_figure``, built once per κ and lr), with "your β" as a line over it that follows
+    the stage's β while it is dragged: a change of β alone moves the line, nothing else."""
+    lab_map.show_plain(DAMPING_KEY, _damping(kappa, lr), (lr, beta), mark="vline")
+
+
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
+def _damping(kappa: float, lr: float) -> dict:
+    figure = damping_figure(lr, None, eigenvalues(kappa))
+    line, note = your_beta_mark(0.0)  # the browser sets its β: x, and the label's number
+    return stage.tokened({"figure": json.loads(figure.to_json()), "markLine": line,
+                          "markNote": note}, ("damping", kappa, lr))
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)

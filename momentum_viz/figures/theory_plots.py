@@ -291,9 +291,10 @@ def envelope_figure(run: Run, rate: float) -> go.Figure:
     return go.Figure(data, layout | dict(height=420))
 
 
-def damping_figure(lr: float, beta: float, lams: Sequence[float]) -> go.Figure:
+def damping_figure(lr: float, beta: float | None, lams: Sequence[float]) -> go.Figure:
     """The rate along each eigenvalue against β at this lr. Each curve bottoms out at the β
-    that critically damps that direction; to the right of it every rate is √β."""
+    that critically damps that direction; to the right of it every rate is √β. The visitor's
+    ``beta`` is a labelled line (None: left for the page to draw)."""
     betas = np.linspace(0, 0.999, 500)
     data, shapes, notes = [], [], []
     for i, lam in enumerate(lams):
@@ -305,19 +306,29 @@ def damping_figure(lr: float, beta: float, lams: Sequence[float]) -> go.Figure:
         critical = theory.critical_beta(lr, lam)
         if np.isfinite(critical):
             shapes.append(vline(float(critical), color=color, dash="dash", width=2))
+            # on the line's inner side: a label right of a line near β = 1 would leave the chart
             notes.append(_line_note(float(critical), f"critical β = {critical:.3f}",
-                                    "top" if i else "bottom", color=color))
+                                    "top" if i else "bottom", left=critical > 0.5, color=color))
     data.append(dict(type="scatter", x=betas, y=np.sqrt(betas), mode="lines",
                      name="√β (ripples)", line=dict(color="#888888", width=1.5, dash="dot"),
                      hoverinfo="skip"))
-    shapes += [vline(beta, color="#000000", width=2),
-               hline(1, color=DIVERGED_COLOR, width=1.5)]
-    # half-way up: the critical βs' labels sit at the ends, so a β near one never covers it
-    notes.append(_line_note(beta, f"your β = {beta:.3f}", "middle", left=True))
+    shapes.append(hline(1, color=DIVERGED_COLOR, width=1.5))
+    if beta is not None:
+        line, note = your_beta_mark(beta)
+        shapes.append(line)
+        notes.append(note)
     return go.Figure(data, chart_layout(
         height=420, shapes=shapes, annotations=notes,
         xaxis=dict(title="momentum β", range=[0, 1], gridcolor=GRID_COLOR),
         yaxis=dict(title="rate |σ| (above 1: diverges)", range=[0, 1.25], gridcolor=GRID_COLOR)))
+
+
+def your_beta_mark(beta: float) -> tuple[dict, dict]:
+    """The damping chart's "your β": a black line at ``beta`` (a layout shape) and its label
+    half-way up, left of it (the critical βs' labels sit at the ends, so a β near one never
+    covers it)."""
+    return (vline(beta, color="#000000", width=2),
+            _line_note(beta, f"your β = {beta:.3f}", "middle", left=True))
 
 
 def _line_note(x: float, text: str, vertical: str, left: bool = False, **font) -> dict:

@@ -169,30 +169,50 @@ def test_dragging_the_lab_maps_beta_and_lr_moves_the_ring_and_tells_the_engines_
     no_page_errors(page)
 
 
+def your_beta(page, where: str) -> tuple[float, str]:
+    """Where the damping chart ``where`` draws "your β" (its last line) and its label."""
+    x, text = page.evaluate("""(root) => {
+        const layout = document.querySelector(root + ' .mvl-map').layout;
+        return [layout.shapes[layout.shapes.length - 1].x0,
+                layout.annotations[layout.annotations.length - 1].text];
+    }""", where)
+    return float(x), text
+
+
 @pytest.mark.e2e
-def test_the_rate_map_ring_follows_the_stages_beta_while_dragged(app_server, page):
+def test_the_rate_map_and_damping_chart_follow_the_stages_beta_while_dragged(app_server,
+                                                                              page):
     """Why momentum works: dragging the stage's β moves the rate map's ring to (lr, β) under
-    the pointer at every step, without redrawing the map; on release the map stays as drawn."""
+    the pointer at every step, and section 5's "your β" line with it, without redrawing either
+    chart; on release both stay as drawn."""
     page.goto(app_server.url + "/why_momentum?kappa=50&lr=0.01&beta=0.5&steps=100")
     wait_for_app(page)
     rate_map = ".st-key-why_rate_map"
     page.wait_for_selector(f"{rate_map} .mvl-map .main-svg", timeout=30_000)
     page.wait_for_selector(".st-key-why_stage .mvs-map .main-svg", timeout=30_000)
+    page.wait_for_selector(".st-key-why_damping .mvl-map .main-svg", timeout=30_000)
     page.evaluate("(s) => { document.querySelector(s + ' .mvl-map').__kept = true; }", rate_map)
     seen = [ring(page, rate_map)]
     assert seen[0][0] == "0.01,0.5"
+
+    damping = ".st-key-why_damping"
+    page.evaluate("(s) => { document.querySelector(s + ' .mvl-map').__kept = true; }", damping)
 
     def check(beta: float) -> None:
         mine, *place = ring(page, rate_map)
         assert [float(v) for v in mine.split(",")] == [0.01, beta]
         assert place != list(seen[-1][1:]), f"the ring did not move at β={beta}"
         seen.append((mine, *place))
+        assert your_beta(page, damping) == (beta, f"your β = {beta:.3f}")
+
 
     beta = drag(page, ".mvs-beta", 5, 4, check, ".st-key-why_stage")
     assert len(seen) == 6
     page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
     wait_for_app(page)
     assert ring(page, rate_map)[0] == f"0.01,{beta:g}"
-    assert page.evaluate("(s) => document.querySelector(s + ' .mvl-map').__kept === true",
-                         rate_map), "the rate map was drawn again for a new β"
+    for chart in (rate_map, damping):
+        assert page.evaluate("(s) => document.querySelector(s + ' .mvl-map').__kept === true",
+                             chart), f"{chart} was drawn again for a new β"
+    assert your_beta(page, damping) == (beta, f"your β = {beta:.3f}")
     no_page_errors(page)

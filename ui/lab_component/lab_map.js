@@ -4,7 +4,7 @@
 // sentence about the run there while they are dragged and send the value on release, and a
 // click on a cell sends that cell's lr and β. The theory page's rate map has no sliders: its
 // ring follows the stage's β and lr while they are dragged (the stage's "momentum-viz-scrub"
-// event). Data: ui/lab_map.py.
+// event), and so does the line at "your β" over its critical-damping chart. Data: ui/lab_map.py.
 
 const LAB_MAPS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
@@ -79,17 +79,32 @@ function show(s) {
   placeMine(s);
 }
 
-// The ring's place: (lr, β) through the plot's own axes (lr on a log axis), hidden outside them.
+// The mark's place, through the plot's own axes, hidden outside them: the ring at (lr, β) (lr on
+// a log axis) laid over the plot, or the line at β across a chart whose x axis is β (with its
+// label, drawn by plotly among the chart's own lines and labels).
 function placeMine(s) {
   const full = s.map._fullLayout;
   if (!full || !s.mine) return;
   const xa = full.xaxis, ya = full.yaxis;
+  s.root.dataset.mine = `${s.mine[0]},${s.mine[1]}`;
+  if (s.data.mark === "vline") { // a layout shape and its label: plotly redraws just those
+    const beta = s.mine[1];
+    s.ring.style.display = "none";
+    if (s.markedAt === beta) return;
+    s.markedAt = beta;
+    const { layout } = s.data.figure;
+    s.Plotly.relayout(s.map, {
+      shapes: [...(layout.shapes || []), { ...s.data.markLine, x0: beta, x1: beta }],
+      annotations: [...(layout.annotations || []),
+        { ...s.data.markNote, x: beta, text: `your β = ${beta.toFixed(3)}` }],
+    });
+    return;
+  }
   const px = xa.l2p(Math.log10(s.mine[0])), py = ya.l2p(s.mine[1]);
   const inside = px >= 0 && px <= xa._length && py >= 0 && py <= ya._length;
   s.ring.style.display = inside ? "block" : "none";
   s.ring.style.left = `${xa._offset + px}px`;
   s.ring.style.top = `${ya._offset + py}px`;
-  s.root.dataset.mine = `${s.mine[0]},${s.mine[1]}`;
 }
 
 function cellClicked(s, e) {
@@ -123,13 +138,28 @@ function update(s, data) {
   show(s);
 }
 
+// The layout with room for every label, as st.plotly_chart gives it: the axes' tick labels and
+// titles inside the figure (automargin), and a legend below the plot at the figure's foot, so
+// that on a narrow screen turned tick labels never run into it.
+function roomy(layout) {
+  const below = layout.legend && layout.legend.y < 0 && !layout.legend.yref;
+  return { ...layout,
+    xaxis: { automargin: true, ...layout.xaxis }, yaxis: { automargin: true, ...layout.yaxis },
+    legend: below ? { ...layout.legend, yref: "container", y: 0, yanchor: "bottom" }
+      : layout.legend };
+}
+
 function draw(s, data, Plotly) {
+  s.Plotly = Plotly;
   if (s.token === data.token) return null;
   s.token = data.token;
+  s.markedAt = null; // a new figure: its mark is drawn again
   const { data: traces, layout } = data.figure;
   const cells = traces.find((t) => t.meta && t.meta.lrs);
   s.cells = cells ? cells.meta : null; // a map whose cells can be clicked lists them
-  return Plotly.react(s.map, traces.concat([MINE_LEGEND]), layout, CONFIG).then(() => {
+  const legend = data.mark === "vline" ? [] : [MINE_LEGEND]; // a line labelled in place
+  s.map.style.minHeight = `${layout.height}px`; // its room kept from the start: no jump
+  return Plotly.react(s.map, traces.concat(legend), roomy(layout), CONFIG).then(() => {
     if (!s.listening) {
       s.map.on("plotly_click", (e) => cellClicked(s, e));
       s.map.on("plotly_afterplot", () => placeMine(s)); // a resize or a new map moves the axes
