@@ -68,7 +68,8 @@ from scripts.hostile_inputs import HOSTILE_FORMULAS, HOSTILE_URLS, payloads_ever
 
 ARTIFACTS = ROOT / "test-artifacts"
 RUN_TIMEOUT = 120.0
-FINISHED_OK = {0, 2, 3}  # successfully, early for a rerun, fragment run successfully
+FINISHED_OK = {0, 3}  # successfully, fragment run successfully
+FINISHED_EARLY_FOR_RERUN = 2
 RECONNECT_PATIENCE = 30.0
 """How long a visitor waits for the page after a reconnection before acting again (its next
 change sends a rerun). Streamlit 1.67 can lose that run's answer: its runtime sends queued
@@ -279,7 +280,8 @@ class Session:
         return time.perf_counter() - start
 
     async def _receive(self) -> bool:
-        """Read one ForwardMsg; True when it ends the script run."""
+        """Read one ForwardMsg; True when it ends the script run (a run cut short by the page's
+        own ``st.rerun()`` does not: the rerun that follows does)."""
         message = ForwardMsg()
         message.ParseFromString(await self.socket.recv())
         kind = message.WhichOneof("type")
@@ -306,6 +308,8 @@ class Session:
         elif kind == "session_event" and message.session_event.WhichOneof("type"):
             self.errors.append(f"{self.name}: {message.session_event}")
         elif kind == "script_finished":
+            if message.script_finished == FINISHED_EARLY_FOR_RERUN:
+                return False  # the page called st.rerun(): a browser waits for that run too
             if message.script_finished not in FINISHED_OK:
                 self.errors.append(f"{self.name}: script finished with {message.script_finished}")
             self.states = {k: v for k, v in self.states.items() if k in self._seen}
