@@ -90,6 +90,19 @@ def scrub_sequence(browser, url: str) -> None:
     page.close()
 
 
+def save_stage(page, name: str, what: str) -> None:
+    """Scroll the stage's top just below Streamlit's header, save assets/<name>.png and close
+    the page."""
+    page.locator(".st-key-stage").evaluate(
+        "el => { el.scrollIntoView({block: 'start'}); "
+        "document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -70); }")
+    page.wait_for_timeout(1000)
+    out = ROOT / "assets" / f"{name}.png"
+    page.screenshot(path=str(out))
+    print(f"saved {out.relative_to(ROOT)} ({what})")
+    page.close()
+
+
 QUIZ = ("quiz", "/?lesson=spiral&quiz=1", (0.5, -0.5))
 """The quiz at 1280×720: the spiral lesson, a guess of where the momentum ball will be after
 20 steps, SGD answered right and momentum wrong, then revealed (assets/quiz.png)."""
@@ -111,14 +124,7 @@ def quiz_sequence(browser, url: str) -> None:
         settle(page)
     page.locator(".st-key-quiz_reveal button").click()
     settle(page)
-    page.locator(".st-key-stage").evaluate(  # the stage's top just below Streamlit's header
-        "el => { el.scrollIntoView({block: 'start'}); "
-        "document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -70); }")
-    page.wait_for_timeout(1000)
-    out = ROOT / "assets" / f"{QUIZ[0]}.png"
-    page.screenshot(path=str(out))
-    print(f"saved {out.relative_to(ROOT)} (the quiz, revealed)")
-    page.close()
+    save_stage(page, QUIZ[0], "the quiz, revealed")
 
 
 SEEDS = ("many_seeds", "/?lesson=minibatch-noise")
@@ -134,14 +140,7 @@ def seeds_view(browser, url: str) -> None:
     settle(page)
     page.locator(".st-key-stage .mvs-scrub").evaluate(  # the step slider to the last step
         "el => { el.value = el.max; el.dispatchEvent(new Event('input')); }")
-    page.locator(".st-key-stage").evaluate(  # the stage's top just below Streamlit's header
-        "el => { el.scrollIntoView({block: 'start'}); "
-        "document.querySelector('[data-testid=\"stMain\"]').scrollBy(0, -70); }")
-    page.wait_for_timeout(1000)
-    out = ROOT / "assets" / f"{SEEDS[0]}.png"
-    page.screenshot(path=str(out))
-    print(f"saved {out.relative_to(ROOT)} (the many-seed view at its last step)")
-    page.close()
+    save_stage(page, SEEDS[0], "the many-seed view at its last step")
 
 
 def settle(page) -> None:
