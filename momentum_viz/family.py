@@ -17,11 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from momentum_viz.simulate import Run, RunSpec, simulate_many
-from momentum_viz.surface import Point, Surface
+from momentum_viz.simulate import Conditions, Run, RunSpec, simulate_many
+from momentum_viz.surface import Surface
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 BETA_STEP = 0.01
 """The β slider's resolution: 0, 0.01, …, 0.99; paths a hundredth apart in β look different
@@ -57,11 +61,7 @@ def simulate_family(
     specs: Sequence[Sequence[RunSpec]],
     *,
     values: Sequence[float] | None = None,
-    start: Point | None = None,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    batch_size: int | None = None,
+    **conditions: Unpack[Conditions],
 ) -> Family:
     """Run ``specs[i]`` (the runs at the i-th value) for every i in ONE batch of the engine,
     all seeing the same noise or minibatches (``simulate_many``).
@@ -71,8 +71,7 @@ def simulate_family(
     for row in specs:
         for spec in row:
             unique.setdefault(spec, len(unique))
-    runs = simulate_many(surface, list(unique), start=start, steps=steps, noise=noise,
-                         seed=seed, batch_size=batch_size) if unique else []
+    runs = simulate_many(surface, list(unique), **conditions) if unique else []
     rows = tuple(tuple(runs[unique[spec]] for spec in row) for row in specs)
     labels = tuple(float(v) for v in values) if values is not None else \
         tuple(float(i) for i in range(len(specs)))

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from momentum_viz.criteria import DEFAULT_TOL, not_converged_test, start_point
 from momentum_viz.engine import Sampling, check_seeds, check_steps
-from momentum_viz.schedules import Schedule
-from momentum_viz.simulate import Run, RunSpec, record, spec_lrs
+from momentum_viz.simulate import Run, RunSpec, Setting, record, spec_lrs, split_setting
 from momentum_viz.surface import Point, Surface
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,29 +103,13 @@ def _quantile(loss: np.ndarray, q: float | np.ndarray) -> np.ndarray:
     return np.where(np.isnan(out), np.inf, out)  # inf − inf: both order statistics diverged
 
 
-def simulate_seeds(
-    surface: Surface,
-    *,
-    optimizer: str,
-    lr: float,
-    seeds: int,
-    beta: float | None = None,
-    beta2: float | None = None,
-    eps: float | None = None,
-    schedule: Schedule | None = None,
-    start: Point | None = None,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    batch_size: int | None = None,
-) -> Seeds:
+def simulate_seeds(surface: Surface, *, seeds: int, **setting: Unpack[Setting]) -> Seeds:
     """Run one optimizer setting under ``seeds`` = N (1 … ``engine.MAX_SEEDS``, else ValueError)
     seeds ``seed, seed + 1, …, seed + N − 1`` as one batch: row i sees the Gaussian noise or
     minibatches of seed ``seed + i`` and equals ``simulate(..., seed=seed + i)``. Other
     arguments as for ``simulate``; without noise and minibatches every row is the same run."""
-    spec = RunSpec(optimizer, lr, beta, beta2, eps, schedule)
-    return simulate_seeds_many(surface, [spec], seeds=seeds, start=start, steps=steps,
-                               noise=noise, seed=seed, batch_size=batch_size)[0]
+    spec, conditions = split_setting(setting)
+    return simulate_seeds_many(surface, [spec], seeds=seeds, **conditions)[0]
 
 
 def simulate_seeds_many(

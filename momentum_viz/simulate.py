@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, TypedDict, cast
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from momentum_viz.engine import Batch, Sampling, check_steps, groups, iterate
 from momentum_viz.metrics import Metrics, run_metrics
 from momentum_viz.schedules import Schedule
 from momentum_viz.surface import Point, Surface
+
+if TYPE_CHECKING:
+    from typing_extensions import Required, Unpack
 
 
 @dataclass(frozen=True)
@@ -115,35 +118,52 @@ class Run:
         return run_metrics(self)
 
 
-def simulate(
-    surface: Surface,
-    *,
-    optimizer: str,
-    lr: float,
-    beta: float | None = None,
-    beta2: float | None = None,
-    eps: float | None = None,
-    schedule: Schedule | None = None,
-    start: Point | None = None,
-    steps: int,
-    noise: float = 0.0,
-    seed: int = 0,
-    batch_size: int | None = None,
-) -> Run:
+class Conditions(TypedDict, total=False):
+    """The keyword arguments the ``simulate*`` functions share besides the settings to run:
+    ``start`` (None, the default: the surface's), ``steps`` (required), Gaussian gradient
+    ``noise`` (0.0), the ``seed`` of that noise or of the minibatches (0) and ``batch_size``
+    (None: the full gradient). See ``simulate``."""
+
+    start: Point | None
+    steps: Required[int]
+    noise: float
+    seed: int
+    batch_size: int | None
+
+
+class Setting(Conditions, total=False):
+    """``simulate``'s keyword arguments: the fields of one ``RunSpec`` and the ``Conditions``
+    to run it under."""
+
+    optimizer: Required[str]
+    lr: Required[float]
+    beta: float | None
+    beta2: float | None
+    eps: float | None
+    schedule: Schedule | None
+
+
+def split_setting(setting: Setting) -> tuple[RunSpec, Conditions]:
+    """``setting`` as the ``RunSpec`` it names and the ``Conditions`` to run it under."""
+    own = {f.name for f in fields(RunSpec)}
+    spec = RunSpec(**{k: v for k, v in setting.items() if k in own})
+    return spec, cast(Conditions, {k: v for k, v in setting.items() if k not in own})
+
+
+def simulate(surface: Surface, **setting: Unpack[Setting]) -> Run:
     """Run one optimizer on ``surface`` from ``start`` (default: the surface's) for ``steps``.
 
     ``optimizer`` is a registry name (``OPTIMIZERS``); β, β₂ and ε left at None take its
     defaults and those it does not use are ignored; ``schedule`` comes from
-    ``momentum_viz.schedules`` (None: constant lr). See ``RunSpec``.
+    ``momentum_viz.schedules`` (None: constant lr). See ``RunSpec`` and ``Setting``.
 
     ``batch_size`` B (a surface from data only; 1 … n, else ValueError): each step's gradient
     is the mean over a minibatch of B points drawn without replacement within an epoch and
     reshuffled each epoch, from one generator seeded with ``seed``
     (``engine.minibatch_indices``); B = n is exactly the full gradient. ``noise`` (Gaussian)
     and ``batch_size`` do not mix. ``Run.grad`` stays the exact full gradient."""
-    spec = RunSpec(optimizer, lr, beta, beta2, eps, schedule)
-    return simulate_many(surface, [spec], start=start, steps=steps, noise=noise, seed=seed,
-                         batch_size=batch_size)[0]
+    spec, conditions = split_setting(setting)
+    return simulate_many(surface, [spec], **conditions)[0]
 
 
 def simulate_many(
