@@ -22,7 +22,9 @@ recursive form operation by operation, so the lrs agree with torch's to the bit:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -30,11 +32,19 @@ from numpy.typing import ArrayLike
 
 @dataclass(frozen=True)
 class Schedule:
-    """A learning-rate schedule; see the module docstring. Immutable and hashable."""
+    """A learning-rate schedule; see the module docstring. Immutable and hashable. Built as
+    such, it is ``constant()``: the same lr every step, equal to running without a schedule.
+
+    A schedule's parameters are its fields, each declared with ``_parameter``: the check its
+    value must pass, which also gives the value kept (an int for a whole number, a float)."""
 
     name = "constant"
     label_format = "constant"
     """The legend text: ``str.format`` of the schedule's fields."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            object.__setattr__(self, f.name, f.metadata["check"](f.name, getattr(self, f.name)))
 
     def first(self, base: ArrayLike) -> ArrayLike:
         """The lr of step 0."""
@@ -62,12 +72,40 @@ class Schedule:
         return self.label_format.format(**{f.name: getattr(self, f.name) for f in fields(self)})
 
 
+def _whole(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer) \
+            or not math.isfinite(value) or int(value) != value or value < 1 or value > 10**9:
+        raise ValueError(f"{name} must be a whole number ≥ 1")
+    return int(value)
+
+
+def _fraction(name: str, value: float) -> float:
+    value = float(value)
+    if not (0 < value <= 1):
+        raise ValueError(f"{name} must be in (0, 1]")
+    return value
+
+
+def _at_least_zero(name: str, value: float) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number ≥ 0")
+    return value
+
+
+def _parameter(check: Callable[[str, Any], Any], default: Any = MISSING) -> Any:
+    """A schedule's parameter (a field) whose value must pass ``check(name, value)``, which
+    returns the value to keep or raises ValueError."""
+    return field(default=default, metadata={"check": check})
+
+
 @dataclass(frozen=True)
 class StepLR(Schedule):
-    """torch's StepLR: the lr times γ at every multiple of step_size (see ``step``)."""
+    """torch.optim.lr_scheduler.StepLR(step_size, gamma): lr·γ^⌊k/step_size⌋ (recursively),
+    the lr times γ at every multiple of step_size."""
 
-    step_size: int
-    gamma: float
+    step_size: int = _parameter(_whole)
+    gamma: float = _parameter(_fraction, 0.1)
     name = "step"
     label_format = "step {step_size}×{gamma:g}"
 
@@ -77,9 +115,10 @@ class StepLR(Schedule):
 
 @dataclass(frozen=True)
 class ExponentialLR(Schedule):
-    """torch's ExponentialLR: the lr times γ every step (see ``exponential``)."""
+    """torch.optim.lr_scheduler.ExponentialLR(gamma): lr·γᵏ (recursively), the lr times γ
+    every step."""
 
-    gamma: float
+    gamma: float = _parameter(_fraction)
     name = "exponential"
     label_format = "exponential {gamma:g}"
 
@@ -89,10 +128,11 @@ class ExponentialLR(Schedule):
 
 @dataclass(frozen=True)
 class CosineLR(Schedule):
-    """torch's CosineAnnealingLR, in its recursive form (see ``cosine``)."""
+    """torch.optim.lr_scheduler.CosineAnnealingLR(T_max, eta_min):
+    eta_min + (lr − eta_min)·(1 + cos(πk/t_max))/2, in torch's recursive form."""
 
-    t_max: int
-    eta_min: float = 0.0
+    t_max: int = _parameter(_whole)
+    eta_min: float = _parameter(_at_least_zero, 0.0)
     name = "cosine"
 
     def next(self, lr, base, epoch):
@@ -110,10 +150,11 @@ class CosineLR(Schedule):
 
 @dataclass(frozen=True)
 class WarmupLR(Schedule):
-    """torch's LinearLR up to the base lr over total_iters steps (see ``warmup``)."""
+    """torch.optim.lr_scheduler.LinearLR(start_factor, end_factor=1.0, total_iters): the lr
+    grows linearly from lr·start_factor at step 0 to lr at step total_iters."""
 
-    total_iters: int
-    start_factor: float
+    total_iters: int = _parameter(_whole)
+    start_factor: float = _parameter(_fraction, 1 / 3)
     name = "warmup"
     label_format = "warm-up {total_iters} from ×{start_factor:g}"
 
@@ -128,53 +169,12 @@ class WarmupLR(Schedule):
                                             + (epoch - 1) * (end - start)))
 
 
-def constant() -> Schedule:
-    """The same lr every step: equal to running without a schedule."""
-    return Schedule()
-
-
-def step(step_size: int, gamma: float = 0.1) -> StepLR:
-    """torch.optim.lr_scheduler.StepLR(step_size, gamma): lr·γ^⌊k/step_size⌋ (recursively)."""
-    return StepLR(_whole("step_size", step_size), _gamma(gamma))
-
-
-def exponential(gamma: float) -> ExponentialLR:
-    """torch.optim.lr_scheduler.ExponentialLR(gamma): lr·γᵏ (recursively)."""
-    return ExponentialLR(_gamma(gamma))
-
-
-def cosine(t_max: int, eta_min: float = 0.0) -> CosineLR:
-    """torch.optim.lr_scheduler.CosineAnnealingLR(T_max, eta_min):
-    eta_min + (lr − eta_min)·(1 + cos(πk/t_max))/2, in torch's recursive form."""
-    eta_min = float(eta_min)
-    if not (math.isfinite(eta_min) and eta_min >= 0):
-        raise ValueError("eta_min must be a finite number ≥ 0")
-    return CosineLR(_whole("t_max", t_max), eta_min)
-
-
-def warmup(total_iters: int, start_factor: float = 1 / 3) -> WarmupLR:
-    """torch.optim.lr_scheduler.LinearLR(start_factor, end_factor=1.0, total_iters): the lr
-    grows linearly from lr·start_factor at step 0 to lr at step total_iters."""
-    start_factor = float(start_factor)
-    if not (0 < start_factor <= 1):
-        raise ValueError("start_factor must be in (0, 1]")
-    return WarmupLR(_whole("total_iters", total_iters), start_factor)
-
-
-SCHEDULES = {"constant": constant, "step": step, "exponential": exponential, "cosine": cosine,
-             "warmup": warmup}
+# The constructors by the schedules' names (see the module docstring); a parameter out of its
+# range is a ValueError.
+constant = Schedule
+step = StepLR
+exponential = ExponentialLR
+cosine = CosineLR
+warmup = WarmupLR
+SCHEDULES = {s.name: s for s in (constant, step, exponential, cosine, warmup)}
 """Every schedule's constructor by name."""
-
-
-def _whole(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | np.integer) \
-            or not math.isfinite(value) or int(value) != value or value < 1 or value > 10**9:
-        raise ValueError(f"{name} must be a whole number ≥ 1")
-    return int(value)
-
-
-def _gamma(gamma: float) -> float:
-    gamma = float(gamma)
-    if not (0 < gamma <= 1):
-        raise ValueError("gamma must be in (0, 1]")
-    return gamma
