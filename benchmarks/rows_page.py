@@ -42,6 +42,17 @@ COMPUTE_TARGET_S = 0.050
 JSON_TARGET_MB = 1.5
 LAB_TARGET_S = 1.0
 
+COMPUTE_WHAT = ("one Playground rerun after a change, caches cold: simulate_many of SGD, momentum, "
+                "Nesterov × {steps} steps on the default ravine view and the stage's data (the β "
+                "and lr families, one engine batch, packed), serialized as the component sends it")
+COMPUTE_NOTE = ("parts, each timed alone: simulate_many {simulate}, stage data {stage} (surface "
+                "picture, remembered: {picture}), json.dumps {serialize} ({kb:.0f} kB)")
+LAB_WHAT = ("Tuning lab page rerun with every cache cleared (AppTest of app.py at "
+            "?map_grid={size}&map_steps={steps}, default ravine setup): {size}×{size} sweep × "
+            "{steps} steps, map figure, the whole script")
+LAB_NOTE = ("the same rerun with the sweep cached {warm}; sweep + figure + JSON alone {direct}; "
+            "map sent: {kb:.0f} kB")
+
 SCRATCH_NOTE = ("Measured once (2026-11-25, this machine, load 1–4), on scratch copies of the "
                 "figure code, medians of 15–21.")
 
@@ -149,15 +160,8 @@ def playground_rows(ctx: Context) -> Iterator[Row]:
     median = {name: fmt_seconds(t.median) for name, t in timings.items()}
     diagnosis = COMPUTE_DIAGNOSIS.format(**median, kb=sent_kb, scratch=SCRATCH_NOTE)
     yield Row.timed(
-        name="playground-compute",
-        what=(f"one Playground rerun after a change, caches cold: simulate_many of SGD, "
-              f"momentum, Nesterov × {steps} steps on the default ravine view and the stage's "
-              f"data (the β and lr families, one engine batch, packed), serialized as the "
-              f"component sends it"),
-        timing=page, target=COMPUTE_TARGET_S,
-        note=(f"parts, each timed alone: simulate_many {median['simulate']}, stage data "
-              f"{median['stage']} (surface picture, remembered: {median['picture']}), "
-              f"json.dumps {median['serialize']} ({sent_kb:.0f} kB)"),
+        name="playground-compute", what=COMPUTE_WHAT.format(steps=steps),
+        timing=page, target=COMPUTE_TARGET_S, note=COMPUTE_NOTE.format(**median, kb=sent_kb),
         profile=ProfileSpec(cold, 1, diagnosis, unit="rerun"),
     )
     adaptive = measure(ColdPlayground(steps, default_setup()["beta"], ADAPTIVE_OPTIMIZERS),
@@ -228,17 +232,11 @@ def lab_row(ctx: Context) -> Iterator[Row]:
                                   repeats=dict.fromkeys(("cold", "warm", "direct"),
                                                         ctx.pick(7, 2)))
     no_exception(at)
-    cold = timings["cold"]
+    median = {name: fmt_seconds(t.median) for name, t in timings.items()}
     sent_kb = len(at.get("bidi_component")[0].proto.json) / 1e3
     yield Row.timed(
-        name="lab-map-end-to-end",
-        what=(f"Tuning lab page rerun with every cache cleared (AppTest of app.py at "
-              f"?map_grid={size}&map_steps={steps}, default ravine setup): {size}×{size} sweep "
-              f"× {steps} steps, map figure, the whole script"),
-        timing=cold, target=LAB_TARGET_S,
-        note=(f"the same rerun with the sweep cached {fmt_seconds(timings['warm'].median)}; "
-              f"sweep + figure + JSON alone {fmt_seconds(timings['direct'].median)}; map sent: "
-              f"{sent_kb:.0f} kB"),
+        name="lab-map-end-to-end", what=LAB_WHAT.format(size=size, steps=steps),
+        timing=timings["cold"], target=LAB_TARGET_S, note=LAB_NOTE.format(**median, kb=sent_kb),
         profile=ProfileSpec(direct, 1, LAB_DIAGNOSIS.format(size=size, steps=steps),
                             unit="rerun"),
     )

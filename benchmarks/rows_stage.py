@@ -17,6 +17,9 @@ from ui.params import STEPS_RANGE, run_specs
 
 ORDER = 25
 FAMILY_TARGET_S = 0.100
+FAMILY_WHAT = ("the Playground stage's data: the β and lr families of SGD, momentum, Nesterov × "
+               "{steps} steps on the default ravine view, computed in one engine batch and packed "
+               "(stage_data, a β not computed before)")
 BYTES_TARGET_MB = 1.5
 DEFAULT_STEPS = 200
 
@@ -49,10 +52,7 @@ def stage_rows(ctx: Context) -> Iterator[Row]:
     at_longest = _timed(longest, ctx.pick(5, 1))
     default_data, longest_data = _data(DEFAULT_STEPS, 0.6), _data(longest, 0.6)
     yield Row.timed(
-        name="stage-family",
-        what=(f"the Playground stage's data: the β and lr families of SGD, momentum, Nesterov "
-              f"× {DEFAULT_STEPS} steps on the default ravine view, computed in one engine "
-              f"batch and packed (stage_data, a β not computed before)"),
+        name="stage-family", what=FAMILY_WHAT.format(steps=DEFAULT_STEPS),
         timing=at_default, target=FAMILY_TARGET_S,
         note=(f"{_describe(default_data)}; at {longest} steps {fmt_seconds(at_longest.median)} "
               f"({_describe(longest_data)})"),
