@@ -244,6 +244,11 @@ class Equation:
         """The result as a quantity for later lines (its symbol the target by default)."""
         return Q(symbol or self.target, self.value())
 
+    @property
+    def rule(self) -> str:
+        """The equation in symbols: "v ← β·v + g"."""
+        return f"{self.target} ← {symbols(self.expr)}"
+
 
 def _as_float(d: Decimal) -> float:
     try:
@@ -263,9 +268,7 @@ class Written:
     result: str
     exact: bool
 
-    @property
-    def rule(self) -> str:
-        return f"{self.equation.target} ← {symbols(self.equation.expr)}"
+    rule = property(lambda self: self.equation.rule)
 
     @property
     def line(self) -> str:
