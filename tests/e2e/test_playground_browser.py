@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -90,14 +92,20 @@ def test_click_on_the_map_sets_the_start(app_server, page):
     }""", timeout=30_000)
 
 
-@pytest.mark.e2e
-def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
+def downloaded(app_server, page, button: str, saved: Path) -> Path:
+    """The file the download ``button`` gives on the bowl with SGD and momentum × 100 steps,
+    saved as ``saved``."""
     page.goto(app_server.url + "/?surface=bowl&lr=0.05&beta=0.8&steps=100&opt=sgd,momentum")
     wait_for_app(page)
     with page.expect_download() as download:
-        page.get_by_role("button", name="Animation (HTML)").click()
-    saved = tmp_path / "animation.html"
+        page.get_by_role("button", name=button).click()
     download.value.save_as(saved)
+    return saved
+
+
+@pytest.mark.e2e
+def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
+    saved = downloaded(app_server, page, "Animation (HTML)", tmp_path / "animation.html")
     assert saved.stat().st_size > 1_000_000, "plotly.js is not embedded"
 
     offline = page.context.new_page()
@@ -129,12 +137,7 @@ def test_downloaded_animation_plays_offline(app_server, page, tmp_path):
 
 @pytest.mark.e2e
 def test_downloaded_gif_shows_the_runs_moving(app_server, page, tmp_path):
-    page.goto(app_server.url + "/?surface=bowl&lr=0.05&beta=0.8&steps=100&opt=sgd,momentum")
-    wait_for_app(page)
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Animation (GIF)").click()
-    saved = tmp_path / "animation.gif"
-    download.value.save_as(saved)
+    saved = downloaded(app_server, page, "Animation (GIF)", tmp_path / "animation.gif")
     with Image.open(saved) as gif:
         assert gif.format == "GIF" and gif.size == (640, 480)
         assert gif.n_frames == 101  # one frame per step, 0 to 100

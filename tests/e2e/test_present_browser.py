@@ -6,7 +6,11 @@ cut off."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
+from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from testkit.browser import wait_for_app
@@ -54,6 +58,22 @@ def open_presenter(page, app_server, query: str) -> None:
     page.goto(app_server.url + query)
     wait_for_app(page)
     page.wait_for_selector(f"{STAGE}.mvs-present .mvs-map .main-svg", timeout=30_000)
+
+
+@contextmanager
+def projector(browser, app_server, query: str) -> Iterator[Page]:
+    """The presenter view ``query`` in a new 1280×720 context, closed on leaving; the page
+    raises no error meanwhile (checked when the block ends normally)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        open_presenter(page, app_server, query)
+        yield page
+        assert not errors
+    finally:
+        context.close()
 
 
 def heading(page) -> str:
@@ -105,12 +125,7 @@ def check_projector_view(page, lesson) -> None:
 @pytest.mark.e2e
 def test_every_stop_of_the_tour_fills_a_projector_with_large_type(app_server, browser):
     """The whole tour, walked with the n key from its first stop."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        open_presenter(page, app_server, f"/?lesson={FIRST.id}&present=1")
+    with projector(browser, app_server, f"/?lesson={FIRST.id}&present=1") as page:
         screenshot(page, "present_1280x720")
         for index, lesson in enumerate(LESSONS):
             if index:
@@ -118,19 +133,11 @@ def test_every_stop_of_the_tour_fills_a_projector_with_large_type(app_server, br
                 wait_for_lesson(page, lesson)
             check_projector_view(page, lesson)
         assert page.locator(".st-key-tour_next").get_by_role("button", name="Next").is_disabled()
-        assert not errors
-    finally:
-        context.close()
 
 
 @pytest.mark.e2e
 def test_presenter_keys_walk_the_tour_and_play_wherever_the_focus_is(app_server, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, device_scale_factor=1)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        open_presenter(page, app_server, f"/?lesson={SECOND.id}&present=1")
+    with projector(browser, app_server, f"/?lesson={SECOND.id}&present=1") as page:
         page.evaluate("() => document.activeElement && document.activeElement.blur()")
         for key, lesson in [("p", FIRST), ("PageDown", SECOND), ("PageUp", FIRST)]:
             page.keyboard.press(key)
@@ -167,9 +174,6 @@ def test_presenter_keys_walk_the_tour_and_play_wherever_the_focus_is(app_server,
         page.locator(STAGE).focus()
         page.keyboard.press("n")
         wait_for_lesson(page, SECOND, present=False)
-        assert not errors
-    finally:
-        context.close()
 
 
 @pytest.mark.e2e
