@@ -7,8 +7,6 @@ from momentum_viz.report import reading
 from ui import controls, session, stage, why
 from ui.site import WHY
 
-CHART = {"config": {"displaylogo": False}}
-
 setup = session.begin_page(WHY)
 stage.preload()
 st.title("Why momentum works")
@@ -78,10 +76,9 @@ with right:
                    f"direction now converges at rate √β* = {best_rate:.6g}.", icon="✅")
 
 st.header("3. The run, one direction at a time")
-along, phase = st.columns(2, gap="large")
-along.plotly_chart(why.chart("components", kappa, lr, beta, steps), key="why_components",
-                   **CHART)
-phase.plotly_chart(why.chart("phase", kappa, lr, beta, steps), key="why_phase", **CHART)
+for column, name in zip(st.columns(2, gap="large"), ("components", "phase"), strict=True):
+    with column:
+        why.show_chart(name, kappa, lr, beta, steps)
 st.markdown("\n".join(why.direction_lines(lr, beta, lams)))
 st.caption("Left: the distance from the minimum along each eigenvector against the step. Right: "
            "position against velocity (the step just taken); a spiral into the centre is a "
@@ -89,7 +86,8 @@ st.caption("Left: the distance from the minimum along each eigenvector against t
 
 st.header("4. The loss follows the theory")
 chart, formulas = st.columns([3, 2], gap="large")
-chart.plotly_chart(why.chart("envelope", kappa, lr, beta, steps), key="why_envelope", **CHART)
+with chart:
+    why.show_chart("envelope", kappa, lr, beta, steps)
 with formulas:
     st.latex(r"f(\theta_k) - f^* \;\le\; C\,\text{rate}^{2k}")
     st.markdown(f"The loss is quadratic in the distance, so it shrinks by rate² = "

@@ -7,10 +7,11 @@ import math
 
 import numpy as np
 import pytest
-from plotly_spec import chart_specs, decode, trace
+from plotly_spec import decode, trace
 from stage_spec import component_data, current, path_of, run_named, stage_of
 
 from testkit.apptest import no_exception, open_page, text_of
+from ui.plotly_live import figure_of
 
 WHY = "pages/why_momentum.py"
 PLAYGROUND = "pages/playground.py"
@@ -23,6 +24,15 @@ def hand_rate(lr: float, beta: float, lam: float) -> float:
     if disc < 0:
         return math.sqrt(beta)
     return max(abs((t + math.sqrt(disc)) / 2), abs((t - math.sqrt(disc)) / 2))
+
+
+CHARTS = ("why_rate_map", "why_components", "why_phase", "why_envelope", "why_damping")
+"""Sections 2 to 5's charts (``ui.plotly_live`` components)."""
+
+
+def figure(at, key: str) -> dict:
+    """The figure of the page's chart under widget ``key``."""
+    return figure_of(component_data(at, key))
 
 
 def metrics(at) -> dict[str, str]:
@@ -72,8 +82,8 @@ def test_optimal_button_sets_lr_and_beta_everywhere():
     assert "flips sign every step while shrinking" in text_of(at)
     assert metrics(at)["Your rate max|σ|"] == f"{9 / 11:.4g}"
     rate_map = component_data(at, "why_rate_map")  # its ring: the setup's (lr, β)
-    best = trace(rate_map["figure"], "optimal lr*, β*")
-    assert rate_map["mine"] == pytest.approx([best["x"][0], best["y"][0]], rel=1e-12)
+    best = trace(figure_of(rate_map), "optimal lr*, β*")
+    assert rate_map["mark"]["at"] == pytest.approx([best["x"][0], best["y"][0]], rel=1e-12)
     at.switch_page(PLAYGROUND).run()
     assert current(stage_of(at), "lr") == pytest.approx(lr, rel=1e-12)
 
@@ -94,10 +104,10 @@ def test_the_live_run_is_momentum_on_the_rotated_quadratic():
         velocity = 0.7 * velocity + grad
         by_hand.append(by_hand[-1] - 0.05 * velocity)
     np.testing.assert_allclose(path, by_hand, atol=1e-9)
-    components = chart_specs(at)["why_components"]
+    components = figure(at, "why_components")
     fast = decode(trace(components, "λ₂ = 20")["y"])
     np.testing.assert_allclose(fast, -s * path[:, 0] + c * path[:, 1], atol=1e-10)
-    envelope = trace(chart_specs(at)["why_envelope"], "theory: C·rate^(2k)")
+    envelope = trace(figure(at, "why_envelope"), "theory: C·rate^(2k)")
     rate = max(hand_rate(0.05, 0.7, 1.0), hand_rate(0.05, 0.7, 20.0))
     curve = decode(envelope["y"])
     np.testing.assert_allclose(curve[1:] / curve[:-1], rate**2, rtol=1e-9)
@@ -151,9 +161,9 @@ def test_beta_and_lr_have_one_control_each_the_stage():
     keys = {w.key for kind in ("slider", "select_slider", "number_input") for w in at.get(kind)}
     assert {"kappa", "rotation", "steps"} <= keys
     assert not keys & {"beta", "lr", "lr_log"}
-    assert {e.key for e in at.get("bidi_component")} == {"why_stage", "why_rate_map",
-                                                          "why_damping"}
-    for key in ("why_rate_map", "why_damping"):  # they only follow the stage's sliders
+    assert {e.key for e in at.get("bidi_component")} == {"why_stage", *CHARTS}
+    assert not at.get("plotly_chart")
+    for key in CHARTS:  # they only follow the stage's sliders
         assert "sliders" not in component_data(at, key)
 
 
@@ -163,9 +173,7 @@ def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
     the stage's path turns."""
     flat, turned = open_page(WHY, rotation="0"), open_page(WHY, rotation="30")
     no_exception(turned)
-    assert chart_specs(flat) == chart_specs(turned)
-    assert set(chart_specs(turned)) == {"why_components", "why_phase", "why_envelope"}
-    for key in ("why_rate_map", "why_damping"):
+    for key in CHARTS:
         assert component_data(flat, key) == component_data(turned, key)
     assert not np.array_equal(path_of(run_named(stage_of(flat), "Momentum")),
                               path_of(run_named(stage_of(turned), "Momentum")))
@@ -177,7 +185,7 @@ def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
     with the ring at the new (lr, β)."""
     at = open_page(WHY, kappa="50", lr="0.01", beta="0.5")
     before = component_data(at, "why_rate_map")
-    heatmap = trace(before["figure"], "rate")
+    heatmap = trace(figure_of(before), "rate")
     rate = decode(heatmap["customdata"])
     lrs = np.logspace(math.log10((2 / (1 + math.sqrt(50))) ** 2 / 30), math.log10(0.1), 120)
     betas = np.linspace(0, 0.999, 120)
@@ -185,11 +193,11 @@ def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
     for i, j in ((0, 0), (60, 17), (119, 119), (33, 80)):
         expected = max(hand_rate(lrs[j], betas[i], 1.0), hand_rate(lrs[j], betas[i], 50.0))
         assert rate[i, j] == pytest.approx(expected, rel=1e-9)
-    assert before["mine"] == [0.01, 0.5]
+    assert before["mark"]["at"] == [0.01, 0.5]
     at.session_state["setup"] = at.session_state["setup"] | {"beta": 0.7}  # as a release does
     at.run()
     after = component_data(at, "why_rate_map")
-    assert after["mine"] == [0.01, 0.7]
+    assert after["mark"]["at"] == [0.01, 0.7]
     assert after["token"] == before["token"] and after["figure"] == before["figure"]
 
 
@@ -199,8 +207,8 @@ def test_the_damping_chart_is_the_theorys_at_this_lr_and_marks_beta_apart():
     new β re-sends the same figure and moves only the line."""
     at = open_page(WHY, kappa="100", lr="0.01", beta="0.5")
     damping = component_data(at, "why_damping")
-    assert damping["mark"] == "vline" and damping["mine"] == [0.01, 0.5]
-    figure = damping["figure"]
+    assert damping["mark"]["kind"] == "line" and damping["mark"]["at"] == [0.5]
+    figure = figure_of(damping)
     slow = trace(figure, "rate along λ = 1")
     betas = decode(slow["x"])
     np.testing.assert_allclose(decode(slow["y"]), [hand_rate(0.01, b, 1.0) for b in betas],
@@ -211,4 +219,4 @@ def test_the_damping_chart_is_the_theorys_at_this_lr_and_marks_beta_apart():
     at.session_state["setup"] = at.session_state["setup"] | {"beta": 0.7}  # as a release does
     at.run()
     again = component_data(at, "why_damping")
-    assert again["mine"] == [0.01, 0.7] and again["token"] == damping["token"]
+    assert again["mark"]["at"] == [0.7] and again["token"] == damping["token"]

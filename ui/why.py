@@ -3,25 +3,15 @@ sentences each section shows. The formulas and words follow Goh's Distill articl
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 import momentum_viz as mv
-from momentum_viz.figures import (
-    components_figure,
-    damping_figure,
-    direction_regime,
-    envelope_figure,
-    phase_figure,
-    rate_map_figure,
-)
-from momentum_viz.figures.theory_plots import your_beta_mark
+from momentum_viz.figures import theory_plots as plots
 from momentum_viz.stage import stage_data
-from ui import lab_map, stage
+from ui import plotly_live, stage
 from ui.compute import CACHE
 
 LAM_MIN = 1.0
@@ -122,18 +112,29 @@ def optimum(kappa: float) -> tuple[float, float, float]:
     return float(best_lr), float(best_beta), float(best_rate)
 
 
+CHART_KEYS = {name: f"why_{name}" for name in ("components", "phase", "envelope")}
+"""Sections 3 and 4's charts' widget keys."""
+
+
+def show_chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> None:
+    """Section 3 or 4's chart ``name`` (components, phase or envelope), drawn in place
+    (``ui.plotly_live``): a new lr, β or number of steps updates the chart the browser has,
+    and a rotation changes nothing (none of them depends on it)."""
+    plotly_live.show(CHART_KEYS[name], chart(name, kappa, lr, beta, steps))
+
+
 @st.cache_resource(**CACHE)
-def chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> go.Figure:
-    """Sections 3 and 4's figure ``name`` (components, phase or envelope) for these values,
-    built once per distinct input and shared across sessions (figures are never modified).
-    None depends on the rotation: turning the bowl rebuilds none of them. Section 2's rate map
-    is ``show_rate_map``, section 5's chart ``show_damping``."""
+def chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> dict:
+    """Sections 3 and 4's figure ``name`` for these values, packed for ``ui.plotly_live``, built
+    once per distinct input and shared across sessions (never modified). None depends on the
+    rotation: turning the bowl rebuilds none of them. Section 2's rate map is
+    ``show_rate_map``, section 5's chart ``show_damping``."""
     lams = eigenvalues(kappa)
     run = eigen_run(kappa, lr, beta, steps)
     if name == "envelope":
-        return envelope_figure(run, rate(lr, beta, kappa))
-    return {"components": components_figure, "phase": phase_figure}[name](
-        run, eigenbasis(0), lams)
+        return plotly_live.packed(plots.envelope_figure(run, rate(lr, beta, kappa)))
+    build = {"components": plots.components_figure, "phase": plots.phase_figure}[name]
+    return plotly_live.packed(build(run, eigenbasis(0), lams))
 
 
 def per_digit(rate: float) -> str | None:
@@ -174,15 +175,20 @@ def rate_map_lrs(lr: float, best_lr: float, lam_max: float) -> np.ndarray:
 
 RATE_MAP_KEY = "why_rate_map"
 """The rate map's widget key on this page."""
+MINE_LEGEND = dict(x=[None], y=[None], mode="markers", name="your lr, β", hoverinfo="skip",
+                   marker=dict(symbol="circle-open", size=16, color="#000000",
+                               line=dict(width=2.5)))
+"""The legend's entry for the ring (``plotly_live.ring``) that marks the visitor's lr, β."""
 
 
 def show_rate_map(kappa: float, lr: float, beta: float) -> None:
     """Section 2's picture: the rate map over (lr, β) for this κ (``rate_map_figure``, built
     once per κ and lr axis), with the optimum starred and the visitor's (lr, β) as a ring that
-    follows the stage's sliders while they are dragged (``ui.lab_map.show_plain``): a change of
-    β alone moves the ring and redraws nothing."""
+    follows the stage's sliders while they are dragged (``ui.plotly_live``): a change of β
+    alone moves the ring and redraws nothing."""
     lrs = rate_map_lrs(lr, optimum(kappa)[0], eigenvalues(kappa)[1])
-    lab_map.show_plain(RATE_MAP_KEY, _rate_map(kappa, float(lrs[0]), float(lrs[-1])), (lr, beta))
+    plotly_live.show(RATE_MAP_KEY, _rate_map(kappa, float(lrs[0]), float(lrs[-1])),
+                     plotly_live.ring(lr, beta))
 
 
 DAMPING_KEY = "why_damping"
@@ -193,15 +199,14 @@ def show_damping(kappa: float, lr: float, beta: float) -> None:
     """Section 5's picture: the rate along each direction against β at this lr
     (``damping_figure``, built once per κ and lr), with "your β" as a line over it that follows
     the stage's β while it is dragged: a change of β alone moves the line, nothing else."""
-    lab_map.show_plain(DAMPING_KEY, _damping(kappa, lr), (lr, beta), mark="vline")
+    line, note = plots.your_beta_mark(0.0)  # the browser puts it at β and writes β in the label
+    plotly_live.show(DAMPING_KEY, _damping(kappa, lr),
+                     plotly_live.line(beta, line, note, "your β = {x}", digits=3))
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def _damping(kappa: float, lr: float) -> dict:
-    figure = damping_figure(lr, None, eigenvalues(kappa))
-    line, note = your_beta_mark(0.0)  # the browser sets its β: x, and the label's number
-    return stage.tokened({"figure": json.loads(figure.to_json()), "markLine": line,
-                          "markNote": note}, ("damping", kappa, lr))
+    return plotly_live.packed(plots.damping_figure(lr, None, eigenvalues(kappa)))
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
@@ -209,9 +214,9 @@ def _rate_map(kappa: float, low: float, high: float) -> dict:
     best_lr, best_beta, _ = optimum(kappa)
     lrs = np.logspace(math.log10(low), math.log10(high), MAP_SIZE)
     lrs[[0, -1]] = low, high  # the same axis as rate_map_lrs, ends to the last bit
-    figure = rate_map_figure(*eigenvalues(kappa), lrs=lrs, betas=RATE_MAP_BETAS,
-                             optimum=(best_lr, best_beta))
-    return stage.tokened({"figure": json.loads(figure.to_json())}, (kappa, low, high))
+    figure = plots.rate_map_figure(*eigenvalues(kappa), lrs=lrs, betas=RATE_MAP_BETAS,
+                                   optimum=(best_lr, best_beta))
+    return plotly_live.packed(figure.add_scatter(**MINE_LEGEND))
 
 
 def bowl_latex(kappa: float, rotation: int) -> str:
@@ -226,7 +231,7 @@ def direction_lines(lr: float, beta: float, lams: tuple[float, float]) -> list[s
     """One markdown line per eigenvalue: its regime, what it does, its rate."""
     lines = []
     for i, lam in enumerate(lams):
-        regime = direction_regime(lr, beta, lam)
+        regime = plots.direction_regime(lr, beta, lam)
         rate = float(mv.theory.rate(lr, beta, lam))
         behaviour = BEHAVIOUR[regime].replace("√β", f"√β = {math.sqrt(beta):.3g}")
         lines.append(f"- **λ{'₁₂'[i]} = {lam:g}** ({regime}): {behaviour}; rate {rate:.4g}, "

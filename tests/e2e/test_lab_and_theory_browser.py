@@ -169,10 +169,20 @@ def test_dragging_the_lab_maps_beta_and_lr_moves_the_ring_and_tells_the_engines_
     no_page_errors(page)
 
 
+def live_ring(page, where: str) -> tuple[str, float, float]:
+    """The (lr, β) the ring over the chart ``where`` (``ui.plotly_live``) marks, and its place
+    in pixels."""
+    return page.evaluate("""(root) => {
+        const r = document.querySelector(root + ' .mvp-ring');
+        return [document.querySelector(root + ' .mvp').dataset.at,
+                parseFloat(r.style.left), parseFloat(r.style.top)];
+    }""", where)
+
+
 def your_beta(page, where: str) -> tuple[float, str]:
     """Where the damping chart ``where`` draws "your β" (its last line) and its label."""
     x, text = page.evaluate("""(root) => {
-        const layout = document.querySelector(root + ' .mvl-map').layout;
+        const layout = document.querySelector(root + ' .mvp-plot').layout;
         return [layout.shapes[layout.shapes.length - 1].x0,
                 layout.annotations[layout.annotations.length - 1].text];
     }""", where)
@@ -188,18 +198,18 @@ def test_the_rate_map_and_damping_chart_follow_the_stages_beta_while_dragged(app
     page.goto(app_server.url + "/why_momentum?kappa=50&lr=0.01&beta=0.5&steps=100")
     wait_for_app(page)
     rate_map = ".st-key-why_rate_map"
-    page.wait_for_selector(f"{rate_map} .mvl-map .main-svg", timeout=30_000)
+    page.wait_for_selector(f"{rate_map} .mvp-plot .main-svg", timeout=30_000)
     page.wait_for_selector(".st-key-why_stage .mvs-map .main-svg", timeout=30_000)
-    page.wait_for_selector(".st-key-why_damping .mvl-map .main-svg", timeout=30_000)
-    page.evaluate("(s) => { document.querySelector(s + ' .mvl-map').__kept = true; }", rate_map)
-    seen = [ring(page, rate_map)]
+    page.wait_for_selector(".st-key-why_damping .mvp-plot .main-svg", timeout=30_000)
+    page.evaluate("(s) => { document.querySelector(s + ' .mvp-plot').__kept = true; }", rate_map)
+    seen = [live_ring(page, rate_map)]
     assert seen[0][0] == "0.01,0.5"
 
     damping = ".st-key-why_damping"
-    page.evaluate("(s) => { document.querySelector(s + ' .mvl-map').__kept = true; }", damping)
+    page.evaluate("(s) => { document.querySelector(s + ' .mvp-plot').__kept = true; }", damping)
 
     def check(beta: float) -> None:
-        mine, *place = ring(page, rate_map)
+        mine, *place = live_ring(page, rate_map)
         assert [float(v) for v in mine.split(",")] == [0.01, beta]
         assert place != list(seen[-1][1:]), f"the ring did not move at β={beta}"
         seen.append((mine, *place))
@@ -210,9 +220,9 @@ def test_the_rate_map_and_damping_chart_follow_the_stages_beta_while_dragged(app
     assert len(seen) == 6
     page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
     wait_for_app(page)
-    assert ring(page, rate_map)[0] == f"0.01,{beta:g}"
+    assert live_ring(page, rate_map)[0] == f"0.01,{beta:g}"
     for chart in (rate_map, damping):
-        assert page.evaluate("(s) => document.querySelector(s + ' .mvl-map').__kept === true",
+        assert page.evaluate("(s) => document.querySelector(s + ' .mvp-plot').__kept === true",
                              chart), f"{chart} was drawn again for a new β"
     assert your_beta(page, damping) == (beta, f"your β = {beta:.3f}")
     no_page_errors(page)

@@ -1,0 +1,68 @@
+"""A plotly figure as a browser component that is drawn once and then updated in place.
+
+``st.plotly_chart`` derives its element from the figure: a changed figure is a new element,
+which plotly.js draws from scratch. Here the element is keyed by its widget key alone, and a
+changed figure is handed to ``Plotly.react`` on the same element, which redraws only what
+changed; a figure the browser has drawn already (the same token) is not drawn at all
+(``plotly_live_component/plotly_live.js``, no build step). The figure travels as its JSON
+text, made once per figure (``packed``): the server does not re-encode it on every rerun and
+the browser parses it only when it is new.
+
+An optional mark follows the stage's β and lr while they are dragged (``ring``, ``line``),
+so an (lr, β) picture answers the stage's sliders with nothing sent. plotly.js is the file the
+stage loads (``ui.stage.plotly_url``), fetched once per page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ui import stage
+
+_HERE = Path(__file__).parent / "plotly_live_component"
+_component = st.components.v2.component(
+    "momentum_viz_plotly_live", html="",
+    css=(_HERE / "plotly_live.css").read_text(encoding="utf-8"),
+    js=stage.PLOTLY_LOADER + (_HERE / "plotly_live.js").read_text(encoding="utf-8"),
+    isolate_styles=False)
+
+FOLLOW = ("lr", "beta")
+"""The stage's scrub event's fields, in the order (x, y) of an (lr, β) picture."""
+
+
+def packed(figure: go.Figure | dict) -> dict:
+    """``figure`` as the component takes it: ``{"figure": its plotly JSON text, "token": a
+    digest of that text}``. Make it once per figure (cache it): the browser draws a token once."""
+    text = figure.to_json() if isinstance(figure, go.Figure) else json.dumps(figure)
+    return {"figure": text, "token": hashlib.sha1(text.encode()).hexdigest()[:16]}
+
+
+def figure_of(data: dict) -> dict:
+    """The plotly figure ``{data, layout}`` in the component's ``data`` (``packed``)."""
+    return json.loads(data["figure"])
+
+
+def ring(x: float, y: float, follow: tuple[str, str] = FOLLOW) -> dict:
+    """A mark: a ring at (``x``, ``y``) laid over the plot (a log axis is read as one), which
+    moves to the stage's (``follow``) values while its sliders are dragged."""
+    return {"kind": "ring", "at": [x, y], "follow": list(follow)}
+
+
+def line(x: float, shape: dict, note: dict, text: str, digits: int = 3,
+         follow: str = "beta") -> dict:
+    """A mark: the layout ``shape`` (a vertical line) at ``x`` with its label ``note`` (an
+    annotation whose ``text`` has ``{x}`` for x to ``digits`` decimals), which moves to the
+    stage's ``follow`` value while its slider is dragged."""
+    return {"kind": "line", "at": [x], "follow": [follow], "line": shape, "note": note,
+            "text": text, "digits": digits}
+
+
+def show(key: str, figure: dict, mark: dict | None = None) -> None:
+    """Draw the ``packed`` figure under widget ``key`` (the same key on every run: the element
+    stays and is updated in place), with ``mark`` (``ring``, ``line``) over it."""
+    _component(key=key, data=figure | {"plotly": stage.plotly_url(), "mark": mark})

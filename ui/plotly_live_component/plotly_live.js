@@ -1,0 +1,130 @@
+// A plotly figure drawn in place (ui/plotly_live.py). The figure comes as its JSON text with a
+// token (a digest of that text): a new token is drawn with Plotly.react into the same element,
+// so plotly updates what changed instead of building the chart from scratch; a token already
+// drawn costs nothing (the text is not even parsed). The layout gets the room st.plotly_chart
+// would give it (automargin, a legend below at the figure's foot) and the Streamlit theme's
+// text colour and font where the figure sets none. An optional mark is laid over the plot and
+// follows the stage's β and lr while they are dragged (the stage's "momentum-viz-scrub" event):
+// a ring at (x, y) moved over the plot without redrawing it, or a line at x with its label (a
+// layout shape and annotation: plotly redraws just those).
+
+const CHARTS = new WeakMap();
+const CONFIG = { displaylogo: false, responsive: true };
+const SCRUB_EVENT = "momentum-viz-scrub"; // sent by the stage (ui/stage_component/stage.js)
+const NEAR = "400px 0px"; // how close to the viewport a chart counts as in sight
+
+function build(parent) {
+  // parentElement also holds the component's <style>: add to it, never overwrite it
+  const root = document.createElement("div");
+  root.className = "mvp";
+  root.innerHTML = '<div class="mvp-plot"></div><div class="mvp-ring"></div>';
+  parent.appendChild(root);
+  const s = { root, plot: root.querySelector(".mvp-plot"), ring: root.querySelector(".mvp-ring"),
+              parent, token: null, data: null, at: null, markedAt: null, layout: null,
+              drawing: Promise.resolve(), Plotly: null, near: true, waiting: null };
+  new IntersectionObserver((seen) => {
+    s.near = seen[seen.length - 1].isIntersecting;
+    if (s.near && s.waiting) { const data = s.waiting; s.waiting = null; queue(s, data); }
+  }, { rootMargin: NEAR }).observe(root);
+  document.addEventListener(SCRUB_EVENT, (e) => {
+    const mark = s.data && s.data.mark;
+    if (mark && mark.follow) { s.at = mark.follow.map((name) => e.detail[name]); placeMark(s); }
+  });
+  return s;
+}
+
+// The Streamlit theme's own values (the component's CSS custom properties), for what the
+// figure leaves unset.
+function theme(parent) {
+  const css = getComputedStyle(parent);
+  const value = (name) => css.getPropertyValue(`--st-${name}`).trim();
+  return { text: value("text-color"), font: value("font") };
+}
+
+function roomy(layout, parent) {
+  const t = theme(parent);
+  const font = { ...(layout.font || {}) };
+  if (!font.color && t.text) font.color = t.text;
+  if (!font.family && t.font) font.family = t.font;
+  const below = layout.legend && layout.legend.y < 0 && !layout.legend.yref;
+  return { ...layout, font, paper_bgcolor: layout.paper_bgcolor || "rgba(0,0,0,0)",
+    xaxis: { automargin: true, ...layout.xaxis }, yaxis: { automargin: true, ...layout.yaxis },
+    legend: below ? { ...layout.legend, yref: "container", y: 0, yanchor: "bottom" }
+      : layout.legend };
+}
+
+// A line mark: the figure's shapes and annotations with the line at x and its label added.
+function withLine(layout, mark, x) {
+  return {
+    shapes: [...(layout.shapes || []), { ...mark.line, x0: x, x1: x }],
+    annotations: [...(layout.annotations || []),
+      { ...mark.note, x, text: mark.text.replace("{x}", x.toFixed(mark.digits)) }],
+  };
+}
+
+function placeMark(s) {
+  const mark = s.data && s.data.mark;
+  const full = s.plot._fullLayout;
+  if (!mark || !s.at || !full || !s.Plotly) return;
+  s.root.dataset.at = s.at.join(",");
+  if (mark.kind === "line") {
+    if (s.markedAt === s.at[0]) return;
+    s.markedAt = s.at[0];
+    s.Plotly.relayout(s.plot, withLine(s.layout, mark, s.at[0]));
+    return;
+  }
+  const px = (axis, v) => axis.l2p(axis.type === "log" ? Math.log10(v) : v);
+  const xa = full.xaxis, ya = full.yaxis;
+  const x = px(xa, s.at[0]), y = px(ya, s.at[1]);
+  const inside = x >= 0 && x <= xa._length && y >= 0 && y <= ya._length;
+  s.ring.style.display = inside ? "block" : "none";
+  s.ring.style.left = `${xa._offset + x}px`;
+  s.ring.style.top = `${ya._offset + y}px`;
+}
+
+function draw(s, data, Plotly) {
+  s.Plotly = Plotly;
+  if (s.token === data.token) { placeMark(s); return null; }
+  s.token = data.token;
+  const figure = JSON.parse(data.figure);
+  s.layout = roomy(figure.layout || {}, s.parent);
+  const mark = data.mark;
+  let layout = s.layout;
+  s.markedAt = null;
+  if (mark && mark.kind === "line" && s.at) { // the line drawn with the figure, not after it
+    layout = { ...layout, ...withLine(layout, mark, s.at[0]) };
+    s.markedAt = s.at[0];
+  }
+  s.plot.style.minHeight = `${layout.height || 450}px`; // its room kept from the start
+  return Plotly.react(s.plot, figure.data || [], layout, CONFIG).then(() => {
+    if (!s.listening) {
+      s.plot.on("plotly_afterplot", () => { if (!s.data.mark || s.data.mark.kind !== "line") placeMark(s); });
+      s.listening = true;
+    }
+    placeMark(s);
+  });
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let s = CHARTS.get(parentElement);
+  if (!s) {
+    s = build(parentElement);
+    CHARTS.set(parentElement, s);
+  }
+  s.data = data;
+  s.root.classList.toggle("mvp-ringed", !!(data.mark && data.mark.kind === "ring"));
+  if (data.mark) s.at = data.mark.at;
+  if (s.token !== null && s.token !== data.token && !s.near) {
+    s.waiting = data; // drawn when it comes into sight
+    return;
+  }
+  s.waiting = null;
+  queue(s, data);
+}
+
+// One drawing at a time: a figure that arrives while the last is drawn waits for it.
+function queue(s, data) {
+  s.drawing = s.drawing.then(() => loadPlotly(data.plotly)).then((Plotly) => draw(s, data, Plotly))
+    .catch((e) => console.error("plotly live", e));
+}
