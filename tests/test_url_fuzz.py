@@ -33,10 +33,10 @@ DANGEROUS = re.compile(
     r"<\s*(script|img|b|iframe|svg)\b|javascript:|onerror|INJECTED\]\(|\*\*INJECTED",
     re.IGNORECASE)
 UNSAFE_ELEMENTS = {"html", "iframe", "component_instance", "bidi_component"}
-TRUSTED_COMPONENTS = {"momentum_viz_stage", "momentum_viz_lab_map"}
+TRUSTED_COMPONENTS = {"momentum_viz_stage", "momentum_viz_lab_map", "momentum_viz_plotly_live"}
 """The app's own components (their code is the app's); what the URL reaches of them is their
 JSON data, which must carry no payload either (``stage.js`` escapes every text it shows,
-``lab_map.js`` sets its texts as text)."""
+``lab_map.js`` sets its texts as text, ``plotly_live.js`` hands figures to plotly.js)."""
 RESERVED = {"embed", "embed_options"}
 """Streamlit's own query parameters, which ``st.query_params`` never hands to the app."""
 
