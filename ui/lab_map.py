@@ -4,8 +4,10 @@ what the run there does while they are dragged. The theory page's rate map is th
 component without sliders (``show_plain``): its ring follows that page's stage.
 
 The figure (``momentum_viz.figures.tuning_figure``, without the ring) is built once per map
-(its sweep's inputs, the metric and the theory's curvature) and kept; the browser redraws it
-only when a rerun brings a different one (its token), and otherwise just moves the ring
+(its sweep's inputs, the metric and the theory's curvature) and kept; a rerun sends it only
+when it is not the one this session's component was sent last (``with_figure``: otherwise its
+token alone), the browser redraws it only when it brings a different one, and otherwise just
+moves the ring
 (``lab_component/lab_map.js``: an element laid over the plot, nothing redrawn). The sliders'
 sentences come from one engine batch (``ui.lab.slider_sentences``), so the text shown at each
 position is the engine's run there; a released value becomes the setup's, as on the stage. A
@@ -26,6 +28,8 @@ from ui import compute, controls, lab, stage
 from ui.params import BETA_RANGE, LR_RANGE
 
 KEY = "lab_map"
+SENT = "lab_map_sent"
+"""Session state: the token of the last figure sent to the map component (``with_figure``)."""
 _HERE = Path(__file__).parent / "lab_component"
 _lab_map = st.components.v2.component(
     "momentum_viz_lab_map", html="", css=(_HERE / "lab_map.css").read_text(encoding="utf-8"),
@@ -59,10 +63,25 @@ def show(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None
          positions: dict) -> None:
     """Draw the map of the sweep ``sweep_inputs`` coloured by ``metric`` with the β and lr
     sliders (``sliders``: their ``positions`` and sentences): a released value becomes the
-    setup's, a click on a cell uses it (``controls.use_cell``)."""
+    setup's, a click on a cell uses it (``controls.use_cell``). The figure goes to the browser
+    only when it is not the one sent last (``with_figure``)."""
     drawn = map_figure(sweep_inputs, metric, curvature)
-    _lab_map(key=KEY, data=drawn | {"plotly": stage.plotly_url(), "sliders": positions},
-             on_cell_change=_cell_clicked, **stage.slider_callbacks(KEY))
+    data = with_figure(drawn, mounted=KEY in st.session_state)
+    _lab_map(key=KEY, data=data | {"plotly": stage.plotly_url(), "sliders": positions},
+             on_cell_change=_cell_clicked, on_missing_change=_figure_missing,
+             **stage.slider_callbacks(KEY))
+
+
+def with_figure(drawn: dict, mounted: bool) -> dict:
+    """The map's data for this run: its token, and its figure unless the component is
+    ``mounted`` (it has state from an earlier run) and the figure was sent to it last
+    (``SENT``). A rerun that changes only the visitor's (lr, β) thus sends a few kB, not the
+    map's hundreds; a browser that lacks the figure for the token asks for it (``missing``)."""
+    state = st.session_state
+    if mounted and state.get(SENT) == drawn["token"]:
+        return {"token": drawn["token"]}
+    state[SENT] = drawn["token"]
+    return drawn
 
 
 def show_plain(key: str, drawn: dict, mine: tuple[float, float], mark: str = "ring") -> None:
@@ -73,6 +92,12 @@ def show_plain(key: str, drawn: dict, mine: tuple[float, float], mark: str = "ri
     whose x axis is β."""
     _lab_map(key=key, data=drawn | {"plotly": stage.plotly_url(), "mine": list(mine),
                                     "follow": True, "mark": mark})
+
+
+def _figure_missing() -> None:
+    """The browser has no figure for the token it was sent (its map was drawn anew): the
+    rerun this starts sends the figure again."""
+    st.session_state.pop(SENT, None)
 
 
 def _cell_clicked() -> None:

@@ -1,4 +1,5 @@
-// An (lr, β) map: the figure, drawn by Plotly.react only when a new map arrives (a new token),
+// An (lr, β) map: the figure, drawn by Plotly.react only when a new map arrives (a new token;
+// the server sends a figure only with a new token, and again when asked: "missing"),
 // and the visitor's (lr, β) as a ring laid over the plot, moved by setting its position (plotly
 // redraws nothing). The Tuning lab's map also has β and lr sliders, which move the ring and the
 // sentence about the run there while they are dragged and send the value on release, and a
@@ -152,6 +153,11 @@ function roomy(layout) {
 function draw(s, data, Plotly) {
   s.Plotly = Plotly;
   if (s.token === data.token) return null;
+  if (!data.figure) { // sent once per map: this one was drawn elsewhere (an element mounted anew)
+    if (s.asked !== data.token) s.api.setTriggerValue("missing", data.token);
+    s.asked = data.token;
+    return null;
+  }
   s.token = data.token;
   s.markedAt = null; // a new figure: its mark is drawn again
   const { data: traces, layout } = data.figure;
