@@ -86,7 +86,7 @@ function show(s) {
 function placeMine(s) {
   const full = s.map._fullLayout;
   if (!full || !s.mine) return;
-  const xa = full.xaxis, ya = full.yaxis;
+  const xa = lrAxis(s), ya = full.yaxis;
   s.root.dataset.mine = `${s.mine[0]},${s.mine[1]}`;
   if (s.data.mark === "vline") { // a layout shape and its label: plotly redraws just those
     const beta = s.mine[1];
@@ -144,10 +144,59 @@ function update(s, data) {
 // that on a narrow screen turned tick labels never run into it.
 function roomy(layout) {
   const below = layout.legend && layout.legend.y < 0 && !layout.legend.yref;
+  const lr = layout.xaxis2 ? "xaxis2" : "xaxis"; // the visible lr axis (see onCategories)
   return { ...layout,
-    xaxis: { automargin: true, ...layout.xaxis }, yaxis: { automargin: true, ...layout.yaxis },
+    [lr]: { automargin: true, ...layout[lr] }, yaxis: { automargin: true, ...layout.yaxis },
     legend: below ? { ...layout.legend, yref: "container", y: 0, yanchor: "bottom" }
       : layout.legend };
+}
+
+// The map's cells, drawn cheaply. On a log axis plotly paints every cell of every heatmap into
+// a plot-sized canvas and encodes it as a PNG at each draw; on a linear axis with evenly spaced
+// cells it paints one pixel per cell and lets the browser stretch the image (its "fast" path),
+// several times quicker. So in a map whose cells list their lrs (meta.lrs, evenly spaced in
+// log lr) the heatmaps go on a hidden category axis x, one category per lr (its label is what
+// the hover shows), and everything else on the visible log axis, now x2, laid over it (and so
+// drawn above the cells), with ranges that put each cell where it was. A zoom moves both
+// (``alignCells`` checks). Their z, meta and names are unchanged.
+function cellLabels(lrs) {
+  for (let digits = 4; digits < 17; digits++) {
+    const labels = lrs.map((v) => v.toPrecision(digits));
+    if (new Set(labels).size === labels.length) return labels;
+  }
+  return null;
+}
+
+function onCategories(traces, layout) {
+  const cells = traces.find((t) => t.type === "heatmap" && t.meta && t.meta.lrs);
+  const lrs = cells && cells.meta.lrs;
+  const labels = lrs && lrs.length > 1 && layout.xaxis && layout.xaxis.type === "log"
+    && layout.xaxis.range && cellLabels(lrs);
+  if (!labels) return { traces, layout, toCell: null };
+  const c0 = Math.log10(lrs[0]), step = (Math.log10(lrs[lrs.length - 1]) - c0) / (lrs.length - 1);
+  const toCell = (logLr) => (logLr - c0) / step; // position on the log axis → cell index
+  const moved = traces.map((t) => (t.type === "heatmap" ? { ...t, x: labels,
+    hovertemplate: t.hovertemplate && t.hovertemplate.replace("%{x:.4g}", "%{x}") }
+    : { ...t, xaxis: "x2" }));
+  return { traces: moved, toCell, layout: { ...layout,
+    xaxis: { type: "category", visible: false, range: layout.xaxis.range.map(toCell) },
+    xaxis2: { ...layout.xaxis, overlaying: "x", anchor: "y", side: "bottom" } } };
+}
+
+// The axis lr is drawn on: the log axis, x2 when the cells have their own.
+function lrAxis(s) {
+  const full = s.map._fullLayout;
+  return s.toCell ? full.xaxis2 : full.xaxis;
+}
+
+// After a zoom, a pan or a reset: the cells' axis follows the lr axis, if it did not already.
+function alignCells(s) {
+  const full = s.map._fullLayout;
+  if (!s.toCell || !full || !full.xaxis2) return;
+  const want = full.xaxis2.range.map(s.toCell), have = full.xaxis.range;
+  if (Math.abs(want[0] - have[0]) + Math.abs(want[1] - have[1]) > 1e-6) {
+    s.Plotly.relayout(s.map, { "xaxis.range": want });
+  }
 }
 
 function draw(s, data, Plotly) {
@@ -160,15 +209,17 @@ function draw(s, data, Plotly) {
   }
   s.token = data.token;
   s.markedAt = null; // a new figure: its mark is drawn again
-  const { data: traces, layout } = data.figure;
-  const cells = traces.find((t) => t.meta && t.meta.lrs);
+  const cells = data.figure.data.find((t) => t.meta && t.meta.lrs);
   s.cells = cells ? cells.meta : null; // a map whose cells can be clicked lists them
+  const { traces, layout, toCell } = onCategories(data.figure.data, data.figure.layout);
+  s.toCell = toCell;
   const legend = data.mark === "vline" ? [] : [MINE_LEGEND]; // a line labelled in place
   s.map.style.minHeight = `${layout.height}px`; // its room kept from the start: no jump
   return Plotly.react(s.map, traces.concat(legend), roomy(layout), CONFIG).then(() => {
     if (!s.listening) {
       s.map.on("plotly_click", (e) => cellClicked(s, e));
       s.map.on("plotly_afterplot", () => placeMine(s)); // a resize or a new map moves the axes
+      s.map.on("plotly_relayout", () => alignCells(s));
       s.listening = true;
     }
     placeMine(s);
