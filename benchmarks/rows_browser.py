@@ -519,15 +519,32 @@ def _scrub_row(times_ms: list[float], steps: int) -> Row:
 
 # -- the Playground's other controls, each against the floor page's slider, in the same run --
 
+STAGE_MARK_JS = """(chart) => {
+  const b = window.__bench;
+  b.recv.length = 0; b.sent.length = 0; b.long.length = 0;
+  b.stageAt = null; b.familiesAt = null;
+  if (!b.stageWatch) {  // when the stage takes new data, and when its families have come
+    b.stageWatch = new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.attributeName === "data-token") b.stageAt = performance.now();
+        else if (r.target.dataset.families === "ready") b.familiesAt = performance.now();
+      }
+    });
+    b.stageWatch.observe(document.querySelector(chart).closest(".mvs"),
+                         {attributes: true, attributeFilter: ["data-token", "data-families"]});
+  }
+}"""
+
 ROUND_TRIP_JS = """(chart) => {
   const b = window.__bench;
-  const after = b.recv.filter(([t]) => t >= b.key);
-  if (!after.length) return false;
-  const data = after.reduce((a, m) => (m[1] > a[1] ? m : a));
-  const drawn = window.__scrub.drawn.find((t) => t >= data[0]);
-  if (drawn === undefined) return false;
+  if (b.stageAt === null) return false;
+  const drawn = window.__scrub.drawn.find((t) => t >= b.stageAt);
+  if (drawn === undefined || b.familiesAt === null || b.familiesAt < drawn) return false;
+  const before = b.recv.filter(([t]) => t >= b.key && t <= drawn);
+  const data = before.reduce((a, m) => (m[1] > a[1] ? m : a), [NaN, 0]);
   return {total: drawn - b.key, send: (b.sent.find((t) => t >= b.key) ?? NaN) - b.key,
-          data: data[0] - b.key, data_kb: data[1] / 1e3, draw: drawn - data[0]};
+          data: data[0] - b.key, data_kb: data[1] / 1e3, draw: drawn - data[0],
+          families: b.familiesAt - b.key};
 }"""
 
 FLOOR_UPDATED_JS = """(n) => {
@@ -541,17 +558,19 @@ FLOOR_UPDATED_JS = """(n) => {
 CONTROLS_DIAGNOSIS = """\
 Each change is made the way a person makes it (a key press, Enter in a field, a click), and
 timed in the page from that input event: to the value sent, to the rerun's data (the stage's
-families for the new setup, the largest message of the rerun) and to the map's next
-`plotly_afterplot` with it. The floor page's slider (one Streamlit slider, one 2-trace plotly
-chart) is timed the same way, from its key press to the chart showing the new value, in turn with
-ours in the same browser. Medians: {parts}."""
+runs for the new setup, the largest message before the map is drawn), to the map's first
+`plotly_afterplot` after the stage took that data (its paths, dots, balls and arrows drawn; the
+loss chart follows), and to the scrub families' arrival in the stage's own rerun that the
+drawing asks for. The floor page's slider (one Streamlit slider, one 2-trace plotly chart) is
+timed the same way, from its key press to the chart showing the new value, in turn with ours in
+the same browser. Medians: {parts}."""
 
 
 def _round_trip(page: Page, action: Callable[[int], object], i: int) -> dict[str, float]:
-    """Do ``action(i)`` on the Playground and wait until the map is redrawn with the rerun's data;
-    the timeline in ms from the last input event."""
+    """Do ``action(i)`` on the Playground and wait until the map is redrawn with the rerun's data
+    and the scrub families have come; the timeline in ms from the last input event."""
     page.evaluate(SCRUB_PROBE_JS, PATHS_CHART)
-    page.evaluate(MARK_CHART_JS, PATHS_CHART)
+    page.evaluate(STAGE_MARK_JS, PATHS_CHART)
     action(i)
     e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
     return page.wait_for_function(ROUND_TRIP_JS, arg=PATHS_CHART, polling="raf",
@@ -656,7 +675,8 @@ def control_rows(ctx: Context) -> Iterator[Row]:
             "the floor page's slider: key → its chart redrawn, same run", CONTROL_TARGET,
             note=(f"medians: → sent {_ms(m['send'])}, → data {_ms(m['data'])} "
                   f"({m['data_kb']:.0f} kB), → drawn {_ms(m['total'])} (drawing "
-                  f"{_ms(m['draw'])}); floor page {_ms(base.median * 1e3)}"),
+                  f"{_ms(m['draw'])}), → scrub families {_ms(m['families'])}; floor page "
+                  f"{_ms(base.median * 1e3)}"),
             profile=None if ctx.quick else ProfileSpec(
                 ColdPlayground(SCRUB_STEPS, 0.3), 1,
                 CONTROLS_DIAGNOSIS.format(parts=f"{name} {_ms(m['total'])}, floor "

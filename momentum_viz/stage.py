@@ -108,9 +108,18 @@ def grid_options(specs_at: SpecsAt, beta: float, lr: float, steps: int,
 def stage_families(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float,
                    start: Point, steps: int, noise: float, seed: int,
                    scrub: Sequence[str] = ("beta", "lr"), batch_size: int | None = None,
-                   budget: int = BYTES_BUDGET) -> tuple[Family, Family]:
-    """The β family (lr fixed) and the lr family (β fixed) of the setup, in one batch."""
+                   budget: int = BYTES_BUDGET, released_only: bool = False) \
+        -> tuple[Family, Family]:
+    """The β family (lr fixed) and the lr family (β fixed) of the setup, in one batch. With
+    ``released_only`` only the setup's own runs (at ``beta`` and ``lr``) are simulated: the
+    families keep every value, and their other rows are None."""
     betas, lrs = pick_grids(specs_at, beta, lr, steps, scrub, budget)
+    if released_only:
+        (row,) = simulate_family(surface, [list(specs_at("beta", beta))], start=start,
+                                 steps=steps, noise=noise, seed=seed,
+                                 batch_size=batch_size).runs
+        return (Family(betas, tuple(row if b == float(beta) else None for b in betas)),
+                Family(lrs, tuple(row if v == float(lr) else None for v in lrs)))
     rows = [list(specs_at("beta", b)) for b in betas] + [list(specs_at("lr", v)) for v in lrs]
     both = simulate_family(surface, rows, start=start, steps=steps, noise=noise, seed=seed,
                            batch_size=batch_size)
@@ -120,12 +129,19 @@ def stage_families(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: floa
 def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, start: Point,
                steps: int, noise: float = 0.0, seed: int = 0,
                scrub: Sequence[str] = ("beta", "lr"), plotly_url: str = "",
-               batch_size: int | None = None, seeds: int = 1) -> dict:
+               batch_size: int | None = None, seeds: int = 1,
+               released_only: bool = False) -> dict:
     """The component's data (JSON-ready) for the setup whose runs are ``specs_at("beta", β)``.
 
     ``scrub`` names the sliders shown ("beta" is left out in β-comparison mode, where β is
     not one value). With ``seeds`` > 1 and noise or minibatches, ``cloud`` holds the setup's
-    runs under seeds ``seed … seed + seeds − 1`` (``cloud_data``); else it is None."""
+    runs under seeds ``seed … seed + seeds − 1`` (``cloud_data``); else it is None.
+
+    With ``released_only`` (``partial`` is then True) the families hold only the setup's own
+    runs: every value of each slider is listed, but only the released value's row of run
+    references is filled, the others are None. That is all the map needs to draw the setup;
+    everything else in it (the cloud, the picture, the grids) is the same as in the full
+    data, which adds the other rows."""
     cloud = None
     if seeds > 1 and (noise or batch_size is not None):
         specs = list(specs_at("beta", beta))
@@ -138,7 +154,8 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
     budget = BYTES_BUDGET - (cloud_bytes(cloud) if cloud else 0)
     betas_family, lrs_family = stage_families(surface, specs_at, beta=beta, lr=lr, start=start,
                                               steps=steps, noise=noise, seed=seed, scrub=scrub,
-                                              batch_size=batch_size, budget=budget)
+                                              batch_size=batch_size, budget=budget,
+                                              released_only=released_only)
     current = betas_family.runs[betas_family.values.index(float(beta))]
     shown = shown_steps(steps)
     thinned = len(shown) < steps + 1
@@ -153,7 +170,7 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
 
     families = {}
     for name, family in (("beta", betas_family), ("lr", lrs_family)):
-        rows = [[ref(run) for run in row] for row in family.runs]
+        rows = [None if row is None else [ref(run) for run in row] for row in family.runs]
         value = float(beta if name == "beta" else lr)
         families[name] = dict(values=list(family.values), index=family.values.index(value),
                               rows=rows, scrub=name in scrub)
@@ -187,6 +204,7 @@ def stage_data(surface: Surface, specs_at: SpecsAt, *, beta: float, lr: float, s
         arrowsFor=arrows_for,
         pool=pool,
         families=families,
+        partial=released_only,
         cloud=cloud,
     )
 

@@ -3,6 +3,7 @@ tests and the benchmarks."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -39,3 +40,16 @@ def text_of(at: AppTest) -> str:
     """Every markdown, caption and alert text on the page, joined."""
     parts = [*at.markdown, *at.caption, *at.success, *at.info, *at.warning, *at.error]
     return "\n".join(str(p.value) for p in parts)
+
+
+def send_component_state(at: AppTest, key: str, state: dict) -> AppTest:
+    """Rerun ``at`` as after the browser's ``st.components.v2`` component under widget ``key``
+    set its state to ``state`` (its ``setStateValue``), and return it. AppTest has no
+    interaction for these components: this adds the component's JSON value to the widget
+    states that AppTest sends with the run (through its element tree and run method)."""
+    (element,) = [e for e in at.get("bidi_component") if e.key == key]
+    states = at._tree.get_widget_states()
+    widget = states.widgets.add()
+    widget.id = element.proto.id
+    widget.json_value = json.dumps(state)
+    return at._run(states)

@@ -154,7 +154,7 @@ _APP_STATUS_JS = """
     "[data-testid='stSkeleton'], [data-testid='stSkeletonElement'], " +
     "[data-testid='stAppSkeleton'], [data-testid='stSpinner'], " +
     "[data-testid='stStatusWidgetRunningIcon'], [data-testid='stStatusWidgetRunningManIcon']"
-  )).some(visible);
+  )).some(visible) || !!document.querySelector(".mvs[data-families='loading']");
   return {
     script: app.getAttribute("data-test-script-state"),
     connection: app.getAttribute("data-test-connection-state"),

@@ -8,6 +8,7 @@ import json
 import numpy as np
 
 from momentum_viz.stage import unpack_float48
+from testkit.apptest import send_component_state
 
 
 def stage_of(at) -> dict:
@@ -15,6 +16,16 @@ def stage_of(at) -> dict:
     (element,) = [e for e in at.get("bidi_component")
                   if e.proto.component_name == "momentum_viz_stage"]
     return json.loads(element.proto.json)
+
+
+def with_families(at) -> dict:
+    """The stage's data once the browser, having drawn the first part (the released runs),
+    has asked for the families, as ``stage.js`` does: the same data with every row."""
+    first = stage_of(at)
+    assert first["partial"], "the first part holds the released runs only"
+    full = stage_of(send_component_state(at, "stage", {"families": first["familiesToken"]}))
+    assert not full["partial"]
+    return full
 
 
 def component_data(at, key: str) -> dict:

@@ -26,11 +26,12 @@ def specs_at(setup):
     return lambda name, value: run_specs(setup | {name: value})
 
 
-def data_for(setup):
+def data_for(setup, released_only=False):
     return stage_data(mv.get_surface(setup["surface"]), specs_at(setup), beta=setup["beta"],
                       lr=setup["lr"], start=(setup["x0"], setup["y0"]), steps=setup["steps"],
-                      noise=setup["noise"], seed=setup["seed"],
-                      scrub=("lr",) if setup["compare"] else ("beta", "lr"))
+                      noise=setup["noise"], seed=setup["seed"], seeds=setup["seeds"],
+                      scrub=("lr",) if setup["compare"] else ("beta", "lr"),
+                      released_only=released_only)
 
 
 def relative_error(a, b):
@@ -92,6 +93,28 @@ def test_stage_data_paths_unpack_to_simulate_and_fit_the_budget():
                           steps=200)
         path = unpack_float48(packed["xy"]).reshape(-1, 2)
         assert relative_error(path, run.path[: len(path)]) <= 1e-9
+
+
+@pytest.mark.parametrize("changes", [{}, {"steps": 5000, "opt": [*OPTS, "ema"]},
+                                     {"compare": True, "betas": [0.0, 0.5, 0.9]},
+                                     {"noise": 0.5, "seeds": 5}])
+def test_the_released_runs_alone_are_the_full_datas_own(changes):
+    """``released_only``: the same grids, picture and runs at the released β and lr as the
+    full data, every other row None, and a small fraction of its size."""
+    setup = default_setup() | {"opt": OPTS} | changes
+    full, first = data_for(setup), data_for(setup, released_only=True)
+    assert first["partial"] and not full["partial"]
+    assert {k: v for k, v in first.items() if k not in ("pool", "families", "partial")} == \
+        {k: v for k, v in full.items() if k not in ("pool", "families", "partial")}
+    for name in ("beta", "lr"):
+        a, b = first["families"][name], full["families"][name]
+        assert (a["values"], a["index"], a["scrub"]) == (b["values"], b["index"], b["scrub"])
+        assert [i for i, row in enumerate(a["rows"]) if row is not None] == [a["index"]]
+        for ref_a, ref_b in zip(a["rows"][a["index"]], b["rows"][b["index"]], strict=True):
+            pa, pb = first["pool"][ref_a], full["pool"][ref_b]
+            assert pa["label"] == pb["label"]
+            assert relative_error(unpack_float48(pa["xy"]), unpack_float48(pb["xy"])) <= 1e-9
+    assert len(json.dumps(first)) < len(json.dumps(full)) / 4
 
 
 def test_many_steps_degrade_on_purpose_and_stay_small():

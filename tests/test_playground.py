@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from plotly_spec import decode
-from stage_spec import current, labels, path_of, run_named, shown, stage_of
+from stage_spec import current, labels, path_of, run_named, shown, stage_of, with_families
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page
@@ -48,8 +48,11 @@ def test_the_stage_shows_the_setups_beta_and_holds_its_whole_family():
     default = path_of(run_named(stage_of(open_page()), "Momentum"))
     at = open_page(beta="0.855")
     no_exception(at)
-    data = stage_of(at)
+    first = stage_of(at)
+    data = with_families(at)
+    assert first["families"]["beta"]["values"] == data["families"]["beta"]["values"]
     after = path_of(run_named(data, "Momentum β=0.855"))
+    assert np.array_equal(after, path_of(run_named(first, "Momentum β=0.855")))
     assert not np.array_equal(default, after)
     assert close(after, engine_path("ravine", "momentum", 0.038, 0.855, (-2.5, -1.6), 200))
     family = data["families"]["beta"]
@@ -58,6 +61,26 @@ def test_the_stage_shows_the_setups_beta_and_holds_its_whole_family():
     neighbour = path_of(data["pool"][family["rows"][i][1]])
     assert close(neighbour, engine_path("ravine", "momentum", 0.038, 0.85, (-2.5, -1.6), 200))
     assert at.query_params["beta"] == "0.855"
+
+
+def test_the_stage_comes_in_two_parts_the_families_on_the_browsers_request():
+    """A change is drawn from its own runs first; the families follow when the browser asks
+    for the data it drew (an old token is not an answer: the next change's data is partial)."""
+    at = open_page(beta="0.7")
+    first = stage_of(at)
+    assert first["partial"] and first["familiesToken"]
+    beta = first["families"]["beta"]
+    assert [i for i, row in enumerate(beta["rows"]) if row is not None] == [beta["index"]]
+    assert len(first["pool"]) == len(shown(first)) == 2  # SGD and momentum
+    full = with_families(at)
+    assert all(row is not None for row in full["families"]["beta"]["rows"])
+    assert len(full["pool"]) > 2 and full["token"] == first["token"]
+    for a, b in zip(shown(first), shown(full), strict=True):
+        assert a["label"] == b["label"] and np.array_equal(path_of(a), path_of(b))
+    at.select_slider(key="steps").set_value(300).run()
+    no_exception(at)
+    again = stage_of(at)
+    assert again["partial"] and again["familiesToken"] != first["familiesToken"]
 
 
 def test_shared_url_restores_widgets_and_path():
@@ -148,7 +171,7 @@ def test_sgd_own_learning_rate_and_beta_comparison():
     at = open_page(sgd_lr="0.01")
     no_exception(at)
     assert at.checkbox(key="sgd_own").value
-    data = stage_of(at)
+    data = with_families(at)
     sgd = path_of(run_named(data, "SGD"))
     assert close(sgd, engine_path("ravine", "sgd", 0.01, 0.0, (-2.5, -1.6), 200))
     lr = data["families"]["lr"]  # SGD keeps its own lr while lr is scrubbed
@@ -214,7 +237,7 @@ def test_an_adaptive_optimizers_controls_appear_when_it_is_chosen():
 def test_the_beta_slider_scrubs_adams_beta1_and_rmsprops_momentum_exactly():
     at = open_page(opt="adam,rmsprop", steps="80")
     no_exception(at)
-    data = stage_of(at)
+    data = with_families(at)
     family = data["families"]["beta"]
     i = family["values"].index(0.3)
     for j, optimizer in enumerate(("adam", "rmsprop")):

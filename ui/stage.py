@@ -64,28 +64,35 @@ def _inputs(setup: dict, key: tuple) -> tuple:
             setup["seed"], batch_size, setup["seeds"])
 
 
-@compute.cached(lambda args: args[0][0], max_entries=16, ttl=3600, show_spinner=False)
-def _data(inputs: tuple, url: str) -> dict:
+@compute.cached(lambda args: args[0][0], max_entries=32, ttl=3600, show_spinner=False)
+def _data(inputs: tuple, url: str, released_only: bool = False) -> dict:
     key, settings, start, steps, noise, seed, batch_size, seeds = inputs
     setup = dict(settings)
     data = stage_data(compute.surface_for(key),
                       lambda name, value: run_specs(setup | {name: value}),
                       beta=setup["beta"], lr=setup["lr"], start=start, steps=steps, noise=noise,
                       seed=seed, scrub=("lr",) if setup["compare"] else ("beta", "lr"),
-                      plotly_url=url, batch_size=batch_size, seeds=seeds)
+                      plotly_url=url, batch_size=batch_size, seeds=seeds,
+                      released_only=released_only)
     return tokened(data, inputs)
 
 
+def token(inputs: tuple) -> str:
+    """A digest of the ``inputs`` the stage's data is built from."""
+    return hashlib.sha1(repr(inputs).encode()).hexdigest()[:16]
+
+
 def tokened(data: dict, inputs: tuple) -> dict:
-    """``data`` with its token: a digest of the ``inputs`` it was built from (the browser skips
-    data whose token it has drawn already). Returns ``data`` itself."""
-    data["token"] = hashlib.sha1(repr(inputs).encode()).hexdigest()[:16]
+    """``data`` with its token (``token`` of its ``inputs``): the browser skips data whose token
+    it has drawn already. Returns ``data`` itself."""
+    data["token"] = token(inputs)
     return data
 
 
-def stage_data_for(setup: dict, key: tuple) -> dict:
-    """The component's data for this setup (shared across sessions, never modified here)."""
-    return _data(_inputs(setup, key), plotly_url())
+def stage_data_for(setup: dict, key: tuple, *, released_only: bool = False) -> dict:
+    """The component's data for this setup (shared across sessions, never modified here):
+    with ``released_only``, the first part the Playground sends (``mount``)."""
+    return _data(_inputs(setup, key), plotly_url(), released_only)
 
 
 @compute.cached(lambda args: args[0][0], max_entries=16, ttl=3600, show_spinner=False)
@@ -97,18 +104,35 @@ def _worked(inputs: tuple, pick: int) -> dict:
 
 
 def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
-    """Show the stage for ``setup``. Its β and lr sliders are the Playground's only β and lr
-    controls: the lr slider spans a decade either side of the setup's lr, and a released value
-    becomes the setup, so the next drag spans a decade either side of it (any lr in
-    ``LR_RANGE`` is a few drags away). "This step in numbers" shows the run picked in it
+    """Show the stage for ``setup`` in two parts, so that a change is drawn as soon as its own
+    runs are computed: first the released β and lr's runs (``stage_data``'s
+    ``released_only``), then, when the browser has drawn them and asks (its ``families``
+    state: the token it drew), the families for scrubbing, in a rerun of the stage alone (a
+    fragment). A release, a click on the map, a tour key or a quiz guess changes more than the
+    stage: the fragment then reruns the whole page.
+
+    Its β and lr sliders are the Playground's only β and lr controls: the lr slider spans a
+    decade either side of the setup's lr, and a released value becomes the setup, so the next
+    drag spans a decade either side of it (any lr in ``LR_RANGE`` is a few drags away). "This
+    step in numbers" shows the run picked in it
     (none at first: the numbers are worked out on request, for that run only). In quiz mode
     (``quiz``: ``ui.quiz.stage_quiz``) the paths may be hidden, and a click on the map is the
     guess (``session.QUIZ_GUESS``), not a new start; there is no step panel (its numbers would
     give the paths away). Keys n and p go to the tour's next and previous lesson; in presenter
     mode (the setup's ``present``) the stage fills the screen with large type and its keys
     work wherever the focus is not in a field."""
+    _fragment(setup, key, quiz, st.session_state.get(session.SETUP))
+
+
+@st.fragment
+def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | None) -> None:
+    if st.session_state.get(session.SETUP) is not session_setup or (
+            quiz is not None and _guess() != quiz["guess"]):
+        st.rerun()  # a callback changed the setup or the guess: the whole page follows
     inputs = _inputs(setup, key)
-    data = _data(inputs, plotly_url()) | {"tour": True, "present": setup["present"]}
+    asked = _state(KEY, "families") == token(inputs)
+    data = _data(inputs, plotly_url(), not asked) | {"tour": True, "present": setup["present"],
+                                                     "familiesToken": token(inputs)}
     if quiz is None:
         pick = _picked(KEY, len(run_specs(setup)))
         worked = dict(worked=_worked(inputs, pick) if pick is not None else None,
@@ -117,7 +141,8 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
         return
     quizzed = tokened(data | {"quiz": quiz}, (data["token"], sorted(quiz.items())))
     _stage(key=KEY, data=quizzed, on_guess_change=partial(_guessed, KEY),
-           on_tour_change=partial(_toured, KEY), **slider_callbacks(KEY))
+           on_tour_change=partial(_toured, KEY), on_families_change=_families_declared,
+           **slider_callbacks(KEY))
 
 
 def show(data: dict, key: str, *, movable_start: bool) -> None:
@@ -132,6 +157,8 @@ def show(data: dict, key: str, *, movable_start: bool) -> None:
         callbacks["on_click_change"] = partial(_clicked, key)
     if "worked" in data:
         callbacks["on_worked_change"] = _pick_declared
+    if "partial" in data:
+        callbacks["on_families_change"] = _families_declared
     if data.get("tour"):
         callbacks["on_tour_change"] = partial(_toured, key)
     _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
@@ -149,10 +176,25 @@ def _pick_declared() -> None:
     a pick starts reads it in ``mount``."""
 
 
+def _families_declared() -> None:
+    """Declares the component's ``families`` state: the token of the data it drew and asks
+    the families of (read by ``mount`` on the stage's rerun that the request starts)."""
+
+
+def _state(key: str, name: str) -> object:
+    """The state ``name`` the component under ``key`` sent (None before it sent any)."""
+    state = st.session_state.get(key)
+    return state.get(name) if state is not None else None
+
+
+def _guess() -> list | None:
+    guess = st.session_state.get(session.QUIZ_GUESS)
+    return list(guess) if guess else None
+
+
 def _picked(key: str, runs: int) -> int | None:
     """The run picked in the panel: an index into the setup's runs, or None."""
-    state = st.session_state.get(key)
-    value = state.get("worked") if state is not None else None
+    value = _state(key, "worked")
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < runs:
         return None
     return value

@@ -6,6 +6,8 @@ const STAGES = new WeakMap();
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
 const BASE_FPS = 25; // frames a second at 1×: 200 steps in 8 s
 const ARROW_FRACTION = 0.12;
+const MAX_DOTS = 600; // a path of up to this many points shows a dot at every step
+const DOT_RADIUS = 2;
 
 // -- decoding ----------------------------------------------------------------------------------
 function bytes(b64) {
@@ -146,9 +148,10 @@ function build(parent, api) {
   for (const name of ["beta", "lr"]) {
     const input = el[name];
     input.addEventListener("input", () => {
+      if (!s.scrubbing) s.lossDrawnFor = null; // a drag's loss chart fits the whole family
       s.family = name;
       s.index[name] = +input.value;
-      s.scrubbing = true; // paths as lines while dragging: a marker per step is an SVG node each
+      s.scrubbing = true; // while dragging: the seeds' cloud gives way to the family's paths
       draw(s, true);
       // the (lr, β) shown, for the page's other pictures that follow it (the theory page's
       // rate map, ui/lab_component/lab_map.js)
@@ -180,8 +183,12 @@ function update(s, data) {
   s.api = s.api || {};
   s.tour = !!data.tour;
   present(s, !!data.present);
-  if (s.token === data.token) return;
+  if (s.token === data.token) {
+    if (s.data && s.data.partial && !data.partial) withFamilies(s, data);
+    return;
+  }
   s.token = data.token;
+  s.el.stage.dataset.token = data.token;
   s.data = data;
   s.pending = null;
   s.shown = i32(data.shown);
@@ -220,7 +227,24 @@ function update(s, data) {
     s.mapLayout = mapLayout(s);
     s.lossLayout = lossLayout(s);
     draw(s, true);
+    el.stage.dataset.families = data.partial ? "loading" : "ready";
+    // the setup's own runs are drawn: now ask for the families (the stage's rerun sends them)
+    if (data.partial) {
+      Promise.resolve(s.drawn).then(() => {
+        if (s.data === data) s.api.setStateValue("families", data.familiesToken);
+      });
+    }
   });
+}
+
+// The families arrive (the same runs as drawn, and every other row): scrubbing can show any
+// value now; a slider moved while they were on their way is drawn at its value.
+function withFamilies(s, data) {
+  s.data = data;
+  s.lossRanges = {};
+  s.el.stage.dataset.families = "ready";
+  const f = data.families;
+  if (s.scrubbing || s.index.beta !== f.beta.index || s.index.lr !== f.lr.index) draw(s, true);
 }
 
 // The many-seed view (stage.py cloud_data): per run, every seed's path at the cloud's steps
@@ -259,7 +283,8 @@ function cloudOn(s) {
 // run's mean path, the ball riding it).
 function current(s) {
   const fam = s.data.families[s.family];
-  const row = fam.rows[s.index[s.family]];
+  // before the families arrive (data.partial) only the released row is there
+  const row = fam.rows[s.index[s.family]] || fam.rows[fam.index];
   if (cloudOn(s)) {
     const n = s.data.cloud.seeds;
     return row.map((ref, j) => ({ p: { ...s.data.pool[ref], diverged: null,
@@ -297,37 +322,48 @@ function draw(s, paths) {
   const config = { displayModeBar: false, responsive: true };
   if (hidden(data)) { // a quiz before its reveal: the map, the start, the minima and the guess
     s.mapData = [...fixedTraces(s), ...quizMarks(s)];
-    s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
+    s.dots = [];
+    s.Plotly.react(el.map, s.mapData, s.mapLayout, config).then(() => drawDots(s));
     return;
   }
   // Scatter-only updates go through Plotly.animate without a redraw (the fast path: no axes,
   // no layout pass); a full Plotly.react only when the traces or the axes change.
   const quick = { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
                   mode: "immediate" };
+  if (paths || !s.lossData) s.lossData = lossData(s, runs);
+  else moveLoss(s, runs);
+  readout(s, runs, step);
+  worked(s, step);
   if (paths || !s.mapData) {
+    // the map first, its dots and the loss chart once it is on screen
     s.mapData = mapData(s, runs);
-    s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
+    const drawn = s.drawn = s.Plotly.react(el.map, s.mapData, s.mapLayout, config).then(() => {
+      drawDots(s);
+      if (s.drawn === drawn) drawLoss(s, config, quick);
+    });
   } else {
     moveMap(s, runs);
     const moving = [s.moving, s.moving + 1, s.moving + 2];
     // a newer frame interrupts this one ("immediate"): its promise rejects, which is fine
     s.Plotly.animate(el.map, { data: moving.map((i) => s.mapData[i]), traces: moving }, quick)
       .catch(() => {});
+    drawLoss(s, config, quick);
   }
-  if (paths || !s.lossData) s.lossData = lossData(s, runs);
-  else moveLoss(s, runs);
+}
+
+// The loss chart: its curves redrawn when the runs or the family change, else only its
+// markers moved to the step shown.
+function drawLoss(s, config, quick) {
   const lossKey = cloudOn(s) ? "cloud" : s.family;
   if (s.lossDrawnFor === lossKey) {
-    s.Plotly.animate(el.loss, { data: s.lossData, traces: s.lossData.map((_, i) => i) }, quick)
+    s.Plotly.animate(s.el.loss, { data: s.lossData, traces: s.lossData.map((_, i) => i) }, quick)
       .catch(() => {});
   } else {
     const range = lossRange(s);
-    s.Plotly.react(el.loss, s.lossData, { ...s.lossLayout,
+    s.Plotly.react(s.el.loss, s.lossData, { ...s.lossLayout,
       yaxis: { ...s.lossLayout.yaxis, range, autorange: false } }, config);
     s.lossDrawnFor = lossKey;
   }
-  readout(s, runs, step);
-  worked(s, step);
 }
 
 // "This step in numbers": the lines momentum_viz/worked.py wrote for each shown step of the
@@ -382,7 +418,7 @@ function lossRange(s) {
   const log = s.data.loss.log;
   let lo = Infinity, hi = -Infinity, top = -Infinity;
   const series = key === "cloud" ? s.cloud.flatMap((c) => [c.low, c.high])
-    : s.data.families[s.family].rows.flatMap((row) => row.map((ref) => {
+    : s.data.families[s.family].rows.filter((row) => row).flatMap((row) => row.map((ref) => {
       const p = s.data.pool[ref];
       return p._f || (p._f = f32(p.f));
     }));
@@ -512,6 +548,7 @@ function fixedTraces(s) {
 function mapData(s, runs) {
   const { data } = s;
   const traces = fixedTraces(s);
+  s.dots = [];
   // the widest cloud at the bottom, so that a tight one stays visible on top of it
   const clouds = runs.map(({ cloud }, j) => ({ cloud, j })).filter((c) => c.cloud)
     .sort((a, b) => b.cloud.spread - a.cloud.spread);
@@ -524,9 +561,9 @@ function mapData(s, runs) {
     const color = data.runs[j].color;
     const m = onMap(s, p, run);
     traces.push({ type: "scatter", x: run.x.subarray(0, m), y: run.y.subarray(0, m), name: p.label,
-      showlegend: false, mode: m <= 600 && !s.scrubbing && !cloud ? "lines+markers" : "lines",
-      line: { color, width: cloud ? 4 : 2.5 }, marker: { size: 4, color },
+      showlegend: false, mode: "lines", line: { color, width: cloud ? 4 : 2.5 },
       hovertemplate: `${p.label}<br>(%{x:.4g}, %{y:.4g})<extra></extra>` });
+    if (m <= MAX_DOTS && !cloud) s.dots.push({ x: run.x, y: run.y, m, color });
     if (p.diverged !== null) {
       const [x0, x1, y0, y1] = data.bounds, ex = run.x[m - 1], ey = run.y[m - 1];
       const step = run.rows ? run.rows[m - 1] : m - 1;
@@ -554,6 +591,47 @@ function mapData(s, runs) {
       marker: { symbol: "arrow", angleref: "previous", size: [0, 14], color: c } });
   });
   return traces;
+}
+
+// The step dots of the paths (``s.dots``, set by mapData), on a canvas laid between plotly's
+// plot and its hover layer: as plotly markers every dot is an SVG node styled on each redraw,
+// which made a redraw several times slower; on a canvas they cost about a millisecond. Drawn
+// after every full redraw of the map (the axes are plotly's own: l2p of the drawn axes).
+function drawDots(s) {
+  const gd = s.el.map, L = gd._fullLayout;
+  const box = gd.querySelector(".svg-container");
+  if (!L || !box || !L.xaxis || !L.yaxis) return;
+  let c = s.el.dots;
+  if (!c || c.parentNode !== box) {
+    c = s.el.dots = c || document.createElement("canvas");
+    c.className = "mvs-dots";
+    box.insertBefore(c, box.querySelector(".main-svg").nextSibling);
+  }
+  const ratio = window.devicePixelRatio || 1, w = L.width, h = L.height;
+  if (c.width !== Math.round(w * ratio) || c.height !== Math.round(h * ratio)) {
+    c.width = Math.round(w * ratio); c.height = Math.round(h * ratio);
+    c.style.width = `${w}px`; c.style.height = `${h}px`;
+  }
+  const ctx = c.getContext("2d");
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.clearRect(0, 0, w, h);
+  const xa = L.xaxis, ya = L.yaxis;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(xa._offset, ya._offset, xa._length, ya._length);
+  ctx.clip();
+  for (const { x, y, m, color } of s.dots || []) {
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    for (let i = 0; i < m; i++) {
+      if (!Number.isFinite(x[i]) || !Number.isFinite(y[i])) continue;
+      const px = xa._offset + xa.l2p(x[i]), py = ya._offset + ya.l2p(y[i]);
+      ctx.moveTo(px + DOT_RADIUS, py);
+      ctx.arc(px, py, DOT_RADIUS, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+  }
+  ctx.restore();
 }
 
 function moveMap(s, runs) {
