@@ -11,15 +11,15 @@ from plotly_spec import decode
 
 import momentum_viz as mv
 from momentum_viz import theory
-from momentum_viz.figures import (
+from momentum_viz.figures.theory_plots import (
     components_figure,
     damping_figure,
+    deepest_cell,
     direction_regime,
     envelope_figure,
     phase_figure,
     rate_map_figure,
 )
-from momentum_viz.figures.theory_plots import deepest_cell
 
 
 def spec(fig) -> dict:
