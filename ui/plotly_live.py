@@ -62,7 +62,10 @@ def line(x: float, shape: dict, note: dict, text: str, digits: int = 3,
             "text": text, "digits": digits}
 
 
-def show(key: str, figure: dict, mark: dict | None = None) -> None:
+def show(key: str, figure: dict, mark: dict | None = None, theme: str | None = None) -> None:
     """Draw the ``packed`` figure under widget ``key`` (the same key on every run: the element
-    stays and is updated in place), with ``mark`` (``ring``, ``line``) over it."""
-    _component(key=key, data=figure | {"plotly": stage.plotly_url(), "mark": mark})
+    stays and is updated in place), with ``mark`` (``ring``, ``line``) over it. ``theme``:
+    "streamlit" dresses the figure as ``st.plotly_chart`` does (the theme's body font, its
+    sizes and colours); None keeps the figure's own fonts, in the theme's where it sets none."""
+    _component(key=key, data=figure | {"plotly": stage.plotly_url(), "mark": mark,
+                                       "theme": theme})

@@ -120,7 +120,7 @@ def show_chart(name: str, kappa: float, lr: float, beta: float, steps: int) -> N
     """Section 3 or 4's chart ``name`` (components, phase or envelope), drawn in place
     (``ui.plotly_live``): a new lr, β or number of steps updates the chart the browser has,
     and a rotation changes nothing (none of them depends on it)."""
-    plotly_live.show(CHART_KEYS[name], chart(name, kappa, lr, beta, steps))
+    plotly_live.show(CHART_KEYS[name], chart(name, kappa, lr, beta, steps), theme="streamlit")
 
 
 @st.cache_resource(**CACHE)

@@ -2,11 +2,11 @@
 // token (a digest of that text): a new token is drawn with Plotly.react into the same element,
 // so plotly updates what changed instead of building the chart from scratch; a token already
 // drawn costs nothing (the text is not even parsed). The layout gets the room st.plotly_chart
-// would give it (automargin, a legend below at the figure's foot) and the Streamlit theme's
-// text colour and font where the figure sets none. An optional mark is laid over the plot and
-// follows the stage's β and lr while they are dragged (the stage's "momentum-viz-scrub" event):
-// a ring at (x, y) moved over the plot without redrawing it, or a line at x with its label (a
-// layout shape and annotation: plotly redraws just those).
+// would give it (automargin, a legend below at the figure's foot) and the page's theme
+// (``theme``, below). An optional mark is laid over the plot and follows the stage's β and lr
+// while they are dragged (the stage's "momentum-viz-scrub" event): a ring at (x, y) moved over
+// the plot without redrawing it, or a line at x with its label (a layout shape and annotation:
+// plotly redraws just those).
 
 const CHARTS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
@@ -33,21 +33,36 @@ function build(parent) {
   return s;
 }
 
-// The Streamlit theme's own values (the component's CSS custom properties), for what the
-// figure leaves unset.
+// The page's theme (Streamlit's: its text colour and body font, inherited by the component).
+// A figure drawn with theme "streamlit" is dressed as st.plotly_chart dresses it: the body font
+// at 12 px in the faded text colour, axis titles at 14 px, the legend in the text colour; any
+// other figure keeps its own fonts and sizes, in the theme's font and colour where it sets none.
 function theme(parent) {
   const css = getComputedStyle(parent);
-  const value = (name) => css.getPropertyValue(`--st-${name}`).trim();
-  return { text: value("text-color"), font: value("font") };
+  const rgb = css.color.match(/[\d.]+/g) || ["0", "0", "0"];
+  return { text: css.color, faded: `rgba(${rgb.slice(0, 3).join(",")},0.6)`, font: css.fontFamily };
 }
 
-function roomy(layout, parent) {
-  const t = theme(parent);
-  const font = { ...(layout.font || {}) };
-  if (!font.color && t.text) font.color = t.text;
-  if (!font.family && t.font) font.family = t.font;
+function titled(title) {
+  return typeof title === "string" ? { text: title } : { ...(title || {}) };
+}
+
+function dressed(layout, t, streamlit) {
+  if (!streamlit) {
+    return { ...layout, font: { color: t.text, family: t.font, ...(layout.font || {}) } };
+  }
+  const axis = (a) => ({ ...a, title: { ...titled(a.title), font: { size: 14, color: t.faded } },
+                         tickfont: { size: 12, color: t.faded } });
+  return { ...layout, font: { ...(layout.font || {}), family: t.font, size: 12, color: t.faded },
+           xaxis: axis(layout.xaxis || {}), yaxis: axis(layout.yaxis || {}),
+           legend: { ...(layout.legend || {}), font: { size: 12, color: t.text } },
+           hoverlabel: { font: { family: t.font } } };
+}
+
+function roomy(layout, parent, streamlit) {
+  layout = dressed(layout, theme(parent), streamlit);
   const below = layout.legend && layout.legend.y < 0 && !layout.legend.yref;
-  return { ...layout, font, paper_bgcolor: layout.paper_bgcolor || "rgba(0,0,0,0)",
+  return { ...layout, paper_bgcolor: layout.paper_bgcolor || "rgba(0,0,0,0)",
     xaxis: { automargin: true, ...layout.xaxis }, yaxis: { automargin: true, ...layout.yaxis },
     legend: below ? { ...layout.legend, yref: "container", y: 0, yanchor: "bottom" }
       : layout.legend };
@@ -66,7 +81,7 @@ function placeMark(s) {
   const mark = s.data && s.data.mark;
   const full = s.plot._fullLayout;
   if (!mark || !s.at || !full || !s.Plotly) return;
-  s.root.dataset.at = s.at.join(",");
+  set(s.root.dataset, "at", s.at.join(","));
   if (mark.kind === "line") {
     if (s.markedAt === s.at[0]) return;
     s.markedAt = s.at[0];
@@ -77,9 +92,14 @@ function placeMark(s) {
   const xa = full.xaxis, ya = full.yaxis;
   const x = px(xa, s.at[0]), y = px(ya, s.at[1]);
   const inside = x >= 0 && x <= xa._length && y >= 0 && y <= ya._length;
-  s.ring.style.display = inside ? "block" : "none";
-  s.ring.style.left = `${xa._offset + x}px`;
-  s.ring.style.top = `${ya._offset + y}px`;
+  set(s.ring.style, "display", inside ? "block" : "none");
+  set(s.ring.style, "left", `${xa._offset + x}px`);
+  set(s.ring.style, "top", `${ya._offset + y}px`);
+}
+
+// Only a value that changes is written: a rerun that moves nothing changes nothing on the page.
+function set(target, name, value) {
+  if (target[name] !== value) target[name] = value;
 }
 
 function draw(s, data, Plotly) {
@@ -87,7 +107,7 @@ function draw(s, data, Plotly) {
   if (s.token === data.token) { placeMark(s); return null; }
   s.token = data.token;
   const figure = JSON.parse(data.figure);
-  s.layout = roomy(figure.layout || {}, s.parent);
+  s.layout = roomy(figure.layout || {}, s.parent, data.theme === "streamlit");
   const mark = data.mark;
   let layout = s.layout;
   s.markedAt = null;
