@@ -11,6 +11,7 @@ from plotly_spec import decode, trace
 from stage_spec import component_data, current, path_of, run_named, stage_of
 
 from testkit.apptest import no_exception, open_page, text_of
+from ui import plotly_live
 from ui.plotly_live import figure_of
 
 WHY = "pages/why_momentum.py"
@@ -181,8 +182,8 @@ def test_turning_the_bowl_leaves_every_chart_but_the_stage_as_it_was():
 
 def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
     """The rate map's cells are theory.rate over its (lr, β) grid for this κ; changing β (the
-    stage's slider, released) sends the same figure (same token: the browser redraws nothing)
-    with the ring at the new (lr, β)."""
+    stage's slider, released) sends the same figure's token alone (the browser has it and
+    redraws nothing) with the ring at the new (lr, β); a browser that lacks it asks again."""
     at = open_page(WHY, kappa="50", lr="0.01", beta="0.5")
     before = component_data(at, "why_rate_map")
     heatmap = trace(figure_of(before), "rate")
@@ -198,7 +199,12 @@ def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
     at.run()
     after = component_data(at, "why_rate_map")
     assert after["mark"]["at"] == [0.01, 0.7]
-    assert after["token"] == before["token"] and after["figure"] == before["figure"]
+    assert after["token"] == before["token"] and "figure" not in after
+    sent = at.session_state[plotly_live.SENT]  # as the browser's "missing" does:
+    at.session_state[plotly_live.SENT] = {k: v for k, v in sent.items() if k != "why_rate_map"}
+    at.run()
+    again = component_data(at, "why_rate_map")
+    assert again["token"] == before["token"] and again["figure"] == before["figure"]
 
 
 def test_the_damping_chart_is_the_theorys_at_this_lr_and_marks_beta_apart():

@@ -5,8 +5,9 @@ which plotly.js draws from scratch. Here the element is keyed by its widget key 
 changed figure is handed to ``Plotly.react`` on the same element, which redraws only what
 changed; a figure the browser has drawn already (the same token) is not drawn at all
 (``plotly_live_component/plotly_live.js``, no build step). The figure travels as its JSON
-text, made once per figure (``packed``): the server does not re-encode it on every rerun and
-the browser parses it only when it is new.
+text, made once per figure (``packed``), and only to a browser that does not have it: a rerun
+that leaves a figure as it was sends its token alone (``show``), and should the browser not
+have that figure after all (its element was mounted afresh) it asks for it, once.
 
 An optional mark follows the stage's β and lr while they are dragged (``ring``, ``line``),
 so an (lr, β) picture answers the stage's sliders with nothing sent. plotly.js is the file the
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import partial
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -31,6 +33,8 @@ _component = st.components.v2.component(
     js=stage.PLOTLY_LOADER + (_HERE / "plotly_live.js").read_text(encoding="utf-8"),
     isolate_styles=False)
 
+SENT = "plotly_live.sent"
+"""Session state: {widget key: the token of the figure last sent to this browser under it}."""
 FOLLOW = ("lr", "beta")
 """The stage's scrub event's fields, in the order (x, y) of an (lr, β) picture."""
 
@@ -66,6 +70,17 @@ def show(key: str, figure: dict, mark: dict | None = None, theme: str | None = N
     """Draw the ``packed`` figure under widget ``key`` (the same key on every run: the element
     stays and is updated in place), with ``mark`` (``ring``, ``line``) over it. ``theme``:
     "streamlit" dresses the figure as ``st.plotly_chart`` does (the theme's body font, its
-    sizes and colours); None keeps the figure's own fonts, in the theme's where it sets none."""
-    _component(key=key, data=figure | {"plotly": stage.plotly_url(), "mark": mark,
-                                       "theme": theme})
+    sizes and colours); None keeps the figure's own fonts, in the theme's where it sets none.
+    The figure itself is sent only when the element drawn in the last run (its widget state
+    is still there) was not sent it already."""
+    sent = st.session_state.setdefault(SENT, {})
+    drawn = key in st.session_state and sent.get(key) == figure["token"]
+    sent[key] = figure["token"]
+    data = {"token": figure["token"]} if drawn else figure
+    _component(key=key, data=data | {"plotly": stage.plotly_url(), "mark": mark, "theme": theme},
+               on_missing_change=partial(_missing, key))
+
+
+def _missing(key: str) -> None:
+    """The browser asks for the figure under ``key``: the next run sends it."""
+    st.session_state.get(SENT, {}).pop(key, None)

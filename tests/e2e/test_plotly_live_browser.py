@@ -61,3 +61,33 @@ def test_a_new_figure_is_drawn_in_place_and_a_chart_out_of_sight_waits(app_serve
     assert page.evaluate("(c) => document.querySelector(c).__kept === true", CHART)
     screenshot(page, "why_momentum_components_in_place")
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")], page.errors_seen
+
+
+@pytest.mark.e2e
+def test_charts_are_drawn_again_after_a_visit_to_another_page(app_server, page):
+    """A figure is sent once per element: leaving the page and coming back mounts new elements,
+    which get their figures again (nothing is left blank), and a rerun that changes none of
+    them sends none."""
+    sizes: list[int] = []  # the bytes of each message from the server
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
+    page.goto(app_server.url + "/why_momentum?kappa=50&lr=0.01&beta=0.5&steps=100")
+    wait_for_app(page)
+    charts = [f".st-key-why_{name} .mvp-plot" for name in
+              ("rate_map", "components", "phase", "envelope", "damping")]
+    for chart in charts:
+        page.wait_for_selector(f"{chart} .main-svg", timeout=30_000)
+    page.locator("[data-testid='stSidebar'] a", has_text="Playground").click()
+    wait_for_app(page)
+    page.locator("[data-testid='stSidebar'] a", has_text="Why momentum works").click()
+    wait_for_app(page)
+    for chart in charts:
+        page.wait_for_selector(f"{chart} .main-svg", timeout=30_000)
+    assert steps_drawn(page) == 101
+    sizes.clear()
+    page.locator(".st-key-rotation input[type=range]").focus()  # turns the stage's bowl only
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => location.search.includes('rotation=')", timeout=30_000)
+    wait_for_app(page)
+    assert sizes and max(sizes) < 1_000_000  # the stage's data, no 0.6 MB rate map again
+    assert sum(sizes) < 1_200_000, sizes
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")], page.errors_seen

@@ -1,7 +1,8 @@
 // A plotly figure drawn in place (ui/plotly_live.py). The figure comes as its JSON text with a
 // token (a digest of that text): a new token is drawn with Plotly.react into the same element,
 // so plotly updates what changed instead of building the chart from scratch; a token already
-// drawn costs nothing (the text is not even parsed). The layout gets the room st.plotly_chart
+// drawn costs nothing (the text is not even parsed); a rerun that changes no figure sends its
+// token alone, and a token without its figure that this element lacks is asked for, once. The layout gets the room st.plotly_chart
 // would give it (automargin, a legend below at the figure's foot) and the page's theme
 // (``theme``, below). An optional mark is laid over the plot and follows the stage's β and lr
 // while they are dragged (the stage's "momentum-viz-scrub" event): a ring at (x, y) moved over
@@ -106,7 +107,10 @@ function draw(s, data, Plotly) {
   s.Plotly = Plotly;
   if (s.token === data.token) { placeMark(s); return null; }
   s.token = data.token;
-  const figure = JSON.parse(data.figure);
+  const text = data.figure !== undefined ? data.figure
+    : s.text && s.text.token === data.token ? s.text.figure : null;
+  if (text === null) return null; // asked for: it comes with the next run
+  const figure = JSON.parse(text);
   s.layout = roomy(figure.layout || {}, s.parent, data.theme === "streamlit");
   const mark = data.mark;
   let layout = s.layout;
@@ -126,13 +130,19 @@ function draw(s, data, Plotly) {
 }
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { data, parentElement, setTriggerValue } = component;
   let s = CHARTS.get(parentElement);
   if (!s) {
     s = build(parentElement);
     CHARTS.set(parentElement, s);
   }
   s.data = data;
+  if (data.figure !== undefined) {
+    s.text = { token: data.token, figure: data.figure };
+  } else if (data.token !== s.token && !(s.text && s.text.token === data.token)) {
+    if (s.asked !== data.token) { s.asked = data.token; setTriggerValue("missing", data.token); }
+    return;
+  }
   s.root.classList.toggle("mvp-ringed", !!(data.mark && data.mark.kind === "ring"));
   if (data.mark) s.at = data.mark.at;
   if (s.token !== null && s.token !== data.token && !s.near) {
