@@ -148,6 +148,8 @@ def settle(page) -> None:
     page.wait_for_timeout(800)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']",
                            timeout=60_000)
+    page.wait_for_function("() => !document.querySelector(\".mvs[data-families='loading']\")",
+                           timeout=60_000)  # the stage's scrub families have come
     page.wait_for_timeout(1500)
 
 
