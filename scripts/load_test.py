@@ -69,7 +69,10 @@ from scripts.hostile_inputs import HOSTILE_FORMULAS, HOSTILE_URLS, payloads_ever
 ARTIFACTS = ROOT / "test-artifacts"
 RUN_TIMEOUT = 120.0
 FINISHED_OK = {0, 3}  # successfully, fragment run successfully
+FINISHED_FRAGMENT = 3
 FINISHED_EARLY_FOR_RERUN = 2
+STAGE_COMPONENT = "momentum_viz_stage"
+"""The Playground's stage: sent in two parts, it asks for the second once it has drawn."""
 RECONNECT_PATIENCE = 30.0
 """How long a visitor waits for the page after a reconnection before acting again (its next
 change sends a rerun). Streamlit 1.67 can lose that run's answer: its runtime sends queued
@@ -149,6 +152,7 @@ class Session:
     unanswered: int = 0  # reconnections whose first rerun got no answer (RECONNECT_PATIENCE)
     settled: tuple[str, str, dict[str, bytes]] = ("", "", {})  # page, query, key → value
     socket: websockets.ClientConnection | None = None
+    asks: tuple[str, str, str] | None = None  # the stage's families request, once it is drawn
     _seen: set[str] = field(default_factory=set)
 
     async def open(self, query: str = "", page: str = "", path: str = "") -> float:
@@ -243,9 +247,7 @@ class Session:
         key, _, name = key.partition(".")
         state = WidgetState(id=self.widgets[key])
         if name:
-            held = self.states.get(state.id)
-            values = json.loads(held.json_value) if held is not None else {}
-            state.json_value = json.dumps(values | {name: value})
+            state = self._component_state(state.id, name, value)
         elif isinstance(value, str) and key in SELECT_SLIDERS:  # its option, as it is shown
             state.string_array_value.data[:] = [value]
         elif isinstance(value, str):
@@ -255,18 +257,38 @@ class Session:
         self.states[state.id] = state
         return await self.rerun()
 
+    def _component_state(self, element_id: str, name: str, value: object) -> WidgetState:
+        """The custom component ``element_id``'s state with ``name`` set to ``value``."""
+        held = self.states.get(element_id)
+        values = json.loads(held.json_value) if held is not None else {}
+        return WidgetState(id=element_id, json_value=json.dumps(values | {name: value}))
+
     async def switch(self, title: str) -> float:
         return await self.rerun(page_hash=self.pages[title])
 
     async def rerun(self, page_hash: str = "", page_name: str = "",
                     timeout: float = RUN_TIMEOUT) -> float:
         """Send a rerun; seconds until the server says the script finished (TimeoutError after
-        ``timeout`` seconds)."""
+        ``timeout`` seconds). When the run sent the Playground's stage in its first part (the
+        released runs), the stage's own rerun that a browser's drawing asks for follows, and
+        counts: the change is done when the stage can scrub."""
+        elapsed = await self._run_once(page_hash, page_name, timeout, fragment="")
+        if self.asks is not None:
+            element_id, token, fragment = self.asks
+            self.asks = None
+            self.states[element_id] = self._component_state(element_id, "families", token)
+            elapsed += await self._run_once("", "", timeout, fragment=fragment)
+        return elapsed
+
+    async def _run_once(self, page_hash: str, page_name: str, timeout: float,
+                        fragment: str) -> float:
+        """One run of the page (of its fragment ``fragment``, if not empty)."""
         self.page = page_hash or self.page  # the page a browser's address bar now shows
         back = BackMsg()
         back.rerun_script.query_string = self.query
         back.rerun_script.page_script_hash = self.page
         back.rerun_script.page_name = page_name
+        back.rerun_script.fragment_id = fragment
         back.rerun_script.widget_states.widgets.extend(self.states.values())
         self._seen = set()
         start = time.perf_counter()
@@ -291,6 +313,10 @@ class Session:
             if element.WhichOneof("type") == "exception":
                 self.errors.append(f"{self.name}: exception {proto.type}: {proto.message}")
             element_id = getattr(proto, "id", "")
+            if getattr(proto, "component_name", "") == STAGE_COMPONENT:
+                data = json.loads(proto.json)
+                self.asks = ((element_id, data["familiesToken"], message.delta.fragment_id)
+                             if data.get("partial") else None)
             if element_id.startswith("$$ID-"):
                 self.widgets[element_id.rsplit("-", 1)[1]] = element_id
                 state = widget_state(element.WhichOneof("type"), proto,
@@ -312,7 +338,8 @@ class Session:
                 return False  # the page called st.rerun(): a browser waits for that run too
             if message.script_finished not in FINISHED_OK:
                 self.errors.append(f"{self.name}: script finished with {message.script_finished}")
-            self.states = {k: v for k, v in self.states.items() if k in self._seen}
+            if message.script_finished != FINISHED_FRAGMENT:  # a fragment's run keeps the rest
+                self.states = {k: v for k, v in self.states.items() if k in self._seen}
             self.settled = (self.page, self.query, {
                 key: value_of(self.states[i]) for key, i in self.widgets.items()
                 if i in self.states})
