@@ -37,6 +37,22 @@ class Metrics:
     target: Point | None
 
 
+@dataclass(frozen=True)
+class Convergence:
+    """Whether and when a run converged or diverged: two of ``Metrics``' fields, alone."""
+
+    steps_to_converge: int | None
+    diverged_at: int | None
+
+
+def convergence(run: Trajectory, tol: float = DEFAULT_TOL) -> Convergence:
+    """``run_metrics(run, tol)``'s steps_to_converge and diverged_at, without the other
+    metrics' work (overshoots along the Hessian's axes, path length): all that a sentence on
+    how the run ended needs, for many runs at once."""
+    outside = not_converged_test(run.surface, tol)(run.loss, run.grad.T)
+    return Convergence(_steps_to_converge(outside, run.diverged_at), run.diverged_at)
+
+
 def run_metrics(run: Trajectory, tol: float = DEFAULT_TOL) -> Metrics:
     """Metrics of ``run``:
 
@@ -54,8 +70,7 @@ def run_metrics(run: Trajectory, tol: float = DEFAULT_TOL) -> Metrics:
       the last finite position. diverged_at: as in ``Run``.
     """
     finite = run.path[np.all(np.isfinite(run.path), axis=1)]
-    outside = not_converged_test(run.surface, tol)(run.loss, run.grad.T)
-    stc = _steps_to_converge(outside, run.diverged_at)
+    stc = convergence(run, tol).steps_to_converge
     target = run.surface.nearest_minimum(tuple(finite[-1])) if len(finite) else None
     overshoots = largest = None
     if target is not None:

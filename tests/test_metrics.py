@@ -22,6 +22,23 @@ def sgd_bowl(bowl, lr, steps, start=(1.0, 0.0)):
     return mv.simulate(bowl, optimizer="sgd", lr=lr, start=start, steps=steps)
 
 
+def test_convergence_is_the_metrics_own_two_fields():
+    """``convergence`` (what the Tuning lab's sentences read, for many runs) is exactly
+    ``run_metrics``' steps_to_converge and diverged_at: converged, diverged, neither, at any
+    tolerance, with and without a known minimum."""
+    ravine, saddle = mv.get_surface("ravine"), mv.get_surface("saddle")
+    runs = [mv.simulate(ravine, optimizer="momentum", lr=lr, beta=beta, steps=300)
+            for lr, beta in [(0.038, 0.6), (0.05, 0.9), (0.001, 0.0), (0.02, 0.99)]]
+    runs.append(mv.simulate(saddle, optimizer="sgd", lr=0.1, steps=50))
+    for run, tol in itertools.product(runs, (mv.DEFAULT_TOL, 1e-3)):
+        told, full = mv.metrics.convergence(run, tol), mv.run_metrics(run, tol)
+        assert (told.steps_to_converge, told.diverged_at) == (full.steps_to_converge,
+                                                               full.diverged_at)
+    kinds = {(m.steps_to_converge is None, m.diverged_at is None)
+             for m in (run.metrics() for run in runs)}
+    assert kinds == {(False, True), (True, False), (True, True)}
+
+
 # -- steps to converge -----------------------------------------------------------------------------
 def closed_form_steps(lr: float, tol: float) -> int:
     """sgd on x² + y² from (1, 0): x_k = (1 − 2lr)^k and loss_k = (1 − 2lr)^(2k), decreasing,

@@ -8,6 +8,7 @@ import numpy as np
 
 import momentum_viz as mv
 from momentum_viz.family import beta_grid, lr_grid
+from momentum_viz.metrics import Convergence, convergence
 from ui.params import LR_RANGE, MAP_GRID_RANGE, OWN_LR, Setup, optimizer_label, sampling_of
 
 
@@ -111,8 +112,9 @@ def map_caption(setup: Setup, surface: mv.Surface, size: int) -> str:
             f"Click a cell to use its lr and β.{shrunk}")
 
 
-def outcome(metrics: mv.Metrics, steps: int) -> str:
-    """How one run ended: diverged, converged, or neither within ``steps``."""
+def outcome(metrics: mv.Metrics | Convergence, steps: int) -> str:
+    """How one run ended (its ``Metrics``, or just their ``Convergence``): diverged,
+    converged, or neither within ``steps``."""
     if metrics.diverged_at is not None:
         return f"diverged at step {metrics.diverged_at}"
     if metrics.steps_to_converge is not None:
@@ -173,7 +175,7 @@ def slider_sentences(surface: mv.Surface, optimizer: str, lr: float, beta: float
     specs = [mv.RunSpec(optimizer, v, b) for name in grids for v, b in at[name]]
     sampling = dict(start=start, steps=steps, noise=noise, seed=seed, batch_size=batch_size)
     if seeds == 1:
-        told = iter([outcome(run.metrics(), steps)
+        told = iter([outcome(convergence(run), steps)
                      for run in mv.simulate_many(surface, specs, **sampling)])
     else:
         chunk = max(1, SEED_RUNS // seeds)
