@@ -47,8 +47,8 @@ st.caption(lab.map_caption(setup, surface, size))
 
 sweep_inputs = (key, optimizer, span, setup["map_beta"], size, steps, start, noise, setup["seed"],
                 batch_size, seeds)
-with st.spinner(f"Running {size * size * seeds:,} optimizers for {steps:,} steps each…",
-                show_time=True):
+with lab_map.computing(sweep_inputs, f"Running {size * size * seeds:,} optimizers for "
+                                     f"{steps:,} steps each…"):
     sweep = compute.cached_sweep(*sweep_inputs)
 
 used = session.take(session.CELL_APPLIED)

@@ -131,6 +131,17 @@ def test_the_figure_goes_to_the_browser_once_per_map():
     assert lab_data(at)["figure"] == changed["figure"]
 
 
+def test_the_spinner_runs_only_around_a_new_sweep():
+    """The page remembers the inputs of its last sweep (``lab_map.computing``): a rerun with
+    the same ones starts no spinner; a new map's inputs are remembered once it is computed."""
+    at = open_page(LAB, map_grid="12", map_steps="100")
+    swept = at.session_state[lab_map_module.SWEPT]
+    assert swept[4:6] == (12, 100)  # (…, size, steps, …): compute.cached_sweep's arguments
+    at.slider(key="map_grid").set_value(14).run()
+    no_exception(at)
+    assert at.session_state[lab_map_module.SWEPT][4] == 14
+
+
 def test_the_sliders_say_what_the_engine_does_at_every_position():
     """Each sentence the β and lr sliders show while dragged is the run ``mv.simulate`` makes at
     the value shown: β over 0…0.999 at the setup's lr, lr over a decade either side at its β."""

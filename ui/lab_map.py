@@ -18,6 +18,8 @@ plotly.js is the one the stage loads (``ui.stage``): the same file, fetched once
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,8 @@ from ui.params import BETA_RANGE, LR_RANGE
 KEY = "lab_map"
 SENT = "lab_map_sent"
 """Session state: the token of the last figure sent to the map component (``with_figure``)."""
+SWEPT = "lab_map_swept"
+"""Session state: the inputs of the last sweep the page computed or found (``computing``)."""
 _HERE = Path(__file__).parent / "lab_component"
 _lab_map = st.components.v2.component(
     "momentum_viz_lab_map", html="", css=(_HERE / "lab_map.css").read_text(encoding="utf-8"),
@@ -86,6 +90,20 @@ def show(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None
     _lab_map(key=KEY, data=data | {"plotly": stage.plotly_url(), "sliders": positions},
              on_cell_change=_cell_clicked, on_missing_change=_figure_missing,
              **stage.slider_callbacks(KEY))
+
+
+@contextmanager
+def computing(inputs: tuple, text: str) -> Iterator[None]:
+    """Around the map's sweep: ``st.spinner(text)`` (shown after half a second, with the time
+    taken) unless this session's last map had the same ``inputs`` (``SWEPT``), so a rerun that
+    computes nothing new (an lr or β released) starts no spinner and its timer thread."""
+    state = st.session_state
+    if state.get(SWEPT) == inputs:
+        yield
+        return
+    with st.spinner(text, show_time=True):
+        yield
+    state[SWEPT] = inputs
 
 
 def with_figure(drawn: dict, mounted: bool) -> dict:
