@@ -9,8 +9,9 @@ text, made once per figure (``packed``), and only to a browser that does not hav
 that leaves a figure as it was sends its token alone (``show``), and should the browser not
 have that figure after all (its element was mounted afresh) it asks for it, once.
 
-An optional mark follows the stage's β and lr while they are dragged (``ring``, ``line``),
-so an (lr, β) picture answers the stage's sliders with nothing sent. plotly.js is the file the
+An optional mark follows the stage's β and lr while they are dragged (``ring``, ``line``):
+an element laid over the plot, so an (lr, β) picture answers the stage's sliders with nothing
+sent and nothing redrawn. plotly.js is the file the
 stage loads (``ui.stage.plotly_url``), fetched once per page.
 """
 
@@ -59,9 +60,10 @@ def ring(x: float, y: float, follow: tuple[str, str] = FOLLOW) -> dict:
 
 def line(x: float, shape: dict, note: dict, text: str, digits: int = 3,
          follow: str = "beta") -> dict:
-    """A mark: the layout ``shape`` (a vertical line) at ``x`` with its label ``note`` (an
-    annotation whose ``text`` has ``{x}`` for x to ``digits`` decimals), which moves to the
-    stage's ``follow`` value while its slider is dragged."""
+    """A mark: a vertical line at ``x`` drawn like the layout ``shape`` (its line's colour and
+    width) with a label placed like the annotation ``note`` (its y along the line, its side,
+    its background), whose ``text`` has ``{x}`` for x to ``digits`` decimals. Both are laid
+    over the plot and move to the stage's ``follow`` value while its slider is dragged."""
     return {"kind": "line", "at": [x], "follow": [follow], "line": shape, "note": note,
             "text": text, "digits": digits}
 

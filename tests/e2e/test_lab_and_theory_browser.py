@@ -180,12 +180,10 @@ def live_ring(page, where: str) -> tuple[str, float, float]:
 
 
 def your_beta(page, where: str) -> tuple[float, str]:
-    """Where the damping chart ``where`` draws "your β" (its last line) and its label."""
-    x, text = page.evaluate("""(root) => {
-        const layout = document.querySelector(root + ' .mvp-plot').layout;
-        return [layout.shapes[layout.shapes.length - 1].x0,
-                layout.annotations[layout.annotations.length - 1].text];
-    }""", where)
+    """Where the damping chart ``where`` draws "your β" (the line laid over it) and its label."""
+    x, text = page.evaluate("""(root) => [
+        document.querySelector(root + ' .mvp').dataset.at,
+        document.querySelector(root + ' .mvp-note').textContent]""", where)
     return float(x), text
 
 

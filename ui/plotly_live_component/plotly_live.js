@@ -5,9 +5,9 @@
 // token alone, and a token without its figure that this element lacks is asked for, once. The layout gets the room st.plotly_chart
 // would give it (automargin, a legend below at the figure's foot) and the page's theme
 // (``theme``, below). An optional mark is laid over the plot and follows the stage's β and lr
-// while they are dragged (the stage's "momentum-viz-scrub" event): a ring at (x, y) moved over
-// the plot without redrawing it, or a line at x with its label (a layout shape and annotation:
-// plotly redraws just those).
+// while they are dragged (the stage's "momentum-viz-scrub" event): a ring at (x, y) or a
+// vertical line at x with its label, elements laid over the plot and moved without plotly
+// redrawing anything (a drag's every step costs a few style writes).
 
 const CHARTS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
@@ -18,10 +18,13 @@ function build(parent) {
   // parentElement also holds the component's <style>: add to it, never overwrite it
   const root = document.createElement("div");
   root.className = "mvp";
-  root.innerHTML = '<div class="mvp-plot"></div><div class="mvp-ring"></div>';
+  root.innerHTML = '<div class="mvp-plot"></div><div class="mvp-ring"></div>' +
+    '<div class="mvp-line"><span class="mvp-note"></span></div>';
   parent.appendChild(root);
-  const s = { root, plot: root.querySelector(".mvp-plot"), ring: root.querySelector(".mvp-ring"),
-              parent, token: null, data: null, at: null, markedAt: null, layout: null,
+  const $ = (q) => root.querySelector(q);
+  const s = { root, plot: $(".mvp-plot"), ring: $(".mvp-ring"), line: $(".mvp-line"),
+              note: $(".mvp-note"),
+              parent, token: null, data: null, at: null,
               drawing: Promise.resolve(), Plotly: null, near: true, waiting: null };
   new IntersectionObserver((seen) => {
     s.near = seen[seen.length - 1].isIntersecting;
@@ -69,33 +72,45 @@ function roomy(layout, parent, streamlit) {
       : layout.legend };
 }
 
-// A line mark: the figure's shapes and annotations with the line at x and its label added.
-function withLine(layout, mark, x) {
-  return {
-    shapes: [...(layout.shapes || []), { ...mark.line, x0: x, x1: x }],
-    annotations: [...(layout.annotations || []),
-      { ...mark.note, x, text: mark.text.replace("{x}", x.toFixed(mark.digits)) }],
-  };
-}
-
 function placeMark(s) {
   const mark = s.data && s.data.mark;
   const full = s.plot._fullLayout;
-  if (!mark || !s.at || !full || !s.Plotly) return;
+  if (!mark || !s.at || !full) return;
   set(s.root.dataset, "at", s.at.join(","));
-  if (mark.kind === "line") {
-    if (s.markedAt === s.at[0]) return;
-    s.markedAt = s.at[0];
-    s.Plotly.relayout(s.plot, withLine(s.layout, mark, s.at[0]));
-    return;
-  }
   const px = (axis, v) => axis.l2p(axis.type === "log" ? Math.log10(v) : v);
   const xa = full.xaxis, ya = full.yaxis;
-  const x = px(xa, s.at[0]), y = px(ya, s.at[1]);
+  const x = px(xa, s.at[0]);
+  if (mark.kind === "line") {
+    const inside = x >= 0 && x <= xa._length;
+    set(s.line.style, "display", inside ? "block" : "none");
+    set(s.line.style, "left", `${xa._offset + x}px`);
+    set(s.line.style, "top", `${ya._offset}px`);
+    set(s.line.style, "height", `${ya._length}px`);
+    set(s.note, "textContent", mark.text.replace("{x}", s.at[0].toFixed(mark.digits)));
+    return;
+  }
+  const y = px(ya, s.at[1]);
   const inside = x >= 0 && x <= xa._length && y >= 0 && y <= ya._length;
   set(s.ring.style, "display", inside ? "block" : "none");
   set(s.ring.style, "left", `${xa._offset + x}px`);
   set(s.ring.style, "top", `${ya._offset + y}px`);
+}
+
+// A line mark's look: its shape's colour and width, its label's font (the figure's) and place
+// (the note's y along the line, on the note's side of it).
+function styleLine(s, mark, layout) {
+  const line = (mark.line && mark.line.line) || {};
+  const width = line.width || 2;
+  s.line.style.borderLeft = `${width}px solid ${line.color || "#000"}`;
+  s.line.style.marginLeft = `${-width / 2}px`;
+  const note = mark.note || {};
+  const font = layout.font || {};
+  Object.assign(s.note.style, {
+    top: `${100 * (1 - (note.y === undefined ? 0.5 : note.y))}%`,
+    transform: `translate(${note.xanchor === "right" ? "calc(-100% - 4px)" : "4px"}, -50%)`,
+    fontFamily: font.family || "", fontSize: `${font.size || 12}px`, color: font.color || "",
+    background: note.bgcolor || "transparent",
+  });
 }
 
 // Only a value that changes is written: a rerun that moves nothing changes nothing on the page.
@@ -106,23 +121,17 @@ function set(target, name, value) {
 function draw(s, data, Plotly) {
   s.Plotly = Plotly;
   if (s.token === data.token) { placeMark(s); return null; }
-  s.token = data.token;
   const text = data.figure !== undefined ? data.figure
     : s.text && s.text.token === data.token ? s.text.figure : null;
   if (text === null) return null; // asked for: it comes with the next run
+  s.token = data.token;
   const figure = JSON.parse(text);
-  s.layout = roomy(figure.layout || {}, s.parent, data.theme === "streamlit");
-  const mark = data.mark;
-  let layout = s.layout;
-  s.markedAt = null;
-  if (mark && mark.kind === "line" && s.at) { // the line drawn with the figure, not after it
-    layout = { ...layout, ...withLine(layout, mark, s.at[0]) };
-    s.markedAt = s.at[0];
-  }
+  const layout = roomy(figure.layout || {}, s.parent, data.theme === "streamlit");
+  if (data.mark && data.mark.kind === "line") styleLine(s, data.mark, layout);
   s.plot.style.minHeight = `${layout.height || 450}px`; // its room kept from the start
   return Plotly.react(s.plot, figure.data || [], layout, CONFIG).then(() => {
     if (!s.listening) {
-      s.plot.on("plotly_afterplot", () => { if (!s.data.mark || s.data.mark.kind !== "line") placeMark(s); });
+      s.plot.on("plotly_afterplot", () => placeMark(s)); // a resize moves the axes
       s.listening = true;
     }
     placeMark(s);
@@ -143,7 +152,7 @@ export default function (component) {
     if (s.asked !== data.token) { s.asked = data.token; setTriggerValue("missing", data.token); }
     return;
   }
-  s.root.classList.toggle("mvp-ringed", !!(data.mark && data.mark.kind === "ring"));
+  s.root.dataset.mark = data.mark ? data.mark.kind : "";
   if (data.mark) s.at = data.mark.at;
   if (s.token !== null && s.token !== data.token && !s.near) {
     s.waiting = data; // drawn when it comes into sight
