@@ -37,7 +37,14 @@ def warning(advice: mv.theory.LrAdvice, lr: float, beta: float, optimizers: list
 
 def advice_controls(setup: Setup) -> None:
     """Under the lr controls: a warning when the runs will diverge at this lr, and, then or for
-    a typed formula, a button that sets lr to the advice."""
+    a typed formula, a button that sets lr to the advice. One container whether it says
+    anything or not, so that the controls after it keep their places when an lr brings or
+    removes the warning: the browser updates them instead of building them anew."""
+    with st.container():
+        _advice_controls(setup)
+
+
+def _advice_controls(setup: Setup) -> None:
     _, key, error = compute.current_surface(setup)
     if error:  # the page shows the last formula that worked, and why this one doesn't
         return
