@@ -152,7 +152,7 @@ export default function (component) {
     if (s.asked !== data.token) { s.asked = data.token; setTriggerValue("missing", data.token); }
     return;
   }
-  s.root.dataset.mark = data.mark ? data.mark.kind : "";
+  set(s.root.dataset, "mark", data.mark ? data.mark.kind : "");
   if (data.mark) s.at = data.mark.at;
   if (s.token !== null && s.token !== data.token && !s.near) {
     s.waiting = data; // drawn when it comes into sight
