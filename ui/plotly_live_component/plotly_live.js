@@ -29,12 +29,21 @@ function build(parent) {
   new IntersectionObserver((seen) => {
     s.near = seen[seen.length - 1].isIntersecting;
     if (s.near && s.waiting) { const data = s.waiting; s.waiting = null; queue(s, data); }
-  }, { rootMargin: NEAR }).observe(root);
+  }, { root: scroller(parent), rootMargin: NEAR }).observe(root);
   document.addEventListener(SCRUB_EVENT, (e) => {
     const mark = s.data && s.data.mark;
     if (mark && mark.follow) { s.at = mark.follow.map((name) => e.detail[name]); placeMark(s); }
   });
   return s;
+}
+
+// The element the page scrolls in (Streamlit's main area, not the document): nearness is
+// measured in it, so that the margin reaches below its fold.
+function scroller(el) {
+  for (let e = el.parentElement; e; e = e.parentElement) {
+    if (/(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
+  }
+  return null;
 }
 
 // The page's theme (Streamlit's: its text colour and body font, inherited by the component).
