@@ -76,9 +76,11 @@ with right:
                    f"direction now converges at rate √β* = {best_rate:.6g}.", icon="✅")
 
 st.header("3. The run, one direction at a time")
-for column, name in zip(st.columns(2, gap="large"), ("components", "phase"), strict=True):
-    with column:
-        why.show_chart(name, kappa, lr, beta, steps)
+along, phase = st.columns(2, gap="large")
+with along:
+    why.show_chart("components", kappa, lr, beta, steps)
+with phase:
+    why.show_chart("phase", kappa, lr, beta, steps)
 st.markdown("\n".join(why.direction_lines(lr, beta, lams)))
 st.caption("Left: the distance from the minimum along each eigenvector against the step. Right: "
            "position against velocity (the step just taken); a spiral into the centre is a "

@@ -3,7 +3,8 @@
 ``st.plotly_chart`` derives its element from the figure: a changed figure is a new element,
 which plotly.js draws from scratch. Here the element is keyed by its widget key alone, and a
 changed figure is handed to ``Plotly.react`` on the same element, which redraws only what
-changed; a figure the browser has drawn already (the same token) is not drawn at all
+changed; a figure the browser has drawn already (the same token) is not drawn at all, and a
+chart out of sight draws its new figure when it is scrolled to
 (``plotly_live_component/plotly_live.js``, no build step). The figure travels as its JSON
 text, made once per figure (``packed``), and only to a browser that does not have it: a rerun
 that leaves a figure as it was sends its token alone (``show``), and should the browser not

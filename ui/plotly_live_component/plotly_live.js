@@ -7,12 +7,14 @@
 // (``theme``, below). An optional mark is laid over the plot and follows the stage's β and lr
 // while they are dragged (the stage's "momentum-viz-scrub" event): a ring at (x, y) or a
 // vertical line at x with its label, elements laid over the plot and moved without plotly
-// redrawing anything (a drag's every step costs a few style writes).
+// redrawing anything (a drag's every step costs a few style writes). A chart out of sight
+// (scrolled away) draws a new figure only when it comes into sight (its first one at once): a
+// change at the top of a long page does not wait for charts nobody sees.
 
 const CHARTS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
 const SCRUB_EVENT = "momentum-viz-scrub"; // sent by the stage (ui/stage_component/stage.js)
-const NEAR = "400px 0px"; // how close to the viewport a chart counts as in sight
+const IN_SIGHT = "0px"; // a chart is in sight when any of it is on the screen
 
 function build(parent) {
   // parentElement also holds the component's <style>: add to it, never overwrite it
@@ -29,7 +31,7 @@ function build(parent) {
   new IntersectionObserver((seen) => {
     s.near = seen[seen.length - 1].isIntersecting;
     if (s.near && s.waiting) { const data = s.waiting; s.waiting = null; queue(s, data); }
-  }, { root: scroller(parent), rootMargin: NEAR }).observe(root);
+  }, { root: scroller(parent), rootMargin: IN_SIGHT }).observe(root);
   document.addEventListener(SCRUB_EVENT, (e) => {
     const mark = s.data && s.data.mark;
     if (mark && mark.follow) { s.at = mark.follow.map((name) => e.detail[name]); placeMark(s); }
@@ -37,8 +39,8 @@ function build(parent) {
   return s;
 }
 
-// The element the page scrolls in (Streamlit's main area, not the document): nearness is
-// measured in it, so that the margin reaches below its fold.
+// The element the page scrolls in (Streamlit's main area, which clips the document's viewport):
+// whether a chart is in sight is measured in it.
 function scroller(el) {
   for (let e = el.parentElement; e; e = e.parentElement) {
     if (/(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
