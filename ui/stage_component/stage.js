@@ -163,13 +163,13 @@ function build(parent, api) {
         { detail: { beta: shown("beta"), lr: shown("lr") } }));
     });
     input.addEventListener("change", () => {
-      s.scrubbing = false;
-      draw(s, true);
       const value = s.data.families[name].values[+input.value];
       s.pending = name; // the other family is for the old value until the rerun's data comes
       s.sent = { name, value };
       el[name === "beta" ? "lr" : "beta"].disabled = true;
-      api.setStateValue(name, value);
+      api.setStateValue(name, value); // first: the server's run starts while the map redraws
+      s.scrubbing = false;
+      draw(s, true);
     });
   }
   s.setFrame = setFrame;
