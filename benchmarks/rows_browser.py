@@ -697,6 +697,8 @@ PAGE_CONTROLS = {  # page → (URL query, the controls timed there)
     "why": ("/why_momentum?kappa=50&lr=0.01&beta=0.5",
             ("beta", "lr", "kappa", "rotation", "steps")),
 }
+WHY_OUT_OF_SIGHT = ("; the page's charts out of sight in the 1400×900 window draw their new "
+                    "figures when scrolled near (ui/plotly_live.py), so after this time")
 COMPONENT_SLIDERS = {  # (page, control) → its slider, when it is not a widget of that key
     ("lab", "beta"): ".st-key-lab_map .mvl-beta input",  # the map's own β and lr
     ("lab", "lr"): ".st-key-lab_map .mvl-lr input",
@@ -764,7 +766,7 @@ def page_control_rows(ctx: Context) -> Iterator[Row]:
             f"browser-{name}-{key}",
             (f"headless Chromium, {title} ({PAGE_CONTROLS[name][0]}): control {key} "
              f"changed by one step → the page's last change (DOM mutation), median of "
-             f"{len(samples)}"),
+             f"{len(samples)}" + (WHY_OUT_OF_SIGHT if name == "why" else "")),
             _seconds(samples, "total"), base,
             "the floor page's slider, timed the same way, same run", CONTROL_TARGET,
             note=f"value sent after {_ms(_medians(samples)['send'])}")
