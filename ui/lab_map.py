@@ -1,7 +1,6 @@
 """The Tuning lab's map as a browser component: the sweep's picture, drawn once per map, with
 the visitor's (lr, β) as a ring over it, and the β and lr sliders that move the ring and say
-what the run there does while they are dragged. The theory page's rate map is the same
-component without sliders (``show_plain``): its ring follows that page's stage.
+what the run there does while they are dragged.
 
 The figure (``momentum_viz.figures.tuning_figure``, without the ring) is built once per map
 (its sweep's inputs, the metric and the theory's curvature) and kept; a rerun sends it only
@@ -116,16 +115,6 @@ def with_figure(drawn: dict, mounted: bool) -> dict:
         return {"token": drawn["token"]}
     state[SENT] = drawn["token"]
     return drawn
-
-
-def show_plain(key: str, drawn: dict, mine: tuple[float, float], mark: str = "ring") -> None:
-    """A figure without sliders under widget ``key``: ``drawn`` (a figure with its token, as
-    ``map_figure`` gives) with the visitor's (lr, β) ``mine`` marked, following the page's
-    stage while its β or lr is dragged (the stage's scrub event) and nothing else. ``mark``:
-    "ring" at (lr, β) on an (lr, β) map, or "vline", a line at β labelled "your β" on a chart
-    whose x axis is β."""
-    _lab_map(key=key, data=drawn | {"plotly": stage.plotly_url(), "mine": list(mine),
-                                    "follow": True, "mark": mark})
 
 
 def _figure_missing() -> None:

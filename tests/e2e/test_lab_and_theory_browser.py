@@ -128,13 +128,13 @@ def said(page) -> str:
     return page.locator(f"{LAB_MAP} .mvl-said span").inner_text()
 
 
-def ring(page, where: str = LAB_MAP) -> tuple[str, float, float]:
-    """The (lr, β) the ring of the map ``where`` marks, and its place in pixels."""
+def ring(page) -> tuple[str, float, float]:
+    """The (lr, β) the ring of the lab map marks, and its place in pixels."""
     return page.evaluate("""(root) => {
         const r = document.querySelector(root + ' .mvl-mine');
         return [document.querySelector(root + ' .mvl').dataset.mine,
                 parseFloat(r.style.left), parseFloat(r.style.top)];
-    }""", where)
+    }""", LAB_MAP)
 
 
 @pytest.mark.e2e

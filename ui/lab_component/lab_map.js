@@ -1,11 +1,9 @@
-// An (lr, β) map: the figure, drawn by Plotly.react only when a new map arrives (a new token;
-// the server sends a figure only with a new token, and again when asked: "missing"),
+// The Tuning lab's (lr, β) map: the figure, drawn by Plotly.react only when a new map arrives (a
+// new token; the server sends a figure only with a new token, and again when asked: "missing"),
 // and the visitor's (lr, β) as a ring laid over the plot, moved by setting its position (plotly
-// redraws nothing). The Tuning lab's map also has β and lr sliders, which move the ring and the
-// sentence about the run there while they are dragged and send the value on release, and a
-// click on a cell sends that cell's lr and β. The theory page's rate map has no sliders: its
-// ring follows the stage's β and lr while they are dragged (the stage's "momentum-viz-scrub"
-// event), and so does the line at "your β" over its critical-damping chart. Data: ui/lab_map.py.
+// redraws nothing). Its β and lr sliders move the ring and the sentence about the run there
+// while they are dragged and send the value on release, and a click on a cell sends that cell's
+// lr and β. Data: ui/lab_map.py.
 
 const LAB_MAPS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
@@ -13,11 +11,9 @@ const MINE_LEGEND = { type: "scatter", x: [null], y: [null], mode: "markers",
   name: "your lr, β", hoverinfo: "skip",
   marker: { symbol: "circle-open", size: 16, color: "#000000", line: { width: 2.5 } } };
 const NAMES = ["beta", "lr"];
-const SCRUB_EVENT = "momentum-viz-scrub"; // sent by the stage (stage.js) while β or lr is dragged
 const shown = { beta: (b) => String(+b.toFixed(4)), lr: (v) => String(+v.toPrecision(4)) };
 
 function build(parent) {
-  let s = null;
   // parentElement also holds the component's <style>: add to it, never overwrite it
   const root = document.createElement("div");
   root.className = "mvl";
@@ -32,11 +28,8 @@ function build(parent) {
     <div class="mvl-plot"><div class="mvl-map"></div>
       <div class="mvl-mine" title="your lr, β"></div></div>`;
   parent.appendChild(root);
-  document.addEventListener(SCRUB_EVENT, (e) => {
-    if (s.data && s.data.follow) { s.mine = [e.detail.lr, e.detail.beta]; placeMine(s); }
-  });
   const $ = (q) => root.querySelector(q);
-  s = { root, map: $(".mvl-map"), ring: $(".mvl-mine"), said: $(".mvl-said span"),
+  const s = { root, map: $(".mvl-map"), ring: $(".mvl-mine"), said: $(".mvl-said span"),
               input: { beta: $(".mvl-beta input"), lr: $(".mvl-lr input") },
               value: { beta: $(".mvl-beta b"), lr: $(".mvl-lr b") },
               token: null, api: null, cells: null, data: null, moved: "beta", sent: null,
@@ -80,27 +73,13 @@ function show(s) {
   placeMine(s);
 }
 
-// The mark's place, through the plot's own axes, hidden outside them: the ring at (lr, β) (lr on
-// a log axis) laid over the plot, or the line at β across a chart whose x axis is β (with its
-// label, drawn by plotly among the chart's own lines and labels).
+// The ring's place at (lr, β) (lr on a log axis), through the plot's own axes, hidden outside
+// them.
 function placeMine(s) {
   const full = s.map._fullLayout;
   if (!full || !s.mine) return;
   const xa = lrAxis(s), ya = full.yaxis;
   s.root.dataset.mine = `${s.mine[0]},${s.mine[1]}`;
-  if (s.data.mark === "vline") { // a layout shape and its label: plotly redraws just those
-    const beta = s.mine[1];
-    s.ring.style.display = "none";
-    if (s.markedAt === beta) return;
-    s.markedAt = beta;
-    const { layout } = s.data.figure;
-    s.Plotly.relayout(s.map, {
-      shapes: [...(layout.shapes || []), { ...s.data.markLine, x0: beta, x1: beta }],
-      annotations: [...(layout.annotations || []),
-        { ...s.data.markNote, x: beta, text: `your β = ${beta.toFixed(3)}` }],
-    });
-    return;
-  }
   const px = xa.l2p(Math.log10(s.mine[0])), py = ya.l2p(s.mine[1]);
   const inside = px >= 0 && px <= xa._length && py >= 0 && py <= ya._length;
   s.ring.style.display = inside ? "block" : "none";
@@ -117,12 +96,6 @@ function cellClicked(s, e) {
 
 function update(s, data) {
   s.data = data;
-  s.root.classList.toggle("mvl-plain", !data.sliders);
-  if (!data.sliders) { // a map without sliders: the ring at the setup's (lr, β)
-    s.mine = data.mine;
-    placeMine(s);
-    return;
-  }
   // data from a rerun older than the value sent: keep showing the value sent (its rerun's data
   // follows), so quick key presses are not undone
   const sent = s.sent && data.sliders[s.sent.name];
@@ -208,14 +181,12 @@ function draw(s, data, Plotly) {
     return null;
   }
   s.token = data.token;
-  s.markedAt = null; // a new figure: its mark is drawn again
   const cells = data.figure.data.find((t) => t.meta && t.meta.lrs);
   s.cells = cells ? cells.meta : null; // a map whose cells can be clicked lists them
   const { traces, layout, toCell } = onCategories(data.figure.data, data.figure.layout);
   s.toCell = toCell;
-  const legend = data.mark === "vline" ? [] : [MINE_LEGEND]; // a line labelled in place
   s.map.style.minHeight = `${layout.height}px`; // its room kept from the start: no jump
-  return Plotly.react(s.map, traces.concat(legend), roomy(layout), CONFIG).then(() => {
+  return Plotly.react(s.map, traces.concat([MINE_LEGEND]), roomy(layout), CONFIG).then(() => {
     if (!s.listening) {
       s.map.on("plotly_click", (e) => cellClicked(s, e));
       s.map.on("plotly_afterplot", () => placeMine(s)); // a resize or a new map moves the axes

@@ -154,7 +154,7 @@ function build(parent, api) {
       s.scrubbing = true; // while dragging: the seeds' cloud gives way to the family's paths
       draw(s, true);
       // the (lr, β) shown, for the page's other pictures that follow it (the theory page's
-      // rate map, ui/lab_component/lab_map.js)
+      // rate map and critical-damping chart, ui/plotly_live_component/plotly_live.js)
       const shown = (n) => {
         const fam = s.data.families[n];
         return fam.values[n === name ? s.index[n] : fam.index];
