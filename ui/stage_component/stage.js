@@ -187,6 +187,7 @@ function update(s, data) {
     if (s.data && s.data.partial && !data.partial) withFamilies(s, data);
     return;
   }
+  const same = samePicture(s, data);
   s.token = data.token;
   s.el.stage.dataset.token = data.token;
   s.data = data;
@@ -212,7 +213,7 @@ function update(s, data) {
   }
   s.family = newer ? newer.name : "beta";
   s.lossRanges = {};
-  s.lossDrawnFor = null;
+  if (!same) s.lossDrawnFor = null;
   el.stage.classList.toggle("mvs-quiz-hidden", hidden(data));
   el.scrub.max = s.shown.length - 1;
   if (s.frame > s.shown.length - 1) s.frame = 0;
@@ -223,10 +224,14 @@ function update(s, data) {
     : "";
   loadPlotly(data.plotly).then((Plotly) => {
     s.Plotly = Plotly;
-    el.stage.classList.toggle("mvs-narrow", narrow(s));
-    s.mapLayout = mapLayout(s);
-    s.lossLayout = lossLayout(s);
-    draw(s, true);
+    if (same) {
+      draw(s, false); // the map shows these paths already: only the balls, readout and panel
+    } else {
+      el.stage.classList.toggle("mvs-narrow", narrow(s));
+      s.mapLayout = mapLayout(s);
+      s.lossLayout = lossLayout(s);
+      draw(s, true);
+    }
     el.stage.dataset.families = data.partial ? "loading" : "ready";
     // the setup's own runs are drawn: now ask for the families (the stage's rerun sends them)
     if (data.partial) {
@@ -234,6 +239,25 @@ function update(s, data) {
         if (s.data === data) s.api.setStateValue("families", data.familiesToken);
       });
     }
+  });
+}
+
+// Whether new data would draw the very map the stage shows (a released β or lr, whose paths
+// were drawn from the family while the slider moved): the same picture, view and runs, the
+// runs shown now at exactly the new data's released positions. Then the map is not drawn again.
+const PICTURE_KEYS = ["bounds", "axes", "image", "minima", "start", "steps", "shown", "thinned",
+  "noise", "loss", "runs", "arrowsFor", "present"];
+function samePicture(s, data) {
+  const old = s.data;
+  if (!old || !s.mapData || old.cloud || data.cloud || old.quiz || data.quiz) return false;
+  if (PICTURE_KEYS.some((k) => JSON.stringify(old[k]) !== JSON.stringify(data[k]))) return false;
+  const fam = old.families[s.family];
+  const drawn = fam.rows[s.index[s.family]] || fam.rows[fam.index];
+  const next = data.families.beta.rows[data.families.beta.index];
+  return !!drawn && !!next && drawn.length === next.length && drawn.every((ref, j) => {
+    const a = old.pool[ref], b = data.pool[next[j]];
+    return ["xy", "f", "label", "opt", "lr", "beta", "diverged", "last", "step", "grad", "speed",
+      "rows"].every((k) => a[k] === b[k]) && JSON.stringify(a.gLast) === JSON.stringify(b.gLast);
   });
 }
 
