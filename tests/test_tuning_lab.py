@@ -15,7 +15,7 @@ from stage_spec import current, path_of, run_named, stage_of
 import momentum_viz as mv
 from momentum_viz.family import beta_grid
 from testkit.apptest import no_exception, open_page, text_of
-from ui import lab
+from ui import lab, plotly_live
 from ui import lab_map as lab_map_module
 from ui.params import query_from_setup
 
@@ -34,7 +34,14 @@ def lab_data(at) -> dict:
 
 _FIGURES: dict[str, dict] = {}
 """The figures the map component was sent, by token: a rerun that keeps the map sends only its
-token, and the browser keeps drawing the figure it has (ui.lab_map.with_figure)."""
+token, and the browser keeps drawing the figure it has (ui.plotly_live.once)."""
+
+
+def forget_sent(at) -> None:
+    """What the map's "missing" callback does (``plotly_live.forget``): the next run sends
+    the figure."""
+    sent = at.session_state[plotly_live.SENT]
+    at.session_state[plotly_live.SENT] = {k: v for k, v in sent.items() if k != "lab_map"}
 
 
 def lab_map(at) -> dict:
@@ -43,7 +50,7 @@ def lab_map(at) -> dict:
     its "missing", whose callback forgets what was sent)."""
     data = lab_data(at)
     if "figure" not in data and data["token"] not in _FIGURES:
-        at.session_state[lab_map_module.SENT] = None
+        forget_sent(at)
         data = lab_data(at.run())
     if "figure" in data:
         _FIGURES[data["token"]] = data["figure"]
@@ -122,7 +129,7 @@ def test_the_figure_goes_to_the_browser_once_per_map():
     assert len(grid(changed["figure"])[0]) == 14
     at.run()
     assert "figure" not in lab_data(at)
-    at.session_state[lab_map_module.SENT] = None  # what the browser's "missing" does
+    forget_sent(at)  # what the browser's "missing" does
     at.run()
     assert lab_data(at)["figure"] == changed["figure"]
     assert "figure" not in lab_data(at.run())

@@ -4,10 +4,10 @@ what the run there does while they are dragged.
 
 The figure (``momentum_viz.figures.tuning_figure``, without the ring) is built once per map
 (its sweep's inputs, the metric and the theory's curvature) and kept; a rerun sends it only
-when it is not the one this session's component was sent last (``with_figure``: otherwise its
-token alone), the browser redraws it only when it brings a different one, and otherwise just
-moves the ring
-(``lab_component/lab_map.js``: an element laid over the plot, nothing redrawn). The sliders'
+when it is not the one this session's component was sent last (``plotly_live.once``:
+otherwise its token alone), the browser redraws it only when it brings a different one, and
+otherwise just moves the ring (``lab_component/lab_map.js``: an element laid over the plot,
+nothing redrawn). The sliders'
 sentences come from one engine batch (``ui.lab.slider_sentences``), so the text shown at each
 position is the engine's run there; a released value becomes the setup's, as on the stage. A
 click on a cell sends that cell's lr and β back, which the page takes as "use this cell".
@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +28,10 @@ import streamlit as st
 
 import momentum_viz as mv
 from momentum_viz.figures import tuning_figure
-from ui import compute, controls, lab, stage
+from ui import compute, controls, lab, plotly_live, stage
 from ui.params import BETA_RANGE, LR_RANGE
 
 KEY = "lab_map"
-SENT = "lab_map_sent"
-"""Session state: the token of the last figure sent to the map component (``with_figure``)."""
 SWEPT = "lab_map_swept"
 """Session state: the inputs of the last sweep the page computed or found (``computing``)."""
 _HERE = Path(__file__).parent / "lab_component"
@@ -83,11 +82,10 @@ def show(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None
     """Draw the map of the sweep ``sweep_inputs`` coloured by ``metric`` with the β and lr
     sliders (``sliders``: their ``positions`` and sentences): a released value becomes the
     setup's, a click on a cell uses it (``controls.use_cell``). The figure goes to the browser
-    only when it is not the one sent last (``with_figure``)."""
-    drawn = map_figure(sweep_inputs, metric, curvature)
-    data = with_figure(drawn, mounted=KEY in st.session_state)
+    only when it is not the one sent last (``plotly_live.once``)."""
+    data = plotly_live.once(KEY, map_figure(sweep_inputs, metric, curvature))
     _lab_map(key=KEY, data=data | {"plotly": stage.plotly_url(), "sliders": positions},
-             on_cell_change=_cell_clicked, on_missing_change=_figure_missing,
+             on_cell_change=_cell_clicked, on_missing_change=partial(plotly_live.forget, KEY),
              **stage.slider_callbacks(KEY))
 
 
@@ -103,24 +101,6 @@ def computing(inputs: tuple, text: str) -> Iterator[None]:
     with st.spinner(text, show_time=True):
         yield
     state[SWEPT] = inputs
-
-
-def with_figure(drawn: dict, mounted: bool) -> dict:
-    """The map's data for this run: its token, and its figure unless the component is
-    ``mounted`` (it has state from an earlier run) and the figure was sent to it last
-    (``SENT``). A rerun that changes only the visitor's (lr, β) thus sends a few kB, not the
-    map's hundreds; a browser that lacks the figure for the token asks for it (``missing``)."""
-    state = st.session_state
-    if mounted and state.get(SENT) == drawn["token"]:
-        return {"token": drawn["token"]}
-    state[SENT] = drawn["token"]
-    return drawn
-
-
-def _figure_missing() -> None:
-    """The browser has no figure for the token it was sent (its map was drawn anew): the
-    rerun this starts sends the figure again."""
-    st.session_state.pop(SENT, None)
 
 
 def _cell_clicked() -> None:

@@ -74,16 +74,23 @@ def show(key: str, figure: dict, mark: dict | None = None, theme: str | None = N
     stays and is updated in place), with ``mark`` (``ring``, ``line``) over it. ``theme``:
     "streamlit" dresses the figure as ``st.plotly_chart`` does (the theme's body font, its
     sizes and colours); None keeps the figure's own fonts, in the theme's where it sets none.
-    The figure itself is sent only when the element drawn in the last run (its widget state
-    is still there) was not sent it already."""
+    The figure itself is sent only once to the element (``once``)."""
+    _component(key=key, data=once(key, figure) | {"plotly": stage.plotly_url(), "mark": mark,
+                                                  "theme": theme},
+               on_missing_change=partial(forget, key))
+
+
+def once(key: str, figure: dict) -> dict:
+    """What the component under widget ``key`` is sent of ``figure`` (a dict with its
+    ``token``) this run: all of it, unless the element drawn in the last run (its widget state
+    is still there) was sent that token already; then the token alone. A browser that lacks
+    the figure after all asks for it, and ``forget`` (its callback) has the next run send it."""
     sent = st.session_state.setdefault(SENT, {})
     drawn = key in st.session_state and sent.get(key) == figure["token"]
     sent[key] = figure["token"]
-    data = {"token": figure["token"]} if drawn else figure
-    _component(key=key, data=data | {"plotly": stage.plotly_url(), "mark": mark, "theme": theme},
-               on_missing_change=partial(_missing, key))
+    return {"token": figure["token"]} if drawn else figure
 
 
-def _missing(key: str) -> None:
-    """The browser asks for the figure under ``key``: the next run sends it."""
+def forget(key: str) -> None:
+    """The browser asks for the figure under ``key`` (its ``missing``): the next run sends it."""
     st.session_state.get(SENT, {}).pop(key, None)
