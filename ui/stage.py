@@ -89,10 +89,10 @@ def tokened(data: dict, inputs: tuple) -> dict:
     return data
 
 
-def stage_data_for(setup: dict, key: tuple, *, released_only: bool = False) -> dict:
-    """The component's data for this setup (shared across sessions, never modified here):
-    with ``released_only``, the first part the Playground sends (``mount``)."""
-    return _data(_inputs(setup, key), plotly_url(), released_only)
+def stage_data_for(setup: dict, key: tuple) -> dict:
+    """The component's data for this setup, families included (shared across sessions, never
+    modified here)."""
+    return _data(_inputs(setup, key), plotly_url())
 
 
 @compute.cached(lambda args: args[0][0], max_entries=16, ttl=3600, show_spinner=False)
@@ -114,8 +114,8 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
     Its β and lr sliders are the Playground's only β and lr controls: the lr slider spans a
     decade either side of the setup's lr, and a released value becomes the setup, so the next
     drag spans a decade either side of it (any lr in ``LR_RANGE`` is a few drags away). "This
-    step in numbers" shows the run picked in it
-    (none at first: the numbers are worked out on request, for that run only). In quiz mode
+    step in numbers" shows the run picked in it (none at first: the numbers are worked out on
+    request, for that run only). In quiz mode
     (``quiz``: ``ui.quiz.stage_quiz``) the paths may be hidden, and a click on the map is the
     guess (``session.QUIZ_GUESS``), not a new start; there is no step panel (its numbers would
     give the paths away). Keys n and p go to the tour's next and previous lesson; in presenter
@@ -130,9 +130,9 @@ def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | 
             quiz is not None and _guess() != quiz["guess"]):
         st.rerun()  # a callback changed the setup or the guess: the whole page follows
     inputs = _inputs(setup, key)
-    asked = _state(KEY, "families") == token(inputs)
-    data = _data(inputs, plotly_url(), not asked) | {"tour": True, "present": setup["present"],
-                                                     "familiesToken": token(inputs)}
+    drawn = token(inputs)
+    data = _data(inputs, plotly_url(), _state(KEY, "families") != drawn) | {
+        "tour": True, "present": setup["present"], "familiesToken": drawn}
     if quiz is None:
         pick = _picked(KEY, len(run_specs(setup)))
         worked = dict(worked=_worked(inputs, pick) if pick is not None else None,
@@ -200,10 +200,6 @@ def _picked(key: str, runs: int) -> int | None:
     return value
 
 
-def _sent(key: str, name: str):
-    return st.session_state[key].get(name)
-
-
 def browser_number(value, low: float, high: float) -> float | None:
     """A value from the browser, if it is a finite number in [low, high]."""
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -218,7 +214,7 @@ SLIDER_RANGES = {"beta": BETA_RANGE, "lr": LR_RANGE}
 def released(key: str, name: str) -> None:
     """A callback for the component under widget ``key``: the β or lr (``name``) it sent on
     release becomes the setup's, if it is a number in that parameter's range."""
-    value = browser_number(_sent(key, name), *SLIDER_RANGES[name])
+    value = browser_number(_state(key, name), *SLIDER_RANGES[name])
     if value is not None:
         session.apply_changes(**{name: value})
 
@@ -233,18 +229,18 @@ def sent_point(point: object) -> tuple[float, float] | None:
 
 
 def _toured(key: str) -> None:
-    by = _sent(key, "tour")
+    by = _state(key, "tour")
     if by in (1, -1) and not isinstance(by, bool):
         controls.tour_step(by)
 
 
 def _clicked(key: str) -> None:
-    point = sent_point(_sent(key, "click"))
+    point = sent_point(_state(key, "click"))
     if point is not None:
         session.apply_changes(x0=point[0], y0=point[1])
 
 
 def _guessed(key: str) -> None:
-    point = sent_point(_sent(key, "guess"))
+    point = sent_point(_state(key, "guess"))
     if point is not None and not st.session_state.get(session.QUIZ_REVEALED):
         st.session_state[session.QUIZ_GUESS] = point

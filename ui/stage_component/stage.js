@@ -224,14 +224,8 @@ function update(s, data) {
     : "";
   loadPlotly(data.plotly).then((Plotly) => {
     s.Plotly = Plotly;
-    if (same) {
-      draw(s, false); // the map shows these paths already: only the balls, readout and panel
-    } else {
-      el.stage.classList.toggle("mvs-narrow", narrow(s));
-      s.mapLayout = mapLayout(s);
-      s.lossLayout = lossLayout(s);
-      draw(s, true);
-    }
+    if (same) draw(s, false); // the map shows these paths already: only the balls, readout and panel
+    else relayout(s);
     el.stage.dataset.families = data.partial ? "loading" : "ready";
     // the setup's own runs are drawn: now ask for the families (the stage's rerun sends them)
     if (data.partial) {
