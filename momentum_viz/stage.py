@@ -215,9 +215,9 @@ def cloud_data(many: Sequence[Seeds], shown: np.ndarray, points: int = CLOUD_POI
     at least ``FAINT_MIN`` each); per run, ``paths`` every seed's positions at those steps
     (float32, seed-major), ``mean`` the mean path over the seeds at the ``shown`` steps
     (float48; NaN from the first step at which any seed has diverged), ``median``, ``low``
-    and ``high`` the loss's median,
-    10th and 90th percentile over seeds (f − f*, or f without a known minimum; float32, +inf
-    where diverged runs reach them), ``diverged``, how many seeds diverged, and ``spread``,
+    and ``high`` the loss's median, 10th and 90th percentile over seeds (f − f*, or f without
+    a known minimum; float32, +inf where diverged runs reach them), ``diverged``, how many
+    seeds diverged, and ``spread``,
     the root-mean-square distance of the seeds' positions from their mean over all steps (the
     browser draws the widest cloud first)."""
     n = len(many[0].seeds)

@@ -2,8 +2,8 @@
 // token (a digest of that text): a new token is drawn with Plotly.react into the same element,
 // so plotly updates what changed instead of building the chart from scratch; a token already
 // drawn costs nothing (the text is not even parsed); a rerun that changes no figure sends its
-// token alone, and a token without its figure that this element lacks is asked for, once. The layout gets the room st.plotly_chart
-// would give it (automargin, a legend below at the figure's foot) and the page's theme
+// token alone, and a token without its figure that this element lacks is asked for, once.
+// The layout gets the room st.plotly_chart would give it (automargin, a legend below at the figure's foot) and the page's theme
 // (``theme``, below). An optional mark is laid over the plot and follows the stage's β and lr
 // while they are dragged (the stage's "momentum-viz-scrub" event): a ring at (x, y) or a
 // vertical line at x with its label, elements laid over the plot and moved without plotly
