@@ -12,6 +12,8 @@ from stage_spec import current, labels, path_of, run_named, shown, stage_of, wit
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page
 from ui.lessons import LESSONS
+from ui.params import setup_from_query
+from ui.session import AHEAD, SETUP
 
 
 def engine_path(surface_id, optimizer, lr, beta, start, steps):
@@ -77,10 +79,45 @@ def test_the_stage_comes_in_two_parts_the_families_on_the_browsers_request():
     assert len(full["pool"]) > 2 and full["token"] == first["token"]
     for a, b in zip(shown(first), shown(full), strict=True):
         assert a["label"] == b["label"] and np.array_equal(path_of(a), path_of(b))
+    at.follows_stage = False
     at.select_slider(key="steps").set_value(300).run()
     no_exception(at)
     again = stage_of(at)
     assert again["partial"] and again["familiesToken"] != first["familiesToken"]
+
+
+def test_a_controls_change_reruns_the_stage_alone_and_the_page_follows_once_it_is_drawn():
+    """Steps, optimizers, noise...: the stage reruns alone with the widgets' setup (the rest of
+    the page, the URL included, still shows the last one); the browser's request for the
+    families of what it drew reruns the whole page, which then agrees with the stage."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    at.select_slider(key="steps").set_value(300).run()
+    no_exception(at)
+    ahead = stage_of(at)
+    assert ahead["partial"] and ahead["steps"] == 300 and at.session_state[AHEAD]
+    assert "steps" not in at.query_params  # the page has not followed yet
+    full = with_families(at)
+    assert full["token"] == ahead["token"] and full["steps"] == 300
+    assert at.query_params["steps"] == "300" and AHEAD not in at.session_state
+    assert at.select_slider(key="steps").value == 300 and not at.warning
+    for a, b in zip(shown(ahead), shown(full), strict=True):
+        assert a["label"] == b["label"] and np.array_equal(path_of(a), path_of(b))
+
+
+@pytest.mark.parametrize("change", [
+    lambda at: at.selectbox(key="surface").select("bowl"),  # its callback moves the start
+    lambda at: at.number_input(key="x0").set_value(600.0),  # too far: back, with a warning
+    lambda at: at.toggle(key="quiz").set_value(True),  # the layout changes
+])
+def test_a_change_with_more_to_show_than_the_stage_reruns_the_whole_page(change):
+    at = open_page(beta="0.7")
+    at.follows_stage = False
+    change(at).run()
+    no_exception(at)
+    assert AHEAD not in at.session_state
+    assert setup_from_query(at.query_params)[0] == at.session_state[SETUP]
 
 
 def test_shared_url_restores_widgets_and_path():

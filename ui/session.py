@@ -54,6 +54,15 @@ QUIZ_QUESTION = "quiz_question"
 the runs change, they are cleared."""
 QUIZ_GUESS = "quiz_guess"
 """The student's guess (x, y) of where the momentum ball will be after k steps."""
+LEAD = "lead"
+"""Set by a page whose stage can show a control's change before the rest of the page does
+(``ui.stage.mount``): (the stage fragment's key, the test ``(setup before, setup after) ->
+bool`` of whether a change may go so). ``begin_page`` clears it: a page without the stage
+has none."""
+AHEAD = "stage_ahead"
+"""Set when a control's change reruns the stage alone (``LEAD``): the stage shows the widgets'
+setup (``setup_shown``), the rest of the page still the setup's, until the stage has drawn it
+and asks the whole page to follow. ``begin_page`` clears it."""
 QUIZ_REVEALED = "quiz_revealed"
 """Set when "Reveal" was pressed for the current question: the answers given, one per run (a
 key of ``momentum_viz.quiz.ANSWERS``, or None)."""
@@ -85,6 +94,8 @@ def begin_page(page: str) -> Setup:
         _navigation()
         st.rerun()
     st.set_page_config(page_title=page_spec(page).tab_title)
+    state.pop(LEAD, None)
+    state.pop(AHEAD, None)
     state[NAV_SLOT] = st.sidebar.container()
     query = st.query_params.to_dict()
     if SETUP not in state or query != state.get(URL_QUERY, query):
@@ -136,8 +147,9 @@ def apply_setup(setup: Setup) -> None:
 
 
 def apply_changes(**changes: Any) -> None:
-    """Change some values of the setup (e.g. lr and β picked on a map): for use in a callback."""
-    apply_setup(st.session_state[SETUP] | changes)
+    """Change some values of the setup as the widgets show it (e.g. lr and β picked on a
+    map): for use in a callback."""
+    apply_setup(setup_shown() | changes)
 
 
 def push_widgets(setup: Setup, *, only_missing: bool = False) -> None:
@@ -176,7 +188,29 @@ def draw(key: str, where: Any = st, **overrides: Any) -> Any:
         bounds = (options.pop("min_value"), options.pop("max_value"))
         options["args"] = (key, bounds, options.pop("on_change", None), options.get("args", ()))
         options["on_change"] = _refuse_outside
-    return getattr(where, widget.kind)(key=key, **options)
+    options["args"] = (key, options.pop("on_change", None), options.pop("args", ()))
+    return getattr(where, widget.kind)(key=key, on_change=_changed, **options)
+
+
+def _changed(key: str, then: Any, args: tuple) -> None:
+    """Every table widget's ``on_change``: ``then(*args)`` (the widget's own, if any), then,
+    where the page's stage can show the change first (``LEAD``), a rerun of the stage alone
+    (``AHEAD``) instead of the whole page, unless there is more to show: a notice, or another
+    widget's value set by ``then`` (a widget takes a value set in session state only when it
+    is drawn again)."""
+    state = st.session_state
+    others = {k for k in WIDGETS if k != key and k in state}
+    before = {k: state[k] for k in others}
+    if then is not None:
+        then(*args)
+    lead = state.get(LEAD)
+    if lead is None or state.get(NOTICES) or any(state[k] != before[k] for k in others):
+        return
+    fragment, allows = lead
+    after, warnings = setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])
+    if not warnings and allows(state[SETUP], after):
+        state[AHEAD] = True
+        st.rerun(fragment)
 
 
 def _refuse_outside(key: str, bounds: tuple[float, float], then: Any, args: tuple) -> None:

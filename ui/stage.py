@@ -23,9 +23,20 @@ import streamlit.components.v1 as components_v1
 
 from momentum_viz.stage import stage_data, stage_worked
 from ui import compute, controls, session
-from ui.params import BETA_RANGE, LR_RANGE, START_RANGE, run_settings, run_specs, sampling_of
+from ui.params import (
+    BETA_RANGE,
+    CSV_SURFACES,
+    CUSTOM,
+    LR_RANGE,
+    START_RANGE,
+    run_settings,
+    run_specs,
+    sampling_of,
+)
 
 KEY = "stage"
+FRAGMENT = "stage"
+"""The key of the stage's fragment: a control's change can rerun it alone (``session.LEAD``)."""
 _HERE = Path(__file__).parent / "stage_component"
 _PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
 
@@ -120,17 +131,40 @@ def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
     guess (``session.QUIZ_GUESS``), not a new start; there is no step panel (its numbers would
     give the paths away). Keys n and p go to the tour's next and previous lesson; in presenter
     mode (the setup's ``present``) the stage fills the screen with large type and its keys
-    work wherever the focus is not in a field."""
+    work wherever the focus is not in a field.
+
+    A change of a sidebar control that only the stage shows at first (``leads``) reruns the
+    stage alone, with the released runs of the setup the widgets show; once the browser has
+    drawn them and asks for the families, the whole page reruns and brings them."""
+    st.session_state[session.LEAD] = (FRAGMENT, leads)
     _fragment(setup, key, quiz, st.session_state.get(session.SETUP))
 
 
-@st.fragment
+def leads(before: dict, after: dict) -> bool:
+    """Whether the stage may show the change from setup ``before`` to ``after`` before the
+    rest of the page: no quiz and no presenter mode before or after (their layout follows the
+    setup), built-in surfaces only (a formula or a CSV can be refused, which the page says),
+    and at least one run chosen."""
+    def plain(setup: dict) -> bool:
+        return not (setup["quiz"] or setup["present"] or setup["surface"] == CUSTOM
+                    or setup["surface"] in CSV_SURFACES)
+    return plain(before) and plain(after) and bool(run_specs(after))
+
+
+@st.fragment(key=FRAGMENT)
 def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | None) -> None:
-    if st.session_state.get(session.SETUP) is not session_setup or (
+    state = st.session_state
+    ahead = state.get(session.AHEAD)
+    if ahead:  # a control's change, shown here first: the widgets' setup
+        setup = session.setup_shown()
+        key = compute.current_surface(setup)[1]
+    elif state.get(session.SETUP) is not session_setup or (
             quiz is not None and _guess() != quiz["guess"]):
         st.rerun()  # a callback changed the setup or the guess: the whole page follows
     inputs = _inputs(setup, key)
     drawn = token(inputs)
+    if ahead and _state(KEY, "families") == drawn:
+        st.rerun()  # the browser drew it: the whole page follows, and brings the families
     data = _data(inputs, plotly_url(), _state(KEY, "families") != drawn) | {
         "tour": True, "present": setup["present"], "familiesToken": drawn}
     if quiz is None:
