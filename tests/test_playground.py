@@ -10,10 +10,11 @@ from plotly_spec import decode
 from stage_spec import current, labels, path_of, run_named, shown, stage_of, with_families
 
 import momentum_viz as mv
-from testkit.apptest import no_exception, open_page
+from testkit.apptest import no_exception, open_page, send_component_state
 from ui.lessons import LESSONS
-from ui.params import setup_from_query
+from ui.params import default_setup, setup_from_query
 from ui.session import AHEAD, SETUP
+from ui.stage import course
 
 
 def engine_path(surface_id, optimizer, lr, beta, start, steps):
@@ -104,6 +105,33 @@ def test_a_controls_change_reruns_the_stage_alone_and_the_page_follows_once_it_i
     assert at.select_slider(key="steps").value == 300 and not at.warning
     for a, b in zip(shown(ahead), shown(full), strict=True):
         assert a["label"] == b["label"] and np.array_equal(path_of(a), path_of(b))
+
+
+def test_the_stage_draws_the_widgets_setup_only_while_no_callback_replaced_the_setup():
+    page, shown_first, clicked = default_setup(), default_setup(), default_setup()
+    assert course({SETUP: page}, page) == "stage"  # the families, a run picked in the panel
+    assert course({SETUP: clicked}, page) == "page"  # a click, a released β, a lesson
+    assert course({SETUP: page, AHEAD: page}, page) == "ahead"  # a control's change
+    # a click on the map after such a change: its start widgets must be drawn, by the page
+    assert course({SETUP: clicked, AHEAD: page}, page) == "page"
+    assert course({SETUP: page, AHEAD: shown_first}, page) == "stage"  # an equal, older one
+
+
+def test_a_click_on_the_map_while_the_page_follows_keeps_both_changes():
+    """A new start clicked before the page followed a change the stage showed alone: the whole
+    page reruns, with the change and the start (the start's widgets drawn with it)."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    at.select_slider(key="steps").set_value(300).run()
+    assert at.session_state[AHEAD] is at.session_state[SETUP]
+    send_component_state(at, "stage", {"families": "an older token", "click": {"x": 1.5,
+                                                                               "y": 0.5}})
+    no_exception(at)
+    assert AHEAD not in at.session_state
+    assert at.number_input(key="x0").value == 1.5 and at.number_input(key="y0").value == 0.5
+    assert at.query_params["steps"] == "300" and at.query_params["x0"] == "1.5"
+    assert stage_of(at)["start"] == [1.5, 0.5] and stage_of(at)["steps"] == 300
 
 
 @pytest.mark.parametrize("change", [

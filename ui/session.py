@@ -60,9 +60,10 @@ LEAD = "lead"
 bool`` of whether a change may go so). ``begin_page`` clears it: a page without the stage
 has none."""
 AHEAD = "stage_ahead"
-"""Set when a control's change reruns the stage alone (``LEAD``): the stage shows the widgets'
-setup (``setup_shown``), the rest of the page still the setup's, until the stage has drawn it
-and asks the whole page to follow. ``begin_page`` clears it."""
+"""Set when a control's change reruns the stage alone (``LEAD``), to the setup object of that
+moment: the stage shows the widgets' setup (``setup_shown``), the rest of the page still that
+setup, until the stage has drawn it and asks the whole page to follow. A callback that
+replaces the setup meanwhile (``apply_setup``) ends it, as ``begin_page`` does."""
 QUIZ_REVEALED = "quiz_revealed"
 """Set when "Reveal" was pressed for the current question: the answers given, one per run (a
 key of ``momentum_viz.quiz.ANSWERS``, or None)."""
@@ -209,7 +210,7 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     fragment, allows = lead
     after, warnings = setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])
     if not warnings and allows(state[SETUP], after):
-        state[AHEAD] = True
+        state[AHEAD] = state[SETUP]
         st.rerun(fragment)
 
 

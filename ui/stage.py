@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import plotly
 import streamlit as st
@@ -151,16 +153,27 @@ def leads(before: dict, after: dict) -> bool:
     return plain(before) and plain(after) and bool(run_specs(after))
 
 
+def course(state: Mapping[str, Any], page_setup: dict | None) -> str:
+    """What a run of the stage draws, from session ``state`` and the setup object the page's
+    last run drew (``page_setup``): "ahead", the widgets' setup (a control's change the stage
+    shows first, ``session.AHEAD``, the setup not replaced since); "page", nothing, the whole
+    page reruns (a callback replaced the setup: a click on the map, a released β, a lesson);
+    "stage", the page's setup (a request for the families, a run picked in the panel)."""
+    setup = state.get(session.SETUP)
+    if state.get(session.AHEAD) is setup:
+        return "ahead"
+    return "stage" if setup is page_setup else "page"
+
+
 @st.fragment(key=FRAGMENT)
 def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | None) -> None:
-    state = st.session_state
-    ahead = state.get(session.AHEAD)
+    way = course(st.session_state, session_setup)
+    if way == "page" or (quiz is not None and _guess() != quiz["guess"]):
+        st.rerun()  # a callback changed the setup or the guess: the whole page follows
+    ahead = way == "ahead"
     if ahead:  # a control's change, shown here first: the widgets' setup
         setup = session.setup_shown()
         key = compute.current_surface(setup)[1]
-    elif state.get(session.SETUP) is not session_setup or (
-            quiz is not None and _guess() != quiz["guess"]):
-        st.rerun()  # a callback changed the setup or the guess: the whole page follows
     inputs = _inputs(setup, key)
     drawn = token(inputs)
     if ahead and _state(KEY, "families") == drawn:
