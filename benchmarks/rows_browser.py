@@ -86,7 +86,7 @@ LOAD_TIMELINE_JS = """(drawn) => {
   const b = window.__bench;
   const nav = performance.getEntriesByType("navigation")[0];
   const chunk = performance.getEntriesByType("resource")
-    .find((r) => /PlotlyChart\\.[^/]*\\.js$|plotly\\.min\\.js$/.test(r.name));
+    .find((r) => /PlotlyChart\\.[^/]*\\.js$|plotly[-a-z]*\\.min\\.js$/.test(r.name));
   const before = b.recv.filter(([t]) => t <= drawn);
   const figure = before.reduce((a, m) => (m[1] > a[1] ? m : a), [NaN, 0]);
   return {
@@ -147,18 +147,18 @@ FIRST_CHART_DIAGNOSIS = """\
 Where the time goes (medians, from navigation start; a new browser context per repeat, so
 nothing is cached in the browser; a URL the server has not computed yet): the page shell (the
 HTML and Streamlit's ~480 kB main bundle, executed) is ready at {dom}, the websocket open at
-{socket}, and the stage's data ({figure_kb:.0f} kB) has arrived by {figure}. plotly.min.js (4.7
-MB, requested by a script sent with st.html before the sidebar, so it can load while the rest of
-the page arrives) is fetched from {chunk_start} to {chunk_end}, then compiled and run, and the
-map is complete at {chart}. The main thread spent {busy} of that in long tasks (> 50 ms each):
-the browser's CPU, not the network or the server, sets the time. The floor page (one slider, one
-2-trace chart, same browser, loaded in turn with ours) draws its chart at {tiny_chart} (shell
-{tiny_dom}, plotly chunk fetched by {tiny_chunk_end}): that much is Streamlit and plotly.js
-loading in this headless browser on this machine. Ours adds {extra}: the server's first run of
-the session up to the data ({server} from the websocket's opening to the data's arrival), a
-larger page (sidebar widgets, lessons, the metrics table) and the map, the loss chart and the
-surface picture to draw. Main-thread CPU of one load, by script (self time; `(program)` is the
-browser's own work: parsing, style, layout): {cpu}. {server_profile}"""
+{socket}, and the stage's data ({figure_kb:.0f} kB) has arrived by {figure}. plotly.js (its
+cartesian bundle, 1.5 MB, requested by a script sent with st.html before the sidebar, so it can
+load while the rest of the page arrives) is fetched from {chunk_start} to {chunk_end}, then
+compiled and run, and the map is complete at {chart}. The main thread spent {busy} of that in
+long tasks (> 50 ms each): the browser's CPU, not the network or the server, sets the time. The
+floor page (one slider, one 2-trace chart, same browser, loaded in turn with ours) draws its
+chart at {tiny_chart} (shell {tiny_dom}, plotly chunk fetched by {tiny_chunk_end}): that much is
+Streamlit and plotly.js loading in this headless browser on this machine. Ours adds {extra}: the
+server's first run of the session up to the data ({server} from the websocket's opening to the
+data's arrival), a larger page (sidebar widgets, lessons, the metrics table) and the map, the
+loss chart and the surface picture to draw. Main-thread CPU of one load, by script (self time;
+`(program)` is the browser's own work: parsing, style, layout): {cpu}. {server_profile}"""
 
 SLIDER_DIAGNOSIS = """\
 Where the time goes (medians of {n} presses, from the key press): the stage's β slider redraws
@@ -321,7 +321,7 @@ def _cpu_profile(page: Page, action: Callable[[], object]) -> dict[str, collecti
         while node_id is not None:
             frame = nodes[node_id]["callFrame"]
             name = frame["functionName"].rpartition(".")[2]
-            plotly_js = "PlotlyChart" in frame["url"] or "plotly.min.js" in frame["url"]
+            plotly_js = "PlotlyChart" in frame["url"] or "plotly" in frame["url"].rsplit("/", 1)[-1]
             if plotly_js and len(name) > 4 and name != "exports" and name not in seen:
                 plotly[name] += delta / 1e3
                 seen.add(name)
@@ -560,10 +560,11 @@ Each change is made the way a person makes it (a key press, Enter in a field, a 
 timed in the page from that input event: to the value sent, to the rerun's data (the stage's
 runs for the new setup, the largest message before the map is drawn), to the map's first
 `plotly_afterplot` after the stage took that data (its paths, dots, balls and arrows drawn; the
-loss chart follows), and to the scrub families' arrival in the rerun that the drawing asks
-for (the whole page's when the change reran the stage alone; else the stage's). The floor page's slider (one Streamlit slider, one 2-trace plotly chart) is
-timed the same way, from its key press to the chart showing the new value, in turn with ours in
-the same browser. Medians: {parts}."""
+loss chart follows), and to the scrub families' arrival in the rerun that the drawing asks for
+(the whole page's when the change reran the stage alone; else the stage's). The floor page's
+slider (one Streamlit slider, one 2-trace plotly chart) is timed the same way, from its key
+press to the chart showing the new value, in turn with ours in the same browser. Medians:
+{parts}."""
 
 
 def _round_trip(page: Page, action: Callable[[int], object], i: int) -> dict[str, float]:

@@ -37,7 +37,7 @@ def test_default_view_renders_the_stage_and_reading():
     assert close(momentum, engine_path("ravine", "momentum", 0.038, 0.6, (-2.5, -1.6), 200))
     assert current(data, "beta") == 0.6 and current(data, "lr") == 0.038
     assert data["families"]["beta"]["scrub"] and data["families"]["lr"]["scrub"]
-    assert data["plotly"].endswith("/plotly.min.js") and data["image"]["source"]
+    assert data["plotly"].endswith("/plotly-cartesian.min.js") and data["image"]["source"]
     # "This step in numbers" is there, and works a run out only once one is picked in it
     assert "worked" in data and data["worked"] is None and data["workedFor"] is None
     assert not at.get("plotly_chart"), "the stage replaces the paths and loss charts"

@@ -5,7 +5,7 @@ The data comes from ``momentum_viz.stage.stage_data`` (pure, tested without Stre
 module only mounts the component (``stage_component/stage.js`` and ``.css``, no build step) and
 takes what it sends back: a released β or lr, or a click on the map (the new start; in quiz
 mode the guess).
-plotly.js is the plotly package's own bundle, served by Streamlit's component file route
+plotly.js is its cartesian bundle (``PLOTLY_JS``), served by Streamlit's component file route
 (cacheable, no CDN) and loaded once as a classic script.
 """
 
@@ -19,7 +19,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
@@ -40,11 +39,16 @@ KEY = "stage"
 FRAGMENT = "stage"
 """The key of the stage's fragment: a control's change can rerun it alone (``session.LEAD``)."""
 _HERE = Path(__file__).parent / "stage_component"
-_PLOTLY_DIR = Path(plotly.__file__).parent / "package_data"
+PLOTLY_JS = Path(__file__).parent / "plotly_js" / "plotly-cartesian.min.js"
+"""plotly.js's cartesian bundle (npm ``plotly.js-cartesian-dist-min``, MIT), of the very
+release the plotly package ships (``tests/test_plotly_bundle.py``): every trace the
+components draw (scatter, heatmap, layout images) in a third of the full bundle's size, which
+the browser evaluates in about a third of the time (BENCHMARKS.md, ``browser-first-chart``).
+The 3-D view and the exports use the plotly package's full plotly.js."""
 
-# A v1 component declared only for its file route: /component/<name>/plotly.min.js is served
-# from the plotly package with Cache-Control: public. It is never rendered.
-_plotly_files = components_v1.declare_component("plotlyjs", path=str(_PLOTLY_DIR))
+# A v1 component declared only for its file route: /component/<name>/<file> is served from
+# ui/plotly_js with Cache-Control: public. It is never rendered.
+_plotly_files = components_v1.declare_component("plotlyjs", path=str(PLOTLY_JS.parent))
 PLOTLY_LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
 """``loadPlotly(url)``: loads plotly.min.js once per page (for every component that draws)."""
 _stage = st.components.v2.component(
@@ -53,9 +57,9 @@ _stage = st.components.v2.component(
 
 
 def plotly_url() -> str:
-    """Where the browser loads plotly.min.js from (honours server.baseUrlPath)."""
+    """Where the browser loads plotly.js (``PLOTLY_JS``) from (honours server.baseUrlPath)."""
     base = (st.get_option("server.baseUrlPath") or "").strip("/")
-    return f"{'/' + base if base else ''}/component/{_plotly_files.name}/plotly.min.js"
+    return f"{'/' + base if base else ''}/component/{_plotly_files.name}/{PLOTLY_JS.name}"
 
 
 def preload_html() -> str:
