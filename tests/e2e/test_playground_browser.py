@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +91,55 @@ def test_click_on_the_map_sets_the_start(app_server, page):
             .find(d => (d.name || '').startsWith('SGD'));
         return t && t.x[0] === 1.5 && t.y[0] === 1.5;
     }""", timeout=30_000)
+
+
+def first_point(page, prefix: str) -> list[float]:
+    """The first point of the plotted path whose name starts with ``prefix``."""
+    return page.evaluate("""(prefix) => {
+        const t = document.querySelector('.st-key-stage .mvs-map').data
+            .find(d => (d.name || '').startsWith(prefix));
+        return [t.x[0], t.y[0], t.x.length];
+    }""", prefix)
+
+
+@pytest.mark.e2e
+def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(app_server,
+                                                                                 page):
+    """A new surface, then more steps, then a typed start: each change is drawn by the stage
+    first and then followed by the page. The surface's own start, set by its callback, must
+    survive the changes after it (a widget left showing its old value would send it back)."""
+    page.goto(app_server.url + "/?surface=ravine&lr=0.038&beta=0.6&steps=100&opt=sgd,momentum")
+    wait_for_app(page)
+    stage_map(page)
+    field = page.locator(".st-key-surface input")
+    field.click()
+    page.keyboard.type("Bowl")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => location.search.includes('surface=bowl')", timeout=30_000)
+    wait_for_app(page)
+    bowl = mv.get_surface("bowl").start
+    steps = page.locator(".st-key-steps input[type=range]")
+    steps.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => /steps=[0-9]/.test(location.search)", timeout=30_000)
+    wait_for_app(page)
+    shown = int(re.search(r"steps=([0-9]+)", page.url).group(1))
+    assert shown > 100
+    x0 = page.locator(".st-key-x0 input")
+    assert float(x0.input_value()) == bowl[0]
+    assert first_point(page, "SGD") == [bowl[0], bowl[1], shown + 1]
+    x0.fill("1")
+    x0.press("Enter")
+    page.wait_for_function("() => location.search.includes('x0=1')", timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_function("""() => {
+        const t = document.querySelector('.st-key-stage .mvs-map').data
+            .find(d => (d.name || '').startsWith('SGD'));
+        return t && t.x[0] === 1;
+    }""", timeout=30_000)
+    assert first_point(page, "SGD") == [1.0, bowl[1], shown + 1]
+    assert "surface=bowl" in page.url and f"steps={shown}" in page.url
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
 def downloaded(app_server, page, button: str, saved: Path) -> Path:
