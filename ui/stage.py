@@ -236,7 +236,12 @@ def _pick_declared() -> None:
 
 def _families_declared() -> None:
     """Declares the component's ``families`` state: the token of the data it drew and asks
-    the families of (read by ``mount`` on the stage's rerun that the request starts)."""
+    the families of (read by ``mount`` on the stage's rerun that the request starts). When the
+    stage is ahead of the page (``session.AHEAD``), the request reruns the whole page, which
+    brings them."""
+    state = st.session_state
+    if state.get(session.AHEAD) is state.get(session.SETUP):
+        st.rerun()
 
 
 def _state(key: str, name: str) -> object:
