@@ -7,6 +7,7 @@ exception raised in it once it has used its time."""
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,17 @@ class OutOfTime(Exception):
 class _Stop(BaseException):
     """Raised inside a late worker (not an Exception: library code's ``except Exception``
     clauses must not swallow it)."""
+
+
+def quiet_stops(unraisable: sys.UnraisableHookArgs, then=sys.unraisablehook) -> None:
+    """``sys.unraisablehook`` (set on import): a ``_Stop`` that Python dropped because it
+    landed in a finalizer is left unreported (``_stop`` sends it again); anything else goes to
+    the hook that was there before (``then``)."""
+    if not isinstance(unraisable.exc_value, _Stop):
+        then(unraisable)
+
+
+sys.unraisablehook = quiet_stops
 
 
 def within(cpu_seconds: float, wall_seconds: float, work: Callable[[], T]) -> T:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
+from types import SimpleNamespace
 
 import pytest
 
-from momentum_viz.time_limit import OutOfTime, within
+from momentum_viz.time_limit import OutOfTime, _Stop, quiet_stops, within
 
 
 def test_quick_work_returns_its_value():
@@ -42,3 +45,20 @@ def test_waiting_does_not_count_as_cpu_time_but_the_wall_limit_ends_it():
     with pytest.raises(OutOfTime):
         within(10.0, 0.3, lambda: time.sleep(2.0))
     assert time.monotonic() - start < 1.5
+
+
+def test_a_stop_dropped_in_a_finalizer_is_not_reported_and_anything_else_is():
+    reported = []
+    dropped = SimpleNamespace(exc_value=_Stop(), exc_type=_Stop)
+    other = SimpleNamespace(exc_value=ValueError("x"), exc_type=ValueError)
+    quiet_stops(dropped, then=reported.append)
+    quiet_stops(other, then=reported.append)
+    assert reported == [other]
+
+
+def test_importing_the_module_sets_the_hook():
+    code = ("import sys, momentum_viz.time_limit as t; "
+            "print(sys.unraisablehook is t.quiet_stops)")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert shown.stdout.strip() == "True"
