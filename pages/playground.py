@@ -24,7 +24,7 @@ with st.sidebar:
     session.draw("quiz")
     controls.surface_controls()
     session.draw("steps")
-    start_slot = st.container()  # the start's widgets: the stage draws them (stage.mount)
+    controls.start_controls()
     controls.optimizer_controls()
     with st.expander("Learning-rate schedule"):
         controls.schedule_controls()
@@ -36,8 +36,6 @@ setup = session.finish_page(PLAYGROUND)
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error, setup)
 if not run_specs(setup):
-    with start_slot:
-        controls.start_controls()
     st.info("Choose at least one optimizer in the sidebar.")
     st.stop()
 
@@ -55,12 +53,11 @@ else:
 if show_paths and quizzing and not setup["present"]:  # the questions beside the map
     map_column, quiz_column = st.columns([3, 2], gap="medium")
     with map_column:
-        stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown), start_slot)
+        stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown))
     with quiz_column:
         quiz.panel(setup, runs, shown)
 elif show_paths:
-    stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown) if quizzing else None,
-                start_slot)
+    stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown) if quizzing else None)
     if spread:
         st.caption(spread_caption(setup, surface))
     if setup["present"]:
@@ -70,9 +67,6 @@ elif show_paths:
                    "to start from there. Keys: space plays, ← → step, n and p the tour's next "
                    "and previous lesson. β is β₁ for Adam and the momentum of RMSprop; the "
                    "solid arrow is the run's actual next step.")
-else:
-    with start_slot:
-        controls.start_controls()
 if show_paths:
     lr_chart(setup, key)
 if show_surface and not shown:

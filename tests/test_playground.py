@@ -107,24 +107,6 @@ def test_a_controls_change_reruns_the_stage_alone_and_the_page_follows_once_it_i
         assert a["label"] == b["label"] and np.array_equal(path_of(a), path_of(b))
 
 
-def test_a_new_surface_goes_ahead_with_its_start_drawn_by_the_stage():
-    """The surface's callback moves the start: the stage's run draws the start's widgets, so
-    they show the new start before the page follows (a widget shows a value set for it only
-    when drawn again)."""
-    at = open_page(beta="0.7")
-    with_families(at)
-    at.follows_stage = False
-    at.selectbox(key="surface").select("bowl").run()
-    no_exception(at)
-    bowl = mv.get_surface("bowl").start
-    assert at.session_state[AHEAD] and stage_of(at)["start"] == list(bowl)
-    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == bowl
-    assert "surface" not in at.query_params
-    with_families(at)
-    assert at.query_params["surface"] == "bowl" and AHEAD not in at.session_state
-    assert (at.number_input(key="x0").value, at.number_input(key="y0").value) == bowl
-
-
 def test_the_stage_draws_the_widgets_setup_only_while_no_callback_replaced_the_setup():
     page, shown_first, clicked = default_setup(), default_setup(), default_setup()
     assert course({SETUP: page}, page) == "stage"  # the families, a run picked in the panel
@@ -153,6 +135,7 @@ def test_a_click_on_the_map_while_the_page_follows_keeps_both_changes():
 
 
 @pytest.mark.parametrize("change", [
+    lambda at: at.selectbox(key="surface").select("bowl"),  # its callback moves the start
     lambda at: at.number_input(key="x0").set_value(600.0),  # too far: back, with a warning
     lambda at: at.toggle(key="quiz").set_value(True),  # the layout changes
 ])

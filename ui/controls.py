@@ -44,14 +44,11 @@ def surface_controls() -> None:
             session.draw("ymax", right)
 
 
-START_KEYS = ("x0", "y0")
-"""The keys of ``start_controls``' widgets."""
-
-
 def start_controls() -> None:
     """The start point (x₀, y₀); one too far from the surface goes back to its default."""
-    for key, column in zip(START_KEYS, st.columns(2), strict=True):
-        session.draw(key, column, on_change=_start_changed)
+    left, right = st.columns(2)
+    session.draw("x0", left, on_change=_start_changed)
+    session.draw("y0", right, on_change=_start_changed)
 
 
 def optimizer_controls() -> None:

@@ -57,17 +57,13 @@ QUIZ_GUESS = "quiz_guess"
 LEAD = "lead"
 """Set by a page whose stage can show a control's change before the rest of the page does
 (``ui.stage.mount``): (the stage fragment's key, the test ``(setup before, setup after) ->
-bool`` of whether a change may go so, the keys of the widgets the fragment draws). Widgets
-drawn in the fragment rerun the whole page unless their change goes so. ``begin_page`` clears
-it: a page without the stage has none."""
+bool`` of whether a change may go so). ``begin_page`` clears it: a page without the stage
+has none."""
 AHEAD = "stage_ahead"
 """Set when a control's change reruns the stage alone (``LEAD``), to the setup object of that
 moment: the stage shows the widgets' setup (``setup_shown``), the rest of the page still that
 setup, until the stage has drawn it and asks the whole page to follow. A callback that
 replaces the setup meanwhile (``apply_setup``) ends it, as ``begin_page`` does."""
-DRAWN = "widgets_drawn"
-"""The keys of the table's widgets this page drew in its last run (``draw``; ``begin_page``
-starts it afresh)."""
 QUIZ_REVEALED = "quiz_revealed"
 """Set when "Reveal" was pressed for the current question: the answers given, one per run (a
 key of ``momentum_viz.quiz.ANSWERS``, or None)."""
@@ -101,7 +97,6 @@ def begin_page(page: str) -> Setup:
     st.set_page_config(page_title=page_spec(page).tab_title)
     state.pop(LEAD, None)
     state.pop(AHEAD, None)
-    state[DRAWN] = set()
     state[NAV_SLOT] = st.sidebar.container()
     query = st.query_params.to_dict()
     if SETUP not in state or query != state.get(URL_QUERY, query):
@@ -195,31 +190,28 @@ def draw(key: str, where: Any = st, **overrides: Any) -> Any:
         options["args"] = (key, bounds, options.pop("on_change", None), options.get("args", ()))
         options["on_change"] = _refuse_outside
     options["args"] = (key, options.pop("on_change", None), options.pop("args", ()))
-    st.session_state.setdefault(DRAWN, set()).add(key)
     return getattr(where, widget.kind)(key=key, on_change=_changed, **options)
 
 
 def _changed(key: str, then: Any, args: tuple) -> None:
     """Every table widget's ``on_change``: ``then(*args)`` (the widget's own, if any), then,
     where the page's stage can show the change first (``LEAD``), a rerun of the stage alone
-    (``AHEAD``) instead of the whole page, unless there is more to show: a notice, or a value
-    ``then`` set for a widget on the page (``DRAWN``) that the stage's run does not draw (a
-    widget shows a value set for it in session state only when it is drawn again)."""
+    (``AHEAD``) instead of the whole page, unless there is more to show: a notice, or another
+    widget's value set by ``then`` (a widget takes a value set in session state only when it
+    is drawn again)."""
     state = st.session_state
-    lead = state.get(LEAD)
-    redrawn = {key, *(lead[2] if lead is not None else ())}
-    others = {k for k in state.get(DRAWN, ()) if k not in redrawn and k in state}
+    others = {k for k in WIDGETS if k != key and k in state}
     before = {k: state[k] for k in others}
     if then is not None:
         then(*args)
-    if lead is None:
+    lead = state.get(LEAD)
+    if lead is None or state.get(NOTICES) or any(state[k] != before[k] for k in others):
         return
+    fragment, allows = lead
     after, warnings = setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])
-    if (state.get(NOTICES) or warnings or any(state[k] != before[k] for k in others)
-            or not lead[1](state[SETUP], after)):
-        st.rerun()  # the whole page, also for a widget the fragment drew
-    state[AHEAD] = state[SETUP]
-    st.rerun(lead[0])
+    if not warnings and allows(state[SETUP], after):
+        state[AHEAD] = state[SETUP]
+        st.rerun(fragment)
 
 
 def _refuse_outside(key: str, bounds: tuple[float, float], then: Any, args: tuple) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 
 import streamlit as st
 import streamlit.components.v1 as components_v1
-from streamlit.delta_generator import DeltaGenerator
 
 from momentum_viz.stage import stage_data, stage_worked
 from ui import compute, controls, session
@@ -121,7 +120,7 @@ def _worked(inputs: tuple, pick: int) -> dict:
                         seed=seed, batch_size=batch_size)
 
 
-def mount(setup: dict, key: tuple, quiz: dict | None, start_slot: DeltaGenerator) -> None:
+def mount(setup: dict, key: tuple, quiz: dict | None = None) -> None:
     """Show the stage for ``setup`` in two parts, so that a change is drawn as soon as its own
     runs are computed: first the released β and lr's runs (``stage_data``'s
     ``released_only``), then, when the browser has drawn them and asks (its ``families``
@@ -142,12 +141,9 @@ def mount(setup: dict, key: tuple, quiz: dict | None, start_slot: DeltaGenerator
 
     A change of a sidebar control that only the stage shows at first (``leads``) reruns the
     stage alone, with the released runs of the setup the widgets show; once the browser has
-    drawn them and asks for the families, the whole page reruns and brings them. The start's
-    widgets (``controls.start_controls``) are drawn by the stage's runs, in ``start_slot``
-    (a container in the sidebar), so that a change which moves the start (a new surface)
-    can go so too."""
-    st.session_state[session.LEAD] = (FRAGMENT, leads, controls.START_KEYS)
-    _fragment(setup, key, quiz, st.session_state.get(session.SETUP), start_slot)
+    drawn them and asks for the families, the whole page reruns and brings them."""
+    st.session_state[session.LEAD] = (FRAGMENT, leads)
+    _fragment(setup, key, quiz, st.session_state.get(session.SETUP))
 
 
 def leads(before: dict, after: dict) -> bool:
@@ -174,13 +170,10 @@ def course(state: Mapping[str, Any], page_setup: dict | None) -> str:
 
 
 @st.fragment(key=FRAGMENT)
-def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | None,
-              start_slot: DeltaGenerator) -> None:
+def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | None) -> None:
     way = course(st.session_state, session_setup)
     if way == "page" or (quiz is not None and _guess() != quiz["guess"]):
         st.rerun()  # a callback changed the setup or the guess: the whole page follows
-    with start_slot:
-        controls.start_controls()
     ahead = way == "ahead"
     if ahead:  # a control's change, shown here first: the widgets' setup
         setup = session.setup_shown()
@@ -236,12 +229,7 @@ def _pick_declared() -> None:
 
 def _families_declared() -> None:
     """Declares the component's ``families`` state: the token of the data it drew and asks
-    the families of (read by ``mount`` on the stage's rerun that the request starts). When the
-    stage is ahead of the page (``session.AHEAD``), the request reruns the whole page, which
-    brings them."""
-    state = st.session_state
-    if state.get(session.AHEAD) is state.get(session.SETUP):
-        st.rerun()
+    the families of (read by ``mount`` on the stage's rerun that the request starts)."""
 
 
 def _state(key: str, name: str) -> object:

@@ -105,9 +105,10 @@ def first_point(page, prefix: str) -> list[float]:
 @pytest.mark.e2e
 def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(app_server,
                                                                                  page):
-    """A new surface, then more steps, then a typed start: each change is drawn by the stage
-    first and then followed by the page. The surface's own start, set by its callback, must
-    survive the changes after it (a widget left showing its old value would send it back)."""
+    """A new surface, then more steps, then a typed start: the steps and the start are drawn by
+    the stage first and then followed by the page. The surface's own start, set by its
+    callback, must survive the changes after it (a widget left showing its old value would
+    send it back)."""
     page.goto(app_server.url + "/?surface=ravine&lr=0.038&beta=0.6&steps=100&opt=sgd,momentum")
     wait_for_app(page)
     stage_map(page)
