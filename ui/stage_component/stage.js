@@ -188,7 +188,6 @@ function update(s, data) {
     return;
   }
   const same = samePicture(s, data);
-  const frame = sameFrame(s.data, data) && !!s.mapLayout;
   s.token = data.token;
   s.el.stage.dataset.token = data.token;
   s.data = data;
@@ -226,7 +225,6 @@ function update(s, data) {
   loadPlotly(data.plotly).then((Plotly) => {
     s.Plotly = Plotly;
     if (same) draw(s, false); // the map shows these paths already: only the balls, readout and panel
-    else if (frame) draw(s, true); // new paths on the same surface, axes and loss axes
     else relayout(s);
     el.stage.dataset.families = data.partial ? "loading" : "ready";
     // the setup's own runs are drawn: now ask for the families (the stage's rerun sends them)
@@ -255,13 +253,6 @@ function samePicture(s, data) {
     return ["xy", "f", "label", "opt", "lr", "beta", "diverged", "last", "step", "grad", "speed",
       "rows"].every((k) => a[k] === b[k]) && JSON.stringify(a.gLast) === JSON.stringify(b.gLast);
   });
-}
-
-// Whether new data keeps the map's and the loss chart's layout: the surface's picture, bounds
-// and axes, the colour bar, the loss axis and the number of steps.
-const FRAME_KEYS = ["bounds", "axes", "image", "colorbar", "loss", "steps", "present"];
-function sameFrame(old, data) {
-  return !!old && FRAME_KEYS.every((k) => JSON.stringify(old[k]) === JSON.stringify(data[k]));
 }
 
 // The families arrive (the same runs as drawn, and every other row): scrubbing can show any
