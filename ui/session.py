@@ -200,12 +200,11 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     widget's value set by ``then`` (a widget takes a value set in session state only when it
     is drawn again)."""
     state = st.session_state
-    others = {k for k in WIDGETS if k != key and k in state}
-    before = {k: state[k] for k in others}
+    lead = state.get(LEAD)
+    before = {k: state[k] for k in WIDGETS if k != key and k in state} if lead else {}
     if then is not None:
         then(*args)
-    lead = state.get(LEAD)
-    if lead is None or state.get(NOTICES) or any(state[k] != before[k] for k in others):
+    if lead is None or state.get(NOTICES) or any(state[k] != v for k, v in before.items()):
         return
     fragment, allows = lead
     after, warnings = setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])
