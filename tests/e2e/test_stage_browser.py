@@ -133,6 +133,37 @@ def test_dragging_beta_on_the_theory_page_redraws_the_exact_quadratic_path(app_s
 
 
 @pytest.mark.e2e
+def test_a_key_on_beta_sends_the_value_before_the_map_redraws(app_server, page):
+    """An arrow key on the stage's β slider fires its input and its change together: the value
+    goes to the server first (the page's run starts), and the map then shows the new exact
+    path and the rerun lands it in the URL."""
+    open_stage(page, app_server, "/why_momentum?kappa=50&lr=0.01&beta=0.5&steps=150", WHY_STAGE)
+    page.evaluate("""(stage) => {
+        const seen = window.__order = [];
+        const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (data) {
+            seen.push("sent");
+            return send.call(this, data);
+        };
+        const map = document.querySelector(`${stage} .mvs-map`);
+        map.on("plotly_afterplot", () => seen.push("drawn"));
+    }""", WHY_STAGE)
+    page.locator(f"{WHY_STAGE} .mvs-beta input").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => window.__order.includes('drawn')", timeout=30_000)
+    order = page.evaluate("() => window.__order")
+    assert order.index("sent") < order.index("drawn"), order
+    name, path = plotted(page, "Momentum", WHY_STAGE)
+    beta = float(page.locator(f"{WHY_STAGE} .mvs-beta input").evaluate("el => el.dataset.value"))
+    assert beta > 0.5 and name.startswith(f"Momentum β={beta:g}")
+    surface = why.quadratic(50.0, 0)
+    expected = mv.simulate(surface, optimizer="momentum", lr=0.01, beta=beta,
+                           start=surface.start, steps=150).path
+    assert relative_error(path, expected) <= 1e-9
+    page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
+
+
+@pytest.mark.e2e
 def test_dragging_lr_redraws_exact_paths_and_the_release_lands_in_the_url(app_server, page):
     open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
     surface = mv.get_surface("ravine")

@@ -147,12 +147,16 @@ function build(parent, api) {
   el.speed.addEventListener("change", () => { s.clock = null; });
   for (const name of ["beta", "lr"]) {
     const input = el[name];
+    // a key's "input" and "change" come together: its redraw waits for the value to be sent
+    input.addEventListener("keydown", () => { s.keyed = true; });
+    input.addEventListener("pointerdown", () => { s.keyed = false; });
     input.addEventListener("input", () => {
       if (!s.scrubbing) s.lossDrawnFor = null; // a drag's loss chart fits the whole family
       s.family = name;
       s.index[name] = +input.value;
       s.scrubbing = true; // while dragging: the seeds' cloud gives way to the family's paths
-      draw(s, true);
+      if (s.keyed) drawSoon(s);
+      else draw(s, true); // a drag: at once, the pointer's position
       // the (lr, β) shown, for the page's other pictures that follow it (the theory page's
       // rate map and critical-damping chart, ui/plotly_live_component/plotly_live.js)
       const shown = (n) => {
@@ -169,7 +173,7 @@ function build(parent, api) {
       el[name === "beta" ? "lr" : "beta"].disabled = true;
       api.setStateValue(name, value); // first: the server's run starts while the map redraws
       s.scrubbing = false;
-      draw(s, true);
+      drawSoon(s);
     });
   }
   s.setFrame = setFrame;
@@ -314,6 +318,14 @@ function current(s) {
 function rowAt(s, run) {
   // the row of this run for the current frame: the step shown, or its last drawable one
   return Math.min(s.frame, run.n - 1);
+}
+
+// Redraw the paths in a task of their own, after those already queued (Streamlit sends a
+// released value from a task it queues: the value goes first), once for however many slider
+// events came before it.
+function drawSoon(s) {
+  clearTimeout(s.drawTimer);
+  s.drawTimer = setTimeout(() => draw(s, true), 0);
 }
 
 function draw(s, paths) {
