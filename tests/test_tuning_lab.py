@@ -100,6 +100,8 @@ def test_the_map_is_the_sweep_of_the_shared_setup():
     fastest = int(np.nanmin(steps))
     assert f"**Fastest cell** (★): {fastest} steps at lr = {best_lr:.4g}" in text_of(at)
     assert mine(at) == (0.038, 0.6)
+    ring = [t for t in figure["data"] if t.get("name") == "your lr, β"]
+    assert len(ring) == 1 and ring[0]["x"] == [None], "the ring's legend entry, once, no point"
     run = mv.simulate(mv.get_surface("ravine"), optimizer="momentum", lr=0.038, beta=0.6,
                       steps=300)
     sliders = lab_data(at)["sliders"]

@@ -195,6 +195,8 @@ def test_the_rate_map_is_the_theorys_and_a_new_beta_only_moves_its_ring():
         expected = max(hand_rate(lrs[j], betas[i], 1.0), hand_rate(lrs[j], betas[i], 50.0))
         assert rate[i, j] == pytest.approx(expected, rel=1e-9)
     assert before["mark"]["at"] == [0.01, 0.5]
+    ring = [t for t in figure_of(before)["data"] if t.get("name") == "your lr, β"]
+    assert len(ring) == 1 and ring[0]["x"] == [None], "the ring's legend entry, once, no point"
     at.session_state["setup"] = at.session_state["setup"] | {"beta": 0.7}  # as a release does
     at.run()
     after = component_data(at, "why_rate_map")

@@ -48,7 +48,7 @@ def map_figure(sweep_inputs: tuple, metric: str,
     sessions, never modified), with its token: a digest of what it was built from. What is
     only read off a hover travels as float32 (``compact``)."""
     figure = compact(tuning_figure(compute.cached_sweep(*sweep_inputs), metric=metric,
-                                   curvature=curvature))
+                                   curvature=curvature)).add_trace(plotly_live.RING_LEGEND)
     return stage.tokened({"figure": json.loads(figure.to_json())},
                          (sweep_inputs, metric, curvature))
 

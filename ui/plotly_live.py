@@ -53,6 +53,13 @@ def figure_of(data: dict) -> dict:
     return json.loads(data["figure"])
 
 
+RING_LEGEND = dict(type="scatter", x=[None], y=[None], mode="markers", name="your lr, β",
+                   hoverinfo="skip", marker=dict(symbol="circle-open", size=16, color="#000000",
+                                                 line=dict(width=2.5)))
+"""The legend's entry for a ``ring`` that marks the visitor's lr, β: add it to the figure (the
+ring itself is laid over the plot, not a trace)."""
+
+
 def ring(x: float, y: float, follow: tuple[str, str] = FOLLOW) -> dict:
     """A mark: a ring at (``x``, ``y``) laid over the plot (a log axis is read as one), which
     moves to the stage's (``follow``) values while its sliders are dragged."""

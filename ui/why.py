@@ -175,10 +175,6 @@ def rate_map_lrs(lr: float, best_lr: float, lam_max: float) -> np.ndarray:
 
 RATE_MAP_KEY = "why_rate_map"
 """The rate map's widget key on this page."""
-MINE_LEGEND = dict(x=[None], y=[None], mode="markers", name="your lr, β", hoverinfo="skip",
-                   marker=dict(symbol="circle-open", size=16, color="#000000",
-                               line=dict(width=2.5)))
-"""The legend's entry for the ring (``plotly_live.ring``) that marks the visitor's lr, β."""
 
 
 def show_rate_map(kappa: float, lr: float, beta: float) -> None:
@@ -216,7 +212,7 @@ def _rate_map(kappa: float, low: float, high: float) -> dict:
     lrs[[0, -1]] = low, high  # the same axis as rate_map_lrs, ends to the last bit
     figure = plots.rate_map_figure(*eigenvalues(kappa), lrs=lrs, betas=RATE_MAP_BETAS,
                                    optimum=(best_lr, best_beta))
-    return plotly_live.packed(figure.add_scatter(**MINE_LEGEND))
+    return plotly_live.packed(figure.add_trace(plotly_live.RING_LEGEND))
 
 
 def bowl_latex(kappa: float, rotation: int) -> str:

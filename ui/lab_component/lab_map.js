@@ -7,9 +7,6 @@
 
 const LAB_MAPS = new WeakMap();
 const CONFIG = { displaylogo: false, responsive: true };
-const MINE_LEGEND = { type: "scatter", x: [null], y: [null], mode: "markers",
-  name: "your lr, β", hoverinfo: "skip",
-  marker: { symbol: "circle-open", size: 16, color: "#000000", line: { width: 2.5 } } };
 const NAMES = ["beta", "lr"];
 const shown = { beta: (b) => String(+b.toFixed(4)), lr: (v) => String(+v.toPrecision(4)) };
 
@@ -186,7 +183,7 @@ function draw(s, data, Plotly) {
   const { traces, layout, toCell } = onCategories(data.figure.data, data.figure.layout);
   s.toCell = toCell;
   s.map.style.minHeight = `${layout.height}px`; // its room kept from the start: no jump
-  return Plotly.react(s.map, traces.concat([MINE_LEGEND]), roomy(layout), CONFIG).then(() => {
+  return Plotly.react(s.map, traces, roomy(layout), CONFIG).then(() => {
     if (!s.listening) {
       s.map.on("plotly_click", (e) => cellClicked(s, e));
       s.map.on("plotly_afterplot", () => placeMine(s)); // a resize or a new map moves the axes
