@@ -88,8 +88,11 @@ def test_theory_sentences():
     assert "critical β = **0.81**" in damping[0]
     assert damping[1].startswith("**λ₂ = 500** (lr·λ = 5): lr·λ ≥ 4")
     assert "(κ − 1)/(κ + 1) = 0.9802" in why.optimum_text(100.0, 9 / 11)
-    lrs = why.rate_map_lrs(0.01, (2 / 11) ** 2, 100.0)
-    assert len(lrs) == why.MAP_SIZE and lrs[0] < 0.005 and lrs[-1] == pytest.approx(0.05)
+    low, high = why.rate_map_span(0.01, (2 / 11) ** 2, 100.0)
+    assert (low, high) == ((2 / 11) ** 2 / 30, 0.05)  # lr*/30 < lr/2; 5/λmax > 2·lr
+    lrs = why.rate_map_lrs(low, high)
+    assert len(lrs) == why.MAP_SIZE and (lrs[0], lrs[-1]) == (low, high)
+    assert np.all(np.diff(np.log(lrs)) == pytest.approx(math.log(high / low) / (why.MAP_SIZE - 1)))
 
 
 def test_display_rows_formats_each_kind_of_cell():

@@ -166,11 +166,18 @@ def tenfold_sentence(rate: float) -> str:
     return f"The distance grows by a factor {rate:.4g} every step: the run diverges."
 
 
-def rate_map_lrs(lr: float, best_lr: float, lam_max: float) -> np.ndarray:
-    """The rate map's lr axis: log-spaced from below both lr* and the visitor's lr to past
-    both the stability limit and it."""
-    return np.logspace(math.log10(min(best_lr / 30, lr / 2)),
-                       math.log10(max(5 / lam_max, 2 * lr)), MAP_SIZE)
+def rate_map_span(lr: float, best_lr: float, lam_max: float) -> tuple[float, float]:
+    """The rate map's lr range: from below both lr* and the visitor's lr to past both the
+    stability limit and it."""
+    return min(best_lr / 30, lr / 2), max(5 / lam_max, 2 * lr)
+
+
+def rate_map_lrs(low: float, high: float) -> np.ndarray:
+    """The rate map's lr axis over [``low``, ``high``]: ``MAP_SIZE`` log-spaced values whose
+    ends are ``low`` and ``high`` to the last bit."""
+    lrs = np.logspace(math.log10(low), math.log10(high), MAP_SIZE)
+    lrs[[0, -1]] = low, high
+    return lrs
 
 
 RATE_MAP_KEY = "why_rate_map"
@@ -182,9 +189,8 @@ def show_rate_map(kappa: float, lr: float, beta: float) -> None:
     once per κ and lr axis), with the optimum starred and the visitor's (lr, β) as a ring that
     follows the stage's sliders while they are dragged (``ui.plotly_live``): a change of β
     alone moves the ring and redraws nothing."""
-    lrs = rate_map_lrs(lr, optimum(kappa)[0], eigenvalues(kappa)[1])
-    plotly_live.show(RATE_MAP_KEY, _rate_map(kappa, float(lrs[0]), float(lrs[-1])),
-                     plotly_live.ring(lr, beta))
+    low, high = rate_map_span(lr, optimum(kappa)[0], eigenvalues(kappa)[1])
+    plotly_live.show(RATE_MAP_KEY, _rate_map(kappa, low, high), plotly_live.ring(lr, beta))
 
 
 DAMPING_KEY = "why_damping"
@@ -208,9 +214,8 @@ def _damping(kappa: float, lr: float) -> dict:
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def _rate_map(kappa: float, low: float, high: float) -> dict:
     best_lr, best_beta, _ = optimum(kappa)
-    lrs = np.logspace(math.log10(low), math.log10(high), MAP_SIZE)
-    lrs[[0, -1]] = low, high  # the same axis as rate_map_lrs, ends to the last bit
-    figure = plots.rate_map_figure(*eigenvalues(kappa), lrs=lrs, betas=RATE_MAP_BETAS,
+    figure = plots.rate_map_figure(*eigenvalues(kappa), lrs=rate_map_lrs(low, high),
+                                   betas=RATE_MAP_BETAS,
                                    optimum=(best_lr, best_beta))
     return plotly_live.packed(figure.add_trace(plotly_live.RING_LEGEND))
 
