@@ -4,12 +4,18 @@ sliders say at each of their positions."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 import momentum_viz as mv
 from momentum_viz.family import beta_grid, lr_grid
 from momentum_viz.metrics import Convergence, convergence
+from momentum_viz.simulate import Conditions
 from ui.params import LR_RANGE, MAP_GRID_RANGE, OWN_LR, Setup, optimizer_label, sampling_of
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 def point(p: tuple[float, float]) -> str:
@@ -153,17 +159,18 @@ def setting_sentence(lr: float, beta: float, told: str, inside: bool) -> str:
 
 
 def slider_sentences(surface: mv.Surface, optimizer: str, lr: float, beta: float, *,
-                     start: tuple[float, float], steps: int, noise: float, seed: int,
-                     batch_size: int | None, seeds: int, span: tuple[float, float],
-                     betas: tuple[float, float]) -> dict:
+                     seeds: int, span: tuple[float, float], betas: tuple[float, float],
+                     **conditions: Unpack[Conditions]) -> dict:
     """For the map's β slider (every β of ``beta_grid``, at this lr) and its lr slider (every
     lr of ``lr_grid``, at this β): the positions, the current one, and at each the
-    ``setting_sentence`` of the run there, or of the median over ``seeds`` runs, as the map's
-    cells count them. The runs are the engine's (``simulate_many``: one batch; over many seeds
-    ``simulate_seeds_many`` in batches of ``SEED_RUNS``), each the run ``simulate`` makes at
-    that value; ``span`` and ``betas`` are the map's extent. The sliders are coarser
+    ``setting_sentence`` of the run there under ``conditions``, or of the median over
+    ``seeds`` runs, as the map's cells count them. The runs are the engine's
+    (``simulate_many``: one batch; over many seeds ``simulate_seeds_many`` in batches of
+    ``SEED_RUNS``), each the run ``simulate`` makes at that value; ``span`` and ``betas`` are
+    the map's extent. The sliders are coarser
     (``SLIDER_GRIDS``) where every position would take more than ``MAP_WORK``, and only the
     setup's own values where even the coarsest would."""
+    steps = conditions["steps"]
     grids = {"beta": (float(beta),), "lr": (float(lr),)}
     for beta_step, per_decade in SLIDER_GRIDS:
         finer = {"beta": beta_grid(beta, beta_step), "lr": lr_grid(lr, per_decade)}
@@ -173,15 +180,14 @@ def slider_sentences(surface: mv.Surface, optimizer: str, lr: float, beta: float
             break
     at = {"beta": [(lr, b) for b in grids["beta"]], "lr": [(v, beta) for v in grids["lr"]]}
     specs = [mv.RunSpec(optimizer, v, b) for name in grids for v, b in at[name]]
-    sampling = dict(start=start, steps=steps, noise=noise, seed=seed, batch_size=batch_size)
     if seeds == 1:
         told = iter([outcome(convergence(run), steps)
-                     for run in mv.simulate_many(surface, specs, **sampling)])
+                     for run in mv.simulate_many(surface, specs, **conditions)])
     else:
         chunk = max(1, SEED_RUNS // seeds)
         told = iter([median_outcome(many, steps) for i in range(0, len(specs), chunk)
                      for many in mv.simulate_seeds_many(surface, specs[i:i + chunk], seeds=seeds,
-                                                        **sampling)])
+                                                        **conditions)])
     sliders = {}
     for name, values in grids.items():
         said = [setting_sentence(v, b, next(told),
