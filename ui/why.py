@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import streamlit as st
+import sympy as sp
 
 import momentum_viz as mv
 from momentum_viz.figures import theory_plots as plots
@@ -35,21 +36,33 @@ BEHAVIOUR = {
 """What a direction in each regime (``direction_regime``) does."""
 
 
+def turn(rotation: int) -> tuple[float, float]:
+    """(cos, sin) of ``rotation`` degrees, correctly rounded (sympy's; exact at multiples of
+    90°, where the floats of ``math`` are not)."""
+    angle = sp.pi * rotation / 180
+    return float(sp.cos(angle)), float(sp.sin(angle))
+
+
 def eigenbasis(rotation: int) -> np.ndarray:
     """Columns: the slow (λ₁) and fast (λ₂) eigenvector, the x and y axes turned by
     ``rotation`` degrees."""
-    a = math.radians(rotation)
-    return np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    c, s = turn(rotation)
+    return np.array([[c, -s], [s, c]])
 
 
 @st.cache_resource(**CACHE)
 def quadratic(kappa: float, rotation: int) -> mv.Surface:
-    """½(λ₁u² + λ₂v²) with λ₁ = 1, λ₂ = κ; sympy's exact cos and sin of the angle."""
-    angle = f"pi*({rotation})/180"
-    u, v = (f"(cos({angle})*x + sin({angle})*y)", f"(-sin({angle})*x + cos({angle})*y)")
-    start = tuple(float(c) for c in eigenbasis(rotation) @ START)
+    """½(λ₁u² + λ₂v²) with λ₁ = 1, λ₂ = κ, u = cx + sy, v = −sx + cy (c, s: ``turn``),
+    written out as ax² + bxy + dy² with a = (λ₁c² + λ₂s²)/2, b = (λ₁ − λ₂)cs and
+    d = (λ₁s² + λ₂c²)/2: three numbers for sympy to differentiate, where the turned form with
+    symbolic cos and sin took 2–7× longer to prepare at each new angle."""
+    c, s = turn(rotation)
+    a = (LAM_MIN * c * c + kappa * s * s) / 2
+    b = (LAM_MIN - kappa) * c * s
+    d = (LAM_MIN * s * s + kappa * c * c) / 2
+    start = tuple(float(q) for q in eigenbasis(rotation) @ START)
     return mv.surface.make_surface(
-        f"({LAM_MIN:g}*{u}^2 + {kappa:g}*{v}^2)/2", id="quadratic",
+        f"{a!r}*x^2 + {b!r}*x*y + {d!r}*y^2", id="quadratic",
         name=f"Quadratic, κ = {kappa:g}", domain=((-3.5, 3.5), (-3.5, 3.5)), start=start,
         minima=[(0.0, 0.0)])
 
