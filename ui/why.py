@@ -54,8 +54,7 @@ def eigenbasis(rotation: int) -> np.ndarray:
 def quadratic(kappa: float, rotation: int) -> mv.Surface:
     """½(λ₁u² + λ₂v²) with λ₁ = 1, λ₂ = κ, u = cx + sy, v = −sx + cy (c, s: ``turn``),
     written out as ax² + bxy + dy² with a = (λ₁c² + λ₂s²)/2, b = (λ₁ − λ₂)cs and
-    d = (λ₁s² + λ₂c²)/2: three numbers for sympy to differentiate, where the turned form with
-    symbolic cos and sin took 2–7× longer to prepare at each new angle."""
+    d = (λ₁s² + λ₂c²)/2: three numbers for sympy to differentiate at each new angle."""
     c, s = turn(rotation)
     a = (LAM_MIN * c * c + kappa * s * s) / 2
     b = (LAM_MIN - kappa) * c * s
