@@ -164,6 +164,25 @@ def test_a_key_on_beta_sends_the_value_before_the_map_redraws(app_server, page):
 
 
 @pytest.mark.e2e
+def test_a_key_on_beta_writes_the_new_value_before_the_redraw(app_server, page):
+    """The β a key moves the slider to is written beside it (and in its data-value) in the
+    same task as the key's input event, though the paths are redrawn in the next one."""
+    open_stage(page, app_server, "/?surface=ravine&beta=0.6&steps=100")
+    before, shown = page.evaluate("""(stage) => {
+        const input = document.querySelector(`${stage} .mvs-beta input`);
+        const before = +input.dataset.value;
+        input.dispatchEvent(new KeyboardEvent("keydown", {key: "ArrowRight"}));
+        input.value = +input.value + 1;
+        input.dispatchEvent(new Event("input"));
+        const label = document.querySelector(`${stage} .mvs-beta .mvs-val`).textContent;
+        return [before, [+input.dataset.value, label]];
+    }""", STAGE)
+    assert before == 0.6 and shown == [0.61, "0.61"], shown
+    page.wait_for_function(f"""() => document.querySelector('{MAP}').data
+        .some(t => (t.name || '').startsWith('Momentum β=0.61'))""", timeout=30_000)
+
+
+@pytest.mark.e2e
 def test_dragging_lr_redraws_exact_paths_and_the_release_lands_in_the_url(app_server, page):
     open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
     surface = mv.get_surface("ravine")

@@ -155,7 +155,7 @@ function build(parent, api) {
       s.family = name;
       s.index[name] = +input.value;
       s.scrubbing = true; // while dragging: the seeds' cloud gives way to the family's paths
-      if (s.keyed) drawSoon(s);
+      if (s.keyed) { showValues(s); drawSoon(s); } // the value at once, the paths next
       else draw(s, true); // a drag: at once, the pointer's position
       // the (lr, β) shown, for the page's other pictures that follow it (the theory page's
       // rate map and critical-damping chart, ui/plotly_live_component/plotly_live.js)
@@ -328,16 +328,20 @@ function drawSoon(s) {
   s.drawTimer = setTimeout(() => draw(s, true), 0);
 }
 
+// The β and lr the sliders are at, written beside them (and in their data-value).
+function showValues(s) {
+  for (const name of ["beta", "lr"]) {
+    const value = s.data.families[name].values[s.index[name]];
+    s.el[name + "Val"].textContent = name === "beta" ? fmtBeta(value) : fmtLr(value);
+    s.el[name].dataset.value = value;
+  }
+}
+
 function draw(s, paths) {
   if (!s.Plotly) return;
   const { el, data } = s;
   const runs = current(s);
-  for (const name of ["beta", "lr"]) {
-    const fam = data.families[name];
-    const value = fam.values[s.index[name]];
-    el[name + "Val"].textContent = name === "beta" ? fmtBeta(value) : fmtLr(value);
-    el[name].dataset.value = value;
-  }
+  showValues(s);
   if (s.family === "beta") {
     el.lrVal.textContent = fmtLr(data.families.lr.values[data.families.lr.index]);
     el.lr.value = data.families.lr.index;
