@@ -61,12 +61,22 @@ def test_the_many_seed_view_draws_and_follows_the_sliders(app_server, page):
     np.testing.assert_allclose(np.column_stack([balls["x"][:12], balls["y"][:12]]), ends,
                                rtol=1e-6, atol=1e-6)
 
-    # dragging β: the single paths (seed 0), no cloud; released, the seeds come back at it
+    # dragging β (the button held: nothing sent yet): the single paths (seed 0), no cloud;
+    # released, the seeds come back at it
     handle = page.locator(f"{STAGE} .mvs-beta input")
-    handle.focus()
-    handle.press("ArrowLeft")
+    box = handle.bounding_box()
+    top, at = int(handle.get_attribute("max")), int(handle.input_value())
+    x = box["x"] + 8 + (box["width"] - 16) * at / top
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - (box["width"] - 16) / top, y)  # one position left: β 0.89
+    page.wait_for_function(
+        f"""() => document.querySelector('{STAGE} .mvs-map').data
+            .some(t => (t.name || '').startsWith('EMA β=0.89'))""", timeout=30_000)
     names = [t["name"] for t in traces(page, f"{STAGE} .mvs-map")]
-    assert "seeds" not in names and not any("mean of" in n for n in names)
+    assert "seeds" not in names and not any("mean of" in n for n in names), names
+    page.mouse.up()
     wait_for_app(page)
     page.wait_for_function(
         f"""() => document.querySelector('{STAGE} .mvs-map').data
