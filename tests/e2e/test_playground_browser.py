@@ -13,6 +13,7 @@ import momentum_viz as mv
 from testkit.browser import wait_for_app
 
 from .conftest import plotly_figure, screenshot
+from .test_stage_browser import plotted
 
 SHARED = "/?surface=rosenbrock&lr=0.0005&beta=0.85&steps=300&x0=-1.2&y0=1&opt=sgd,momentum"
 
@@ -93,15 +94,6 @@ def test_click_on_the_map_sets_the_start(app_server, page):
     }""", timeout=30_000)
 
 
-def first_point(page, prefix: str) -> list[float]:
-    """The first point of the plotted path whose name starts with ``prefix``."""
-    return page.evaluate("""(prefix) => {
-        const t = document.querySelector('.st-key-stage .mvs-map').data
-            .find(d => (d.name || '').startsWith(prefix));
-        return [t.x[0], t.y[0], t.x.length];
-    }""", prefix)
-
-
 @pytest.mark.e2e
 def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(app_server,
                                                                                  page):
@@ -128,7 +120,8 @@ def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(
     assert shown > 100
     x0 = page.locator(".st-key-x0 input")
     assert float(x0.input_value()) == bowl[0]
-    assert first_point(page, "SGD") == [bowl[0], bowl[1], shown + 1]
+    path = plotted(page, "SGD")[1]
+    assert list(path[0]) == [bowl[0], bowl[1]] and len(path) == shown + 1
     x0.fill("1")
     x0.press("Enter")
     page.wait_for_function("() => location.search.includes('x0=1')", timeout=30_000)
@@ -138,7 +131,8 @@ def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(
             .find(d => (d.name || '').startsWith('SGD'));
         return t && t.x[0] === 1;
     }""", timeout=30_000)
-    assert first_point(page, "SGD") == [1.0, bowl[1], shown + 1]
+    path = plotted(page, "SGD")[1]
+    assert list(path[0]) == [1.0, bowl[1]] and len(path) == shown + 1
     assert "surface=bowl" in page.url and f"steps={shown}" in page.url
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 

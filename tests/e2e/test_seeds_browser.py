@@ -11,6 +11,7 @@ import momentum_viz as mv
 from testkit.browser import wait_for_app
 
 from .conftest import screenshot
+from .test_stage_browser import drag
 
 STAGE = ".st-key-stage"
 QUERY = "?surface=linreg&opt=sgd,ema&lr=0.8&beta=0.9&batch_size=8&seeds=12&steps=60"
@@ -63,20 +64,12 @@ def test_the_many_seed_view_draws_and_follows_the_sliders(app_server, page):
 
     # dragging β (the button held: nothing sent yet): the single paths (seed 0), no cloud;
     # released, the seeds come back at it
-    handle = page.locator(f"{STAGE} .mvs-beta input")
-    box = handle.bounding_box()
-    top, at = int(handle.get_attribute("max")), int(handle.input_value())
-    x = box["x"] + 8 + (box["width"] - 16) * at / top
-    y = box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(x - (box["width"] - 16) / top, y)  # one position left: β 0.89
-    page.wait_for_function(
-        f"""() => document.querySelector('{STAGE} .mvs-map').data
-            .some(t => (t.name || '').startsWith('EMA β=0.89'))""", timeout=30_000)
-    names = [t["name"] for t in traces(page, f"{STAGE} .mvs-map")]
-    assert "seeds" not in names and not any("mean of" in n for n in names), names
-    page.mouse.up()
+    def single_paths(beta: float) -> None:
+        names = [t["name"] for t in traces(page, f"{STAGE} .mvs-map")]
+        assert any(n.startswith(f"EMA β={beta:g}") for n in names), names
+        assert "seeds" not in names and not any("mean of" in n for n in names), names
+
+    assert drag(page, ".mvs-beta", 1, -1, single_paths, STAGE) == 0.89
     wait_for_app(page)
     page.wait_for_function(
         f"""() => document.querySelector('{STAGE} .mvs-map').data
