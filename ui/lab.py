@@ -167,9 +167,9 @@ def slider_sentences(surface: mv.Surface, optimizer: str, lr: float, beta: float
     ``seeds`` runs, as the map's cells count them. The runs are the engine's
     (``simulate_many``: one batch; over many seeds ``simulate_seeds_many`` in batches of
     ``SEED_RUNS``), each the run ``simulate`` makes at that value; ``span`` and ``betas`` are
-    the map's extent. The sliders are coarser
-    (``SLIDER_GRIDS``) where every position would take more than ``MAP_WORK``, and only the
-    setup's own values where even the coarsest would."""
+    the map's extent. The sliders are coarser (``SLIDER_GRIDS``) where every position would
+    take more than ``MAP_WORK``, and only the setup's own values where even the coarsest
+    would."""
     steps = conditions["steps"]
     grids = {"beta": (float(beta),), "lr": (float(lr),)}
     for beta_step, per_decade in SLIDER_GRIDS:

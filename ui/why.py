@@ -55,11 +55,12 @@ def quadratic(kappa: float, rotation: int) -> mv.Surface:
     """½(λ₁u² + λ₂v²) with λ₁ = 1, λ₂ = κ, u = cx + sy, v = −sx + cy (c, s: ``turn``),
     written out as ax² + bxy + dy² with a = (λ₁c² + λ₂s²)/2, b = (λ₁ − λ₂)cs and
     d = (λ₁s² + λ₂c²)/2: three numbers for sympy to differentiate at each new angle."""
-    c, s = turn(rotation)
+    basis = eigenbasis(rotation)
+    c, s = (float(q) for q in basis[:, 0])
     a = (LAM_MIN * c * c + kappa * s * s) / 2
     b = (LAM_MIN - kappa) * c * s
     d = (LAM_MIN * s * s + kappa * c * c) / 2
-    start = tuple(float(q) for q in eigenbasis(rotation) @ START)
+    start = tuple(float(q) for q in basis @ START)
     return mv.surface.make_surface(
         f"{a!r}*x^2 + {b!r}*x*y + {d!r}*y^2", id="quadratic",
         name=f"Quadratic, κ = {kappa:g}", domain=((-3.5, 3.5), (-3.5, 3.5)), start=start,
@@ -227,8 +228,7 @@ def _damping(kappa: float, lr: float) -> dict:
 def _rate_map(kappa: float, low: float, high: float) -> dict:
     best_lr, best_beta, _ = optimum(kappa)
     figure = plots.rate_map_figure(*eigenvalues(kappa), lrs=rate_map_lrs(low, high),
-                                   betas=RATE_MAP_BETAS,
-                                   optimum=(best_lr, best_beta))
+                                   betas=RATE_MAP_BETAS, optimum=(best_lr, best_beta))
     return plotly_live.packed(figure.add_trace(plotly_live.RING_LEGEND))
 
 
