@@ -650,7 +650,7 @@ CONTROL_NAMES = ("surface", "steps", "start", "optimizers", "noise")
 def control_rows(ctx: Context) -> Iterator[Row]:
     """Each non-scrubbed Playground control's round trip (input → the map redrawn with the
     rerun's data), as a multiple of the floor page's slider round trip measured in turn."""
-    repeats = ctx.pick(6, 1)
+    repeats = ctx.pick(10, 1)
     with _harness(), tempfile.TemporaryDirectory(prefix="bench-controls-") as tmp, \
             _servers(Path(tmp)) as (app, tiny), _chromium() as browser:
         ours_context, ours = _open(browser, app.url + playground_query(
@@ -746,7 +746,7 @@ def _nudge(page: Page, selector: str, i: int) -> None:
 def page_control_rows(ctx: Context) -> Iterator[Row]:
     """The Tuning lab's and the theory page's controls: input → the page stops changing, as a
     multiple of the floor page's slider timed the same way, in turn, in the same run."""
-    repeats = ctx.pick(5, 1)
+    repeats = ctx.pick(8, 1)
     times: dict[tuple[str, str], list[dict]] = {}
     floor_times: list[dict] = []
     with _harness(), tempfile.TemporaryDirectory(prefix="bench-pages-") as tmp, \
