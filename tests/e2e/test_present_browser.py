@@ -117,9 +117,11 @@ def check_projector_view(page, lesson) -> None:
     kinds = {(f["where"], f["cls"]) for f in fonts}
     for where, cls in [("map", "xtick"), ("map", "ytick"), ("map", "xtitle"), ("map", "ytitle"),
                        ("loss", "xtick"), ("loss", "ytick"), ("loss", "ytitle"),
-                       ("html", "mvs-name"), ("html", "mvs-play"), ("html", "mvs-fwd"),
-                       ("html", "mvs-step"), ("html", "mvs-cbar")]:
+                       ("html", "mvs-name"), ("html", "mvs-fwd"), ("html", "mvs-step"),
+                       ("html", "mvs-cbar")]:
         assert any(w == where and cls in c for w, c in kinds), (lesson.id, where, cls)
+    icon = page.locator(".st-key-stage .mvs-play svg").bounding_box()  # ▶ is drawn, not text
+    assert icon["height"] >= MIN_FONT_PX, (lesson.id, icon)
 
 
 @pytest.mark.e2e
@@ -159,9 +161,10 @@ def test_presenter_keys_walk_the_tour_and_play_wherever_the_focus_is(app_server,
         page.wait_for_function(f"() => +document.querySelector('{STAGE}').dataset.step "
                                f">= {before + 10}", timeout=30_000)
         assert page.evaluate("() => window.nextClicked") is False
-        assert page.locator(f"{STAGE} .mvs-play").inner_text() == "⏸"
+        assert page.locator(f"{STAGE} .mvs-play").get_attribute("aria-label") == "Pause"
+        assert page.locator(f"{STAGE} .mvs-play svg path").count() == 1  # ⏸ drawn, not a glyph
         page.keyboard.press(" ")
-        assert page.locator(f"{STAGE} .mvs-play").inner_text() == "▶"
+        assert page.locator(f"{STAGE} .mvs-play").get_attribute("aria-label") == "Play"
         assert f"lesson={FIRST.id}" in page.url
         # the exit: the normal view of the same lesson, the sidebar open again
         page.locator(".st-key-present_off button").click()

@@ -1,9 +1,15 @@
 // The Playground's stage: the map with every run's path, the balls and arrows at the current
-// step, and the loss chart, redrawn by Plotly.react from precomputed exact families while the
-// β or lr slider is dragged. Data: momentum_viz/stage.py (stage_data). No build step.
+// step, and the loss chart, redrawn from precomputed exact families while the β or lr slider
+// is dragged. Data: momentum_viz/stage.py (stage_data). No build step.
 
 const STAGES = new WeakMap();
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
+// ▶ and ⏸ as drawings, not characters: a font without ⏸ (U+23F8) showed an empty box, and an
+// emoji font draws it in colour beside a plain ▶.
+const PLAY_ICON = '<svg viewBox="0 0 16 16" width="1em" height="1em" aria-hidden="true">' +
+  '<path d="M4 2.5v11l9.5-5.5z" fill="currentColor"/></svg>';
+const PAUSE_ICON = '<svg viewBox="0 0 16 16" width="1em" height="1em" aria-hidden="true">' +
+  '<path d="M3.5 2.5h3v11h-3zm6 0h3v11h-3z" fill="currentColor"/></svg>';
 const BASE_FPS = 25; // frames a second at 1×: 200 steps in 8 s
 const ARROW_FRACTION = 0.12;
 const MAX_DOTS = 600; // a path of up to this many points shows a dot at every step
@@ -97,7 +103,7 @@ function build(parent, api) {
         <input type="range" min="0" step="1" aria-label="learning rate"></label>
     </div>
     <div class="mvs-player">
-      <button class="mvs-play" title="Play / pause (space)">▶</button>
+      <button class="mvs-play" title="Play / pause (space)" aria-label="Play">${PLAY_ICON}</button>
       <button class="mvs-back" title="Step −1 (←)">−1</button>
       <button class="mvs-fwd" title="Step +1 (→)">+1</button>
       <input class="mvs-scrub" type="range" min="0" step="1" value="0" aria-label="step">
@@ -912,13 +918,17 @@ function present(s, on) {
 }
 
 // -- play ------------------------------------------------------------------------------------------
+function showPlaying(s) {
+  s.el.play.innerHTML = s.playing ? PAUSE_ICON : PLAY_ICON;
+  s.el.play.setAttribute("aria-label", s.playing ? "Pause" : "Play");
+}
 function toggle(s) { if (s.playing) stop(s); else play(s); }
 function stop(s) {
-  s.playing = false; s.el.play.textContent = "▶"; cancelAnimationFrame(s.raf);
+  s.playing = false; showPlaying(s); cancelAnimationFrame(s.raf);
 }
 function play(s) {
   if (s.frame >= s.shown.length - 1) s.frame = 0;
-  s.playing = true; s.el.play.textContent = "⏸"; s.clock = null;
+  s.playing = true; showPlaying(s); s.clock = null;
   let position = s.frame;
   const tick = (now) => {
     if (!s.playing) return;
