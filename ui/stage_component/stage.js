@@ -388,20 +388,23 @@ function draw(s, paths) {
     const kinds = traceKinds(s.mapData), layout = JSON.stringify(s.mapLayout);
     s.mapData = mapData(s, runs);
     const redraw = kinds === traceKinds(s.mapData) && layout === s.drawnLayout
-      ? s.Plotly.animate(el.map, { data: s.mapData, traces: s.mapData.map((_, i) => i) }, quick)
-      : s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
+      ? tracesRedrawn(s, quick) : s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
     s.drawnLayout = null;
-    // A newer redraw settles this one's promise: Plotly.animate leaves the promise of a frame
-    // it cut short pending, and the families wait for the last redraw (whenDrawn).
+    // The families wait for the last redraw (whenDrawn): a newer redraw settles this one's
+    // promise, and so does this one's end, whatever happens in drawing the dots and the loss.
     if (s.settle) s.settle();
     const drawn = s.drawn = new Promise((settle) => {
       s.settle = settle;
-      redraw.then(() => {
-        if (s.drawn !== drawn) return;
-        s.drawnLayout = layout;
-        drawDots(s);
-        drawLoss(s, config, quick);
-      }, () => {}).then(settle); // cut short by a newer redraw, which draws them
+      redraw.catch(() => {}).then(() => {
+        try {
+          if (s.drawn !== drawn) return; // cut short by a newer redraw, which draws them
+          s.drawnLayout = layout;
+          drawDots(s);
+          drawLoss(s, config, quick);
+        } finally {
+          settle();
+        }
+      });
     });
   } else {
     moveMap(s, runs);
@@ -414,6 +417,26 @@ function draw(s, paths) {
       drawLoss(s, config, quick);
     });
   }
+}
+
+// Every trace of the map redrawn by Plotly.animate (no redraw of the axes or the picture).
+// Plotly leaves the promise of a frame it cut short pending; its events come all the same. So
+// the redraw is over at the first of them, the promise, or a second at most.
+const ANIMATION_ENDS = ["plotly_animated", "plotly_animationinterrupted",
+  "plotly_transitioninterrupted"];
+function tracesRedrawn(s, quick) {
+  const gd = s.el.map;
+  return new Promise((done) => {
+    const end = () => {
+      clearTimeout(timer);
+      for (const name of ANIMATION_ENDS) gd.removeListener(name, end);
+      done();
+    };
+    const timer = setTimeout(end, 1000);
+    for (const name of ANIMATION_ENDS) gd.on(name, end);
+    s.Plotly.animate(gd, { data: s.mapData, traces: s.mapData.map((_, i) => i) }, quick)
+      .then(end, end);
+  });
 }
 
 // The map's traces, kind by kind. When a redraw keeps them and the layout, only their data
