@@ -342,6 +342,31 @@ def test_a_redraw_of_the_traces_alone_draws_what_a_whole_redraw_draws(app_server
 
 
 @pytest.mark.e2e
+def test_new_paths_while_the_animation_plays_are_drawn(app_server, page):
+    """A key on β while the balls move: each new path is drawn (the balls' next move waits for
+    it, and does not drop it from Plotly's animation queue) and is the engine's at the β shown."""
+    open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
+    surface = mv.get_surface("ravine")
+    page.locator(f"{STAGE} .mvs-play").click()
+    slider = page.locator(f"{STAGE} .mvs-beta input")
+    for _ in range(6):
+        slider.focus()
+        page.keyboard.press("ArrowRight")
+        beta = float(slider.evaluate("el => el.dataset.value"))
+        page.wait_for_function(
+            "(name) => document.querySelector('.st-key-stage .mvs-map').data"
+            ".some((d) => d.name === name)", arg=f"Momentum β={beta:g}", timeout=5_000)
+        page.wait_for_timeout(150)  # several moves of the balls after the new path
+        name, path = plotted(page, "Momentum")
+        assert name == f"Momentum β={beta:g}"
+        expected = mv.simulate(surface, optimizer="momentum", lr=0.038, beta=beta, start=START,
+                               steps=200).path
+        assert relative_error(path, expected) <= 1e-9
+    assert page.locator(f"{STAGE} .mvs-play").get_attribute("aria-label") == "Pause"
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
+@pytest.mark.e2e
 def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page):
     open_stage(page, app_server, "/?lesson=divergence")
     name, sgd = plotted(page, "SGD")

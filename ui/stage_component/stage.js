@@ -420,10 +420,12 @@ function draw(s, paths) {
 }
 
 // Every trace of the map redrawn by Plotly.animate (no redraw of the axes or the picture).
-// Plotly leaves the promise of a frame it cut short pending; its events come all the same. So
-// the redraw is over at the first of them, the promise, or a second at most.
-const ANIMATION_ENDS = ["plotly_animated", "plotly_animationinterrupted",
-  "plotly_transitioninterrupted"];
+// Plotly leaves the promise of a frame it cut short pending, so the redraw is over at its
+// promise, at the end of the animation queue (plotly_animated) or when a later call drops this
+// frame (plotly_animationinterrupted), or after a second at most. The events are heard only
+// after the call: the call itself drops the frames queued before it (a ball's move), which
+// emits plotly_animationinterrupted before this frame is drawn.
+const ANIMATION_ENDS = ["plotly_animated", "plotly_animationinterrupted"];
 function tracesRedrawn(s, quick) {
   const gd = s.el.map;
   return new Promise((done) => {
@@ -432,10 +434,11 @@ function tracesRedrawn(s, quick) {
       for (const name of ANIMATION_ENDS) gd.removeListener(name, end);
       done();
     };
-    const timer = setTimeout(end, 1000);
+    const frame = { data: s.mapData, traces: s.mapData.map((_, i) => i) };
+    const drawn = s.Plotly.animate(gd, frame, quick);
     for (const name of ANIMATION_ENDS) gd.on(name, end);
-    s.Plotly.animate(gd, { data: s.mapData, traces: s.mapData.map((_, i) => i) }, quick)
-      .then(end, end);
+    const timer = setTimeout(end, 1000);
+    drawn.then(end, end);
   });
 }
 
