@@ -369,7 +369,7 @@ function draw(s, paths) {
   if (hidden(data)) { // a quiz before its reveal: the map, the start, the minima and the guess
     s.mapData = [...fixedTraces(s), ...quizMarks(s)];
     s.dots = [];
-    s.drawnLayout = null;
+    s.drawnKey = null;
     s.Plotly.react(el.map, s.mapData, s.mapLayout, config).then(() => drawDots(s));
     return;
   }
@@ -384,12 +384,12 @@ function draw(s, paths) {
   worked(s, step);
   if (paths || !s.mapData) {
     // the map first, its dots and the loss chart once it is on screen; the traces alone when
-    // only their data changed (the same traces and layout as the last redraw: traceKinds)
-    const kinds = traceKinds(s.mapData), layout = JSON.stringify(s.mapLayout);
+    // only their data changed (the same layout and traces as the last redraw done: drawnKey)
     s.mapData = mapData(s, runs);
-    const redraw = kinds === traceKinds(s.mapData) && layout === s.drawnLayout
+    const key = `${s.layoutKey}\n${traceKinds(s.mapData)}`;
+    const redraw = key === s.drawnKey
       ? tracesRedrawn(s, quick) : s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
-    s.drawnLayout = null;
+    s.drawnKey = null;
     // The families wait for the last redraw (whenDrawn): a newer redraw settles this one's
     // promise, and so does this one's end, whatever happens in drawing the dots and the loss.
     if (s.settle) s.settle();
@@ -398,7 +398,7 @@ function draw(s, paths) {
       redraw.catch(() => {}).then(() => {
         try {
           if (s.drawn !== drawn) return; // cut short by a newer redraw, which draws them
-          s.drawnLayout = layout;
+          s.drawnKey = key;
           drawDots(s);
           drawLoss(s, config, quick);
         } finally {
@@ -447,7 +447,7 @@ function tracesRedrawn(s, quick) {
 // picture): about half the time of Plotly.react, which replots the whole chart.
 function traceKinds(traces) {
   const kind = (t) => [t.mode, t.opacity, t.marker?.symbol, t.line?.dash, t.line?.width].join("|");
-  return traces ? traces.map(kind).join(";") : "";
+  return traces.map(kind).join(";");
 }
 
 // The loss chart: its curves redrawn when the runs or the family change, else only its
@@ -898,6 +898,7 @@ function relayout(s) {
   const phone = narrow(s);
   s.el.stage.classList.toggle("mvs-narrow", phone);
   s.mapLayout = mapLayout(s);
+  s.layoutKey = JSON.stringify(s.mapLayout); // compared at each redraw (drawnKey), made once
   s.lossLayout = lossLayout(s);
   s.lossDrawnFor = null;
   draw(s, true);
