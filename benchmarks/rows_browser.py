@@ -166,12 +166,11 @@ SLIDER_DIAGNOSIS = """\
 Where the time goes (medians of {n} presses, from the key press): the stage's β slider redraws
 the paths from the precomputed β family in the same event ({total}: the map's traces by
 Plotly.animate, or the whole map when its traces change, then the loss chart; no server round
-trip); the released value is sent at once
-({send}) and the rerun's new data (the families around the new β, {figure_kb:.0f} kB) has
-arrived {answer} after the key; the stage was remounted after {remounts} of {n} presses (a
-keyed v2 component keeps its element: new data reaches the same plots). Main-thread CPU of
-one press, by script (self time): {cpu}; plotly.js functions by inclusive time: {plotly}.
-{server_profile}"""
+trip); the released value is sent at once ({send}) and the rerun's new data (the families
+around the new β, {figure_kb:.0f} kB) has arrived {answer} after the key; the stage was
+remounted after {remounts} of {n} presses (a keyed v2 component keeps its element: new data
+reaches the same plots). Main-thread CPU of one press, by script (self time): {cpu}; plotly.js
+functions by inclusive time: {plotly}. {server_profile}"""
 
 SCRUB_DIAGNOSIS = """\
 Timed in the page: each pointer move on the stage's β slider (mouse button held) to the map's
