@@ -131,9 +131,7 @@ SCRUB_PROBE_JS = """(chart) => {
   }
   const b = window.__scrub = {moves: [], drawn: [], gd};
   addEventListener("pointermove", () => b.moves.push(performance.now()), true);
-  const drawn = () => b.drawn.push(performance.now());
-  gd.on("plotly_afterplot", drawn);  // the whole chart redrawn (Plotly.react)
-  gd.on("plotly_animated", drawn);  // its traces alone (Plotly.animate, no redraw)
+  gd.on("plotly_afterplot", () => b.drawn.push(performance.now()));
 }"""
 
 SCRUB_TIMES_JS = """() => {
@@ -164,21 +162,18 @@ loss chart and the surface picture to draw. Main-thread CPU of one load, by scri
 
 SLIDER_DIAGNOSIS = """\
 Where the time goes (medians of {n} presses, from the key press): the stage's β slider redraws
-the paths from the precomputed β family in the same event ({total}: the map's traces by
-Plotly.animate, or the whole map when its traces change, then the loss chart; no server round
-trip); the released value is sent at once ({send}) and the rerun's new data (the families
-around the new β, {figure_kb:.0f} kB) has arrived {answer} after the key; the stage was
-remounted after {remounts} of {n} presses (a keyed v2 component keeps its element: new data
-reaches the same plots). Main-thread CPU of one press, by script (self time): {cpu}; plotly.js
-functions by inclusive time: {plotly}. {server_profile}"""
+the paths from the precomputed β family in the same event ({total}: Plotly.react of the map and
+the loss chart, no server round trip); the released value is sent at once ({send}) and the
+rerun's new data (the families around the new β, {figure_kb:.0f} kB) has arrived {answer} after
+the key; the stage was remounted after {remounts} of {n} presses (a keyed v2 component keeps its
+element: new data reaches the same plots). Main-thread CPU of one press, by script (self time):
+{cpu}; plotly.js functions by inclusive time: {plotly}. {server_profile}"""
 
 SCRUB_DIAGNOSIS = """\
 Timed in the page: each pointer move on the stage's β slider (mouse button held) to the map's
-next redraw (`plotly_animated`; `plotly_afterplot` when the whole chart is redrawn), {n} moves.
-The map's traces (every run's path, balls, arrows) are redrawn alone by `Plotly.animate`
-without a redraw of the axes or the contour picture, when they are the same traces as before
-with new data; else the whole map by `Plotly.react`. Then the loss chart. The paths are decoded
-once per β and kept. Nothing goes to the server until the button is released."""
+next `plotly_afterplot`, {n} moves. The redraw is `Plotly.react` of the map (contour picture as a
+layout image, every run's path, balls, arrows) and of the loss chart, from paths decoded once
+per β and kept. Nothing goes to the server until the button is released."""
 
 
 @contextmanager
@@ -280,7 +275,7 @@ def _beta_changes(page: Page, presses: int) -> list[dict[str, float]]:
 
 def _scrub(page: Page, moves: int) -> list[float]:
     """Hold the mouse on the stage's β slider and move it ``moves`` times by one position;
-    each move's time in ms from the pointer event to the map's redraw (``SCRUB_PROBE_JS``)."""
+    each move's time in ms from the pointer event to the map's ``plotly_afterplot``."""
     page.evaluate(SCRUB_PROBE_JS, PATHS_CHART)
     handle = page.locator(BETA_SLIDER)
     box = handle.bounding_box()
@@ -511,9 +506,9 @@ def _scrub_row(times_ms: list[float], steps: int) -> Row:
     timing = Timing(tuple(t / 1e3 for t in times_ms))
     return Row.timed(
         name="browser-scrub",
-        what=(f"headless Chromium: mouse held on the stage's β slider, pointer move → the map "
-              f"redrawn (plotly_animated or _afterplot), timed in the page (SGD, momentum, "
-              f"Nesterov × {steps} steps), median of {len(times_ms)} moves"),
+        what=(f"headless Chromium: mouse held on the stage's β slider, pointer move → the map's "
+              f"plotly_afterplot, timed in the page (SGD, momentum, Nesterov × {steps} steps), "
+              f"median of {len(times_ms)} moves"),
         timing=timing, target=SCRUB_TARGET_S,
         note="no server round trip while the button is down; the floor page has no scrub",
         profile=None if not times_ms else ProfileSpec(
@@ -564,9 +559,8 @@ CONTROLS_DIAGNOSIS = """\
 Each change is made the way a person makes it (a key press, Enter in a field, a click), and
 timed in the page from that input event: to the value sent, to the rerun's data (the stage's
 runs for the new setup, the largest message before the map is drawn), to the map's first
-redraw after the stage took that data (`plotly_animated` when only its traces' data changed,
-else `plotly_afterplot`: its paths, balls and arrows drawn; the dots and the loss chart
-follow), and to the scrub families' arrival in the rerun that the drawing asks for
+`plotly_afterplot` after the stage took that data (its paths, dots, balls and arrows drawn; the
+loss chart follows), and to the scrub families' arrival in the rerun that the drawing asks for
 (the whole page's when the change reran the stage alone; else the stage's). The floor page's
 slider (one Streamlit slider, one 2-trace plotly chart) is timed the same way, from its key
 press to the chart showing the new value, in turn with ours in the same browser. Medians:

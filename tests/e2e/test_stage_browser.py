@@ -4,11 +4,8 @@ on a projector and a phone."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
-from PIL import Image
 
 import momentum_viz as mv
 from testkit.browser import wait_for_app
@@ -149,8 +146,7 @@ def test_a_key_on_beta_sends_the_value_before_the_map_redraws(app_server, page):
             return send.call(this, data);
         };
         const map = document.querySelector(`${stage} .mvs-map`);
-        map.on("plotly_afterplot", () => seen.push("drawn"));  // the whole map redrawn
-        map.on("plotly_animated", () => seen.push("drawn"));  // its traces alone
+        map.on("plotly_afterplot", () => seen.push("drawn"));
     }""", WHY_STAGE)
     page.locator(f"{WHY_STAGE} .mvs-beta input").focus()
     page.keyboard.press("ArrowRight")
@@ -293,58 +289,10 @@ def test_layout_map_in_view_on_load(app_server, browser, size):
         context.close()
 
 
-COUNT_REDRAWS_JS = """(map) => {
-    const gd = document.querySelector(map), seen = window.__redraws = {react: 0, animate: 0};
-    for (const name of Object.keys(seen)) {
-        const call = window.Plotly[name];
-        window.Plotly[name] = function (el, ...rest) {
-            if (el === gd) seen[name] += 1;
-            return call.call(this, el, ...rest);
-        };
-    }
-}"""
-
-
-def _pixels(png: bytes) -> np.ndarray:
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
-
-
-@pytest.mark.e2e
-def test_a_redraw_of_the_traces_alone_draws_what_a_whole_redraw_draws(app_server, browser, page):
-    """Dragging β and a new number of steps redraw the map's traces alone (Plotly.animate, no
-    Plotly.react): the map is then, pixel for pixel, the one a fresh page draws whole for the
-    same view (paths, a diverged run's mark, balls, arrows, step dots)."""
-    open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200"
-                                 "&opt=sgd,momentum,nesterov")
-    page.evaluate(COUNT_REDRAWS_JS, MAP)
-    beta = drag(page, ".mvs-beta", 4, 3, lambda value: None)
-    page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
-    wait_for_app(page)
-    page.locator(".st-key-steps input[type=range]").focus()
-    page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => !location.search.includes('steps=200')", timeout=30_000)
-    wait_for_app(page)
-    redraws = page.evaluate("() => window.__redraws")
-    assert redraws["animate"] >= 5 and redraws["react"] == 0, redraws
-    assert "diverged" in plotted(page, "Nesterov")[0]
-    fresh = browser.new_page(viewport=page.viewport_size, device_scale_factor=1)
-    try:
-        open_stage(fresh, app_server, page.url.removeprefix(app_server.url))
-        wait_for_app(fresh)
-        whole = _pixels(fresh.locator(MAP).screenshot())
-    finally:
-        fresh.close()
-    traces_alone = _pixels(page.locator(MAP).screenshot())
-    assert traces_alone.shape == whole.shape
-    assert np.array_equal(traces_alone, whole), \
-        f"{int(np.any(traces_alone != whole, axis=2).sum())} pixels differ"
-    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
-
-
 @pytest.mark.e2e
 def test_new_paths_while_the_animation_plays_are_drawn(app_server, page):
-    """A key on β while the balls move: each new path is drawn (the balls' next move waits for
-    it, and does not drop it from Plotly's animation queue) and is the engine's at the β shown."""
+    """A key on β while the balls move: each new path is drawn, and is the engine's at the β
+    shown."""
     open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
     surface = mv.get_surface("ravine")
     page.locator(f"{STAGE} .mvs-play").click()

@@ -239,17 +239,11 @@ function update(s, data) {
     el.stage.dataset.families = data.partial ? "loading" : "ready";
     // the setup's own runs are drawn: now ask for the families (the stage's rerun sends them)
     if (data.partial) {
-      whenDrawn(s).then(() => {
+      Promise.resolve(s.drawn).then(() => {
         if (s.data === data) s.api.setStateValue("families", data.familiesToken);
       });
     }
   });
-}
-
-// Settles when the map's last redraw (``s.drawn``) has, even if another began meanwhile.
-function whenDrawn(s) {
-  const drawn = s.drawn;
-  return Promise.resolve(drawn).then(() => (s.drawn === drawn ? undefined : whenDrawn(s)));
 }
 
 // Whether new data would draw the very map the stage shows (a released β or lr, whose paths
@@ -369,13 +363,11 @@ function draw(s, paths) {
   if (hidden(data)) { // a quiz before its reveal: the map, the start, the minima and the guess
     s.mapData = [...fixedTraces(s), ...quizMarks(s)];
     s.dots = [];
-    s.drawnKey = null;
     s.Plotly.react(el.map, s.mapData, s.mapLayout, config).then(() => drawDots(s));
     return;
   }
   // Scatter-only updates go through Plotly.animate without a redraw (the fast path: no axes,
-  // no layout pass): a step moves the balls and arrows, new paths move every trace; a full
-  // Plotly.react only when the traces or the layout change.
+  // no layout pass); a full Plotly.react only when the traces or the axes change.
   const quick = { transition: { duration: 0 }, frame: { duration: 0, redraw: false },
                   mode: "immediate" };
   if (paths || !s.lossData) s.lossData = lossData(s, runs);
@@ -383,71 +375,20 @@ function draw(s, paths) {
   readout(s, runs, step);
   worked(s, step);
   if (paths || !s.mapData) {
-    // the map first, its dots and the loss chart once it is on screen; the traces alone when
-    // only their data changed (the same layout and traces as the last redraw done: drawnKey)
+    // the map first, its dots and the loss chart once it is on screen
     s.mapData = mapData(s, runs);
-    const key = `${s.layoutKey}\n${traceKinds(s.mapData)}`;
-    const redraw = key === s.drawnKey
-      ? tracesRedrawn(s, quick) : s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
-    s.drawnKey = null;
-    // The families wait for the last redraw (whenDrawn): a newer redraw settles this one's
-    // promise, and so does this one's end, whatever happens in drawing the dots and the loss.
-    if (s.settle) s.settle();
-    const drawn = s.drawn = new Promise((settle) => {
-      s.settle = settle;
-      redraw.catch(() => {}).then(() => {
-        try {
-          if (s.drawn !== drawn) return; // cut short by a newer redraw, which draws them
-          s.drawnKey = key;
-          drawDots(s);
-          drawLoss(s, config, quick);
-        } finally {
-          settle();
-        }
-      });
+    const drawn = s.drawn = s.Plotly.react(el.map, s.mapData, s.mapLayout, config).then(() => {
+      drawDots(s);
+      if (s.drawn === drawn) drawLoss(s, config, quick);
     });
   } else {
     moveMap(s, runs);
-    // after the last full redraw, which a move must not cut short; a newer move cuts this
-    // one short ("immediate"): its promise rejects, which is fine
-    whenDrawn(s).then(() => {
-      const moving = [s.moving, s.moving + 1, s.moving + 2];
-      s.Plotly.animate(el.map, { data: moving.map((i) => s.mapData[i]), traces: moving }, quick)
-        .catch(() => {});
-      drawLoss(s, config, quick);
-    });
+    const moving = [s.moving, s.moving + 1, s.moving + 2];
+    // a newer frame interrupts this one ("immediate"): its promise rejects, which is fine
+    s.Plotly.animate(el.map, { data: moving.map((i) => s.mapData[i]), traces: moving }, quick)
+      .catch(() => {});
+    drawLoss(s, config, quick);
   }
-}
-
-// Every trace of the map redrawn by Plotly.animate (no redraw of the axes or the picture).
-// Plotly leaves the promise of a frame it cut short pending, so the redraw is over at its
-// promise, at the end of the animation queue (plotly_animated) or when a later call drops this
-// frame (plotly_animationinterrupted), or after a second at most. The events are heard only
-// after the call: the call itself drops the frames queued before it (a ball's move), which
-// emits plotly_animationinterrupted before this frame is drawn.
-const ANIMATION_ENDS = ["plotly_animated", "plotly_animationinterrupted"];
-function tracesRedrawn(s, quick) {
-  const gd = s.el.map;
-  return new Promise((done) => {
-    const end = () => {
-      clearTimeout(timer);
-      for (const name of ANIMATION_ENDS) gd.removeListener(name, end);
-      done();
-    };
-    const frame = { data: s.mapData, traces: s.mapData.map((_, i) => i) };
-    const drawn = s.Plotly.animate(gd, frame, quick);
-    for (const name of ANIMATION_ENDS) gd.on(name, end);
-    const timer = setTimeout(end, 1000);
-    drawn.then(end, end);
-  });
-}
-
-// The map's traces, kind by kind. When a redraw keeps them and the layout, only their data
-// changes, and Plotly.animate without a redraw draws the traces alone (not the axes, not the
-// picture): about half the time of Plotly.react, which replots the whole chart.
-function traceKinds(traces) {
-  const kind = (t) => [t.mode, t.opacity, t.marker?.symbol, t.line?.dash, t.line?.width].join("|");
-  return traces.map(kind).join(";");
 }
 
 // The loss chart: its curves redrawn when the runs or the family change, else only its
@@ -898,7 +839,6 @@ function relayout(s) {
   const phone = narrow(s);
   s.el.stage.classList.toggle("mvs-narrow", phone);
   s.mapLayout = mapLayout(s);
-  s.layoutKey = JSON.stringify(s.mapLayout); // compared at each redraw (drawnKey), made once
   s.lossLayout = lossLayout(s);
   s.lossDrawnFor = null;
   draw(s, true);
