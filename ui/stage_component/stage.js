@@ -1,6 +1,6 @@
 // The Playground's stage: the map with every run's path, the balls and arrows at the current
-// step, and the loss chart, redrawn from precomputed exact families while the β or lr slider
-// is dragged. Data: momentum_viz/stage.py (stage_data). No build step.
+// step, and the loss chart, redrawn by Plotly.react from precomputed exact families while the
+// β or lr slider is dragged. Data: momentum_viz/stage.py (stage_data). No build step.
 
 const STAGES = new WeakMap();
 const SPEEDS = [0.25, 0.5, 1, 2, 4];
