@@ -63,10 +63,10 @@ whole): the engine's `simulate_many` for the runs the reading and the table desc
 0–0.99 by 0.01 and the high ends) and the lr family (41 positions over ±1 decade) of every
 chosen optimizer, in one engine batch, then packed (6-byte floats, float32 losses); past 500
 steps the grids coarsen and the paths are thinned. The surface picture inside it is remembered
-per surface and view ({picture}). `json.dumps` of the data, as the component sends it:
-{serialize} ({kb:.0f} kB). The batch costs little more than the three runs alone (the loop is per
-step, not per trajectory): the price of scrubbing without a server round trip is paid here once
-per change."""
+per surface and view ({picture}). `json.dumps` of the data, made once per data as the component
+sends it (`ui.stage.payload`): {serialize} ({kb:.0f} kB). The batch costs little more than the
+three runs alone (the loop is per step, not per trajectory): the price of scrubbing without a
+server round trip is paid here once per change."""
 
 LAB_DIAGNOSIS = """\
 Where the time goes: the sweep ({size}×{size} runs of {steps} steps), the map figure and its
@@ -104,11 +104,11 @@ class ColdPlayground:
         self.steps, self.optimizers = steps, optimizers
         self.betas = (round(first_beta + i * BETA_STEP, 6) for i in count())
 
-    def __call__(self) -> tuple[str]:
+    def __call__(self) -> tuple[bytes]:
         setup = playground_setup(self.steps, next(self.betas), self.optimizers)
         key = compute.surface_key(setup)
         compute.runs_for(setup, key)
-        return (json.dumps(stage.stage_data_for(setup, key)),)
+        return (stage.payload(stage.stage_data_for(setup, key), {}),)
 
 
 def _stage_data(setup: dict) -> dict:

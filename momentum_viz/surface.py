@@ -168,9 +168,10 @@ class Surface:
         return r"\nabla f = \begin{pmatrix} " + sp.latex(gx) + r" \\ " + sp.latex(gy) \
             + r" \end{pmatrix}"
 
-    @property
+    @cached_property
     def f_min(self) -> float | None:
-        """The lowest value over ``minima`` (the global minimum where minima are known)."""
+        """The lowest value over ``minima`` (the global minimum where minima are known); worked
+        out once per surface (``minima`` never changes)."""
         if not self.minima:
             return None
         xs, ys = np.array(self.minima).T

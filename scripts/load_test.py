@@ -65,6 +65,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from scripts.cluster import REPLICA_HEADER, ROOT, Cluster, running_cluster, spread
 from scripts.hostile_inputs import HOSTILE_FORMULAS, HOSTILE_URLS, payloads_everywhere
+from testkit.components import data_of
 
 ARTIFACTS = ROOT / "test-artifacts"
 RUN_TIMEOUT = 120.0
@@ -314,7 +315,7 @@ class Session:
                 self.errors.append(f"{self.name}: exception {proto.type}: {proto.message}")
             element_id = getattr(proto, "id", "")
             if getattr(proto, "component_name", "") == STAGE_COMPONENT:
-                data = json.loads(proto.json)
+                data = data_of(proto)
                 self.asks = ((element_id, data["familiesToken"], message.delta.fragment_id)
                              if data.get("partial") else None)
             if element_id.startswith("$$ID-"):

@@ -9,6 +9,7 @@ from pathlib import Path
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.testing.v1 import AppTest
 
+from testkit.components import data_of
 from ui.session import AHEAD
 from ui.site import PAGES
 
@@ -34,7 +35,7 @@ class VisitorTest(AppTest):
              timeout: float | None = None) -> AppTest:
         super()._run(widget_state, timeout)
         if self.follows_stage and AHEAD in self.session_state:
-            drawn = json.loads(_component(self, "stage").proto.json)["familiesToken"]
+            drawn = data_of(_component(self, "stage").proto)["familiesToken"]
             send_component_state(self, "stage", {"families": drawn})
         return self
 

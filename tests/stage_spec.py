@@ -3,19 +3,17 @@ the page sent, and the runs it shows now, decoded back into numbers."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 
 from momentum_viz.stage import unpack_float48
-from testkit.apptest import send_component_state
+from testkit.apptest import data_of, send_component_state
 
 
 def stage_of(at) -> dict:
     """The data of the page's stage component."""
     (element,) = [e for e in at.get("bidi_component")
                   if e.proto.component_name == "momentum_viz_stage"]
-    return json.loads(element.proto.json)
+    return data_of(element.proto)
 
 
 def with_families(at) -> dict:
@@ -31,7 +29,7 @@ def with_families(at) -> dict:
 def component_data(at, key: str) -> dict:
     """The data of the page's component under widget ``key``."""
     (element,) = [e for e in at.get("bidi_component") if e.key == key]
-    return json.loads(element.proto.json)
+    return data_of(element.proto)
 
 
 def shown(data: dict) -> list[dict]:

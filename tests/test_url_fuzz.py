@@ -86,7 +86,8 @@ def check_page(page: str, query: dict[str, Any]) -> None:
     for element in elements(at._tree):
         proto = getattr(element, "proto", None)
         if element.type == "bidi_component" and proto.component_name in TRUSTED_COMPONENTS:
-            assert not DANGEROUS.search(proto.json), (page, proto.component_name)
+            sent = proto.bytes.decode() if proto.WhichOneof("data") == "bytes" else proto.json
+            assert not DANGEROUS.search(sent), (page, proto.component_name)
             continue
         if element.type == "html" and proto.body == preload_html():  # the app's own script
             continue

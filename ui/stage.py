@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
@@ -92,6 +94,34 @@ def _data(inputs: tuple, url: str, released_only: bool = False) -> dict:
                       plotly_url=url, batch_size=batch_size, seeds=seeds,
                       released_only=released_only)
     return tokened(data, inputs)
+
+
+ENCODED_ENTRIES = 32
+"""How many shared data dicts keep their JSON (``payload``), the latest sent: up to ~0.9 MB
+each. A dict sent after it was let go is encoded again."""
+_encoded: OrderedDict[int, tuple[dict, bytes]] = OrderedDict()
+_encoded_lock = threading.Lock()
+
+
+def payload(shared: dict, own: dict) -> bytes:
+    """The stage's data as it is sent: the UTF-8 JSON of the list [``shared``, ``own``], which
+    ``stage.js`` merges into one object (``own``'s fields win). ``shared`` is a cached dict
+    (the same object for the same data, never modified): its JSON is made once and kept for
+    the latest ``ENCODED_ENTRIES`` such dicts. ``own`` holds this run's few fields, encoded
+    each time. Sent as bytes, the data skips Streamlit's encoding of a dict on every run (two
+    JSON dumps, one of them sorted, of up to ~0.9 MB)."""
+    key = id(shared)  # an entry holds its dict: the id is not reused while the entry is kept
+    with _encoded_lock:
+        entry = _encoded.get(key)
+        if entry is not None:
+            _encoded.move_to_end(key)
+    if entry is None:
+        entry = (shared, json.dumps(shared).encode())
+        with _encoded_lock:
+            _encoded[key] = entry
+            while len(_encoded) > ENCODED_ENTRIES:
+                _encoded.popitem(last=False)
+    return b"[" + entry[1] + b", " + json.dumps(own).encode() + b"]"
 
 
 def token(inputs: tuple) -> str:
@@ -182,37 +212,41 @@ def _fragment(setup: dict, key: tuple, quiz: dict | None, session_setup: dict | 
     drawn = token(inputs)
     if ahead and _state(KEY, "families") == drawn:
         st.rerun()  # the browser drew it: the whole page follows, and brings the families
-    data = _data(inputs, plotly_url(), _state(KEY, "families") != drawn) | {
-        "tour": True, "present": setup["present"], "familiesToken": drawn}
+    data = _data(inputs, plotly_url(), _state(KEY, "families") != drawn)
+    own = {"tour": True, "present": setup["present"], "familiesToken": drawn}
     if quiz is None:
         pick = _picked(KEY, len(run_specs(setup)))
-        worked = dict(worked=_worked(inputs, pick) if pick is not None else None,
-                      workedFor=pick)
-        show(tokened(data | worked, (data["token"], pick)), KEY, movable_start=True)
+        show(data, KEY, movable_start=True, own=own | {
+            "worked": _worked(inputs, pick) if pick is not None else None, "workedFor": pick,
+            "token": token((data["token"], pick))})
         return
-    quizzed = tokened(data | {"quiz": quiz}, (data["token"], sorted(quiz.items())))
-    _stage(key=KEY, data=quizzed, on_guess_change=partial(_guessed, KEY),
+    own |= {"quiz": quiz, "token": token((data["token"], sorted(quiz.items())))}
+    _stage(key=KEY, data=payload(data, own), on_guess_change=partial(_guessed, KEY),
            on_tour_change=partial(_toured, KEY), on_families_change=_families_declared,
            **slider_callbacks(KEY))
 
 
-def show(data: dict, key: str, *, movable_start: bool) -> None:
-    """Mount the stage under widget ``key`` with ``data`` (``stage_data``, with a token): a
-    released β or lr becomes the setup's; with ``movable_start`` a click on the map moves the
-    setup's start (x0, y0), without it a click does nothing. With a ``worked`` entry
+def show(data: dict, key: str, *, movable_start: bool, own: dict | None = None) -> None:
+    """Mount the stage under widget ``key`` with ``data`` (``stage_data`` with a token, a
+    cached dict) and this run's ``own`` fields over it (``payload``): a released β or lr
+    becomes the setup's; with ``movable_start`` a click on the map moves the setup's start
+    (x0, y0), without it a click does nothing. With a ``worked`` entry in ``own``
     (``mount``), the panel "This step in numbers" is shown, and the run picked in it is the
     component's ``worked`` state (read by ``mount`` on the rerun it starts). With
-    ``data["tour"]`` the keys n and p step the guided tour (``controls.tour_step``)."""
+    ``own["tour"]`` the keys n and p step the guided tour (``controls.tour_step``)."""
+    own = dict(own or {})
     callbacks = slider_callbacks(key)
     if movable_start:
         callbacks["on_click_change"] = partial(_clicked, key)
-    if "worked" in data:
+    else:
+        own["fixedStart"] = True
+    if "worked" in own:
         callbacks["on_worked_change"] = _pick_declared
     if "partial" in data:
         callbacks["on_families_change"] = _families_declared
-    if data.get("tour"):
+    if own.get("tour"):
         callbacks["on_tour_change"] = partial(_toured, key)
-    _stage(key=key, data=data if movable_start else data | {"fixedStart": True}, **callbacks)
+    _stage(key=key, data=payload(data, own), **callbacks)
 
 
 def slider_callbacks(key: str) -> dict:

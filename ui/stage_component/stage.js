@@ -932,8 +932,15 @@ function clickStart(s, e) {
   s.api.setTriggerValue(s.data.quiz ? "guess" : "click", { x: snap(xa.p2l(px)), y: snap(ya.p2l(py)) });
 }
 
+// The data comes as the UTF-8 JSON of a list of objects (ui/stage.py ``payload``): the shared
+// data, then the run's own fields over it.
+function received(bytes) {
+  return Object.assign({}, ...JSON.parse(new TextDecoder().decode(bytes)));
+}
+
 export default function (component) {
-  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const { parentElement, setStateValue, setTriggerValue } = component;
+  const data = received(component.data);
   let s = STAGES.get(parentElement);
   if (!s) {
     s = build(parentElement, { setStateValue, setTriggerValue });
