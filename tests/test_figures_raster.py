@@ -91,6 +91,32 @@ def test_a_flat_surface_is_one_band_and_an_undefined_one_all_pale_red():
     assert np.all(nowhere == np.array(UNDEFINED_RGB, np.uint8))
 
 
+def test_every_pixel_follows_the_rule_on_a_rough_surface_with_holes(rng):
+    """A pixel by pixel transcription: the band of the pixel's height in the finite range,
+    that band's colour on the scale, darkened where the band differs from the pixel's right
+    or lower neighbour (an undefined neighbour counts as the lowest band), pale red where
+    the height is undefined."""
+    heights = rng.normal(size=(30, 40)).cumsum(axis=1)
+    heights[rng.random(heights.shape) < 0.05] = np.nan
+    heights[3, 7] = np.inf
+    bands = 24
+    finite = np.isfinite(heights)
+    lo, hi = heights[finite].min(), heights[finite].max()
+    band = [[min(int((h - lo) / (hi - lo) * bands), bands - 1) if np.isfinite(h) else 0
+             for h in row] for row in heights]
+    expected = np.zeros((30, 40, 3), np.uint8)
+    for i in range(30):
+        for j in range(40):
+            if not finite[i, j]:
+                expected[i, j] = UNDEFINED_RGB
+                continue
+            colour = ramp(SURFACE_SCALE, np.array([band[i][j] / (bands - 1)]))[0]
+            edge = (j + 1 < 40 and band[i][j + 1] != band[i][j]) or \
+                (i + 1 < 30 and band[i + 1][j] != band[i][j])
+            expected[i, j] = np.round(colour * LINE_DARKEN) if edge else colour
+    np.testing.assert_array_equal(banded_image(heights, SURFACE_SCALE, bands), expected)
+
+
 def test_png_round_trip_keeps_size_orientation_and_every_pixel(rng):
     pixels = rng.integers(0, 256, size=(5, 7, 3), dtype=np.uint8)  # 5 rows, 7 columns
     uri = png_data_uri(pixels)

@@ -34,13 +34,14 @@ def banded_image(heights: np.ndarray, scale: list[list], bands: int) -> np.ndarr
     lo, hi = (np.min(heights[finite]), np.max(heights[finite])) if finite.any() else (0.0, 1.0)
     t = (np.where(finite, heights, lo) - lo) / (hi - lo if hi > lo else 1.0)
     band = np.minimum((t * bands).astype(int), bands - 1)
-    rgb = ramp(scale, band / max(bands - 1, 1)).astype(float)
     edge = np.zeros(band.shape, bool)
     edge[:, :-1] |= band[:, :-1] != band[:, 1:]
     edge[:-1, :] |= band[:-1, :] != band[1:, :]
-    rgb[edge & finite] *= LINE_DARKEN
-    rgb[~finite] = UNDEFINED_RGB
-    return rgb.round().astype(np.uint8)
+    # the palette: each band's colour, then its level line's, then the undefined colour
+    colours = ramp(scale, np.arange(bands) / max(bands - 1, 1))
+    palette = np.concatenate([colours, (colours * LINE_DARKEN).round().astype(np.uint8),
+                              np.array([UNDEFINED_RGB], np.uint8)])
+    return palette[np.where(finite, band + bands * edge, 2 * bands)]
 
 
 def png_data_uri(rgb: np.ndarray) -> str:
