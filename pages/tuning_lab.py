@@ -5,9 +5,9 @@ Playground."""
 import streamlit as st
 
 import momentum_viz as mv
-from ui import advice, compute, controls, lab, lab_map, session, stage
-from ui.params import PARAM, query_from_setup, sampling_of
-from ui.site import LAB, PLAYGROUND, page_script
+from ui import compute, controls, lab, lab_map, session, stage
+from ui.params import PARAM, sampling_of
+from ui.site import LAB
 
 setup = session.begin_page(LAB)
 stage.preload()
@@ -18,13 +18,14 @@ with st.sidebar:
     controls.surface_controls()
     controls.start_controls()
     st.caption("Your β and learning rate: the sliders above the map.")
-    advice.advice_controls(session.setup_shown())
+    advice_place = st.container()  # the lr advice: drawn with the map, it follows lr
     with st.expander("Noise, minibatches and seeds"):
         controls.noise_controls()
     st.header("Map")
     controls.map_controls()
 
-setup = session.finish_page(LAB)
+setup = session.finish_page(LAB, publish_here=False)  # the URL follows lr and β: drawn below
+links_place = session.nav_slot()
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error, setup)
 optimizer, steps = setup["map_opt"], setup["map_steps"]
@@ -34,6 +35,7 @@ size = lab.map_grid(setup, surface, seeds)
 if not size:
     st.warning(f"This map would take too long: {steps:,} steps × {seeds} seeds on this "
                "surface. Lower the steps per run or the seeds.")
+    session.publish(setup, links_place)
     st.stop()
 start = (setup["x0"], setup["y0"])
 curvature, scale, scale_source = lab.reference(surface, start)
@@ -69,14 +71,7 @@ with best_column:
                   args=(best.lr, best.beta),
                   help="Sets lr and β, and the Playground's optimizers and steps to the map's, "
                        "so it replays this cell.")
-with link_column:
-    st.page_link(page_script(PLAYGROUND), label="Open in the Playground",
-                 icon=":material/play_circle:", query_params=query_from_setup(setup))
-
-positions = lab_map.sliders(key, optimizer, setup["lr"], setup["beta"], start, steps, noise,
-                            setup["seed"], batch_size, seeds, span,
-                            (float(sweep.betas[0]), float(sweep.betas[-1])))
-lab_map.show(sweep_inputs, setup["map_metric"], curvature, positions)
+map_place = st.container()
 linear = mv.optimizers.get(optimizer).linear_theory is not None
 st.caption(lab.span_caption(span, factors, scale, scale_source, linear and sweep.betas[0] == 0))
 st.markdown(lab.theory_note(surface, curvature, optimizer))
@@ -86,4 +81,9 @@ if curvature is not None and linear:
                 "black line every run diverges."
                 + (" On a quadratic the best rate is where the two damping lines meet."
                    if optimizer != "nesterov" else ""))
-session.share_box(setup)
+share_place = st.container()
+# the map, and everything that shows lr and β: a released lr or β reruns this alone
+lab_map.follow(sweep_inputs, setup["map_metric"], curvature,
+               (float(sweep.betas[0]), float(sweep.betas[-1])),
+               dict(links=links_place, advice=advice_place, link=link_column, map=map_place,
+                    share=share_place))

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
@@ -28,8 +29,12 @@ import streamlit as st
 
 import momentum_viz as mv
 from momentum_viz.figures import tuning_figure
-from ui import compute, controls, lab, plotly_live, stage
-from ui.params import BETA_RANGE, LR_RANGE
+from ui import advice, compute, controls, lab, plotly_live, session, stage
+from ui.params import BETA_RANGE, LR_RANGE, query_from_setup
+from ui.site import PLAYGROUND, page_script
+
+if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
 
 KEY = "lab_map"
 SWEPT = "lab_map_swept"
@@ -87,6 +92,36 @@ def show(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None
     _lab_map(key=KEY, data=data | {"plotly": stage.plotly_url(), "sliders": positions},
              on_cell_change=_cell_clicked, on_missing_change=partial(plotly_live.forget, KEY),
              **stage.slider_callbacks(KEY))
+
+
+@st.fragment
+def follow(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | None,
+           betas: tuple[float, float], places: dict[str, DeltaGenerator]) -> None:
+    """Everything on the page that shows the setup's lr and β, drawn into its ``places`` (made
+    by the page, each in its spot): the URL and the page links ("links", ``session.publish``),
+    the lr advice ("advice"), the link to the Playground ("link"), the map of the sweep
+    ``sweep_inputs`` with its sliders ("map", ``show``) and the share box ("share"). A fragment:
+    a released lr or β, the advice's button or the share box reruns it alone, with the setup
+    its callback left; a click on a cell (``controls.use_cell``), which says what it changed at
+    the top of the page, reruns the whole page. The sweep's own inputs come from the page's
+    last run (every other control reruns the page)."""
+    state = st.session_state
+    if state.get(session.CELL_APPLIED):
+        st.rerun()
+    setup = state[session.SETUP]
+    session.publish(setup, places["links"])
+    with places["advice"]:
+        advice.advice_controls(setup)
+    with places["link"]:
+        st.page_link(page_script(PLAYGROUND), label="Open in the Playground",
+                     icon=":material/play_circle:", query_params=query_from_setup(setup))
+    key, optimizer, span, _, _, steps, start, noise, seed, batch_size, seeds = sweep_inputs
+    positions = sliders(key, optimizer, setup["lr"], setup["beta"], start, steps, noise, seed,
+                        batch_size, seeds, span, betas)
+    with places["map"]:
+        show(sweep_inputs, metric, curvature, positions)
+    with places["share"]:
+        session.share_box(setup)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from ui.params import (
 from ui.site import PAGES, page_spec
 
 if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
     from streamlit.navigation.page import StreamlitPage
 
 # -- session state: every key besides the widgets' ----------------------------------------------
@@ -48,7 +49,7 @@ URL_QUERY = "url_query"
 one came from the browser's Back or Forward (Streamlit reruns with that entry's query)."""
 NAV_SLOT = "nav_slot"
 """This run's place for the page links at the top of the sidebar (``begin_page`` makes it,
-``finish_page`` fills it with links that carry the setup)."""
+``finish_page`` or the page itself fills it with links that carry the setup: ``publish``)."""
 QUIZ_QUESTION = "quiz_question"
 """The question (``ui.quiz.question``) the quiz's answers, guess and reveal below belong to: when
 the runs change, they are cleared."""
@@ -112,26 +113,39 @@ def begin_page(page: str) -> Setup:
     return state[SETUP]
 
 
-def finish_page(page: str) -> Setup:
-    """Call after the controls: reads ``page``'s widgets into the setup and mirrors it in the
-    URL. A URL that already describes this view, every value in it usable, is left as it is
-    (``/`` for the defaults), so a change adds one browser-history entry and opening a page
-    none. Then draws the page links at the top of the sidebar: each opens its page with this
-    setup in its URL (one history entry; Back returns here)."""
+def finish_page(page: str, *, publish_here: bool = True) -> Setup:
+    """Call after the controls: reads ``page``'s widgets into the setup, then ``publish``-es it
+    (the URL and the page links). A page whose fragment changes the setup (the Tuning lab's
+    map: its lr and β) passes ``publish_here=False`` and calls ``publish`` in that fragment,
+    with ``nav_slot()``, on every run."""
     state = st.session_state
     state[SETUP], warnings = setup_from_widgets(state[SETUP], state, page)
     for warning in warnings:
         st.warning(warning)
-    query, shown = query_from_setup(state[SETUP]), st.query_params.to_dict()
-    if shown != query and setup_from_query(shown) != (state[SETUP], []):
+    if publish_here:
+        publish(state[SETUP], nav_slot())
+    return state[SETUP]
+
+
+def nav_slot() -> DeltaGenerator:
+    """This run's place for the page links (the top of the sidebar, made by ``begin_page``)."""
+    return st.session_state.pop(NAV_SLOT)
+
+
+def publish(setup: Setup, links: DeltaGenerator) -> None:
+    """Mirror ``setup`` in the URL and draw the page links in ``links``. A URL that already
+    describes this view, every value in it usable, is left as it is (``/`` for the
+    defaults), so a change adds one browser-history entry and opening a page none. Each link
+    opens its page with this setup in its URL (one history entry; Back returns here)."""
+    query, shown = query_from_setup(setup), st.query_params.to_dict()
+    if shown != query and setup_from_query(shown) != (setup, []):
         st.query_params.from_dict(query)
-    state[URL_QUERY] = st.query_params.to_dict()
-    with state.pop(NAV_SLOT):
+    st.session_state[URL_QUERY] = st.query_params.to_dict()
+    with links:
         for spec in PAGES:
             st.page_link(spec.script, label=spec.title, icon=spec.icon, query_params=query,
                          width="stretch")
         st.divider()
-    return state[SETUP]
 
 
 def setup_shown() -> Setup:

@@ -165,7 +165,53 @@ def test_dragging_the_lab_maps_beta_and_lr_moves_the_ring_and_tells_the_engines_
     page.wait_for_function(f"() => location.search.includes('{name}={value:g}')", timeout=30_000)
     wait_for_app(page)
     assert said(page) == seen[-1][0]  # the rerun's own sentence at the released value
+    # every link follows the release: the sidebar's page links and "Open in the Playground",
+    # then the share box's link once opened
+    hrefs = page.locator("a[data-testid='stPageLink-NavLink']").evaluate_all(
+        "links => links.map((a) => a.href)")
+    assert len(hrefs) == len(PAGES) + 1
+    assert all(parse_qs(urlparse(h).query)[name] == [f"{value:g}"] for h in hrefs), hrefs
+    page.get_by_text("Share this view").click()
+    shared = page.locator(".st-key-share_box [data-testid='stCode'] code")
+    shared.first.wait_for(timeout=30_000)  # the link, then the same view as a quiz
+    links = [text.strip() for text in shared.all_inner_texts()]
+    assert len(links) == 2
+    assert all(parse_qs(urlparse(link).query)[name] == [f"{value:g}"] for link in links), links
     screenshot(page, f"tuning_lab_after_{name}_drag")
+    no_page_errors(page)
+
+
+@pytest.mark.e2e
+def test_a_released_lr_or_beta_reruns_only_what_shows_them(app_server, page):
+    """The map and all that shows lr and β are one fragment (``ui.lab_map.follow``): a value
+    released on the map's slider brings far fewer messages than a rerun of the whole page
+    (a new start, here), and the URL takes the value."""
+    frames: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda _: frames.append(1)))
+    page.goto(app_server.url + "/tuning_lab?surface=ravine&lr=0.038&beta=0.6&map_grid=30"
+                               "&map_steps=300")
+    wait_for_app(page)
+    page.wait_for_selector(f"{LAB_MAP} .mvl-map .main-svg", timeout=30_000)
+
+    def messages(change, done: str) -> int:
+        page.wait_for_timeout(500)  # nothing still arriving from the last change
+        before = len(frames)
+        change()
+        page.wait_for_function(f"() => location.search.includes('{done}')", timeout=30_000)
+        wait_for_app(page)
+        return len(frames) - before
+
+    def start() -> None:
+        page.locator(".st-key-x0 input").fill("-2.4")
+        page.locator(".st-key-x0 input").press("Enter")
+
+    def beta() -> None:
+        page.locator(f"{LAB_MAP} .mvl-beta input").focus()
+        page.keyboard.press("ArrowRight")
+
+    whole = messages(start, "x0=-2.4")
+    released = messages(beta, "beta=0.61")
+    assert released * 2 < whole, (released, whole)
     no_page_errors(page)
 
 
