@@ -143,6 +143,7 @@ class Session:
     errors: list[str]
     widgets: dict[str, str] = field(default_factory=dict)  # widget key → element id
     states: dict[str, WidgetState] = field(default_factory=dict)  # element id → value
+    fragments: dict[str, str] = field(default_factory=dict)  # element id → its fragment's id
     pages: dict[str, str] = field(default_factory=dict)  # page title → script hash
     page: str = ""
     query: str = ""
@@ -244,7 +245,8 @@ class Session:
     async def set(self, key: str, value: float | str) -> float:
         """Move a slider (numbers) or type into a text input (strings) and wait for the page.
         ``component.name`` sets ``name`` in a custom component's state, as its ``setStateValue``
-        does in the browser (the Playground's stage sends β that way on release)."""
+        does in the browser (the Playground's stage sends β that way on release). A widget
+        drawn by a fragment reruns that fragment, as in the browser."""
         key, _, name = key.partition(".")
         state = WidgetState(id=self.widgets[key])
         if name:
@@ -256,7 +258,7 @@ class Session:
         else:
             state.double_array_value.data[:] = [value]
         self.states[state.id] = state
-        return await self.rerun()
+        return await self.rerun(fragment=self.fragments.get(state.id, ""))
 
     def _component_state(self, element_id: str, name: str, value: object) -> WidgetState:
         """The custom component ``element_id``'s state with ``name`` set to ``value``."""
@@ -268,17 +270,18 @@ class Session:
         return await self.rerun(page_hash=self.pages[title])
 
     async def rerun(self, page_hash: str = "", page_name: str = "",
-                    timeout: float = RUN_TIMEOUT) -> float:
-        """Send a rerun; seconds until the server says the script finished (TimeoutError after
-        ``timeout`` seconds). When the run sent the Playground's stage in its first part (the
-        released runs), the stage's own rerun that a browser's drawing asks for follows, and
-        counts: the change is done when the stage can scrub."""
-        elapsed = await self._run_once(page_hash, page_name, timeout, fragment="")
+                    timeout: float = RUN_TIMEOUT, fragment: str = "") -> float:
+        """Send a rerun (of the fragment ``fragment``, if not empty); seconds until the server
+        says the script finished (TimeoutError after ``timeout`` seconds). When the run sent
+        the Playground's stage in its first part (the released runs), the stage's own rerun
+        that a browser's drawing asks for follows, and counts: the change is done when the
+        stage can scrub."""
+        elapsed = await self._run_once(page_hash, page_name, timeout, fragment=fragment)
         if self.asks is not None:
-            element_id, token, fragment = self.asks
+            element_id, token, stage = self.asks
             self.asks = None
             self.states[element_id] = self._component_state(element_id, "families", token)
-            elapsed += await self._run_once("", "", timeout, fragment=fragment)
+            elapsed += await self._run_once("", "", timeout, fragment=stage)
         return elapsed
 
     async def _run_once(self, page_hash: str, page_name: str, timeout: float,
@@ -320,6 +323,7 @@ class Session:
                              if data.get("partial") else None)
             if element_id.startswith("$$ID-"):
                 self.widgets[element_id.rsplit("-", 1)[1]] = element_id
+                self.fragments[element_id] = message.delta.fragment_id
                 state = widget_state(element.WhichOneof("type"), proto,
                                      self.states.get(element_id))
                 if state is not None:
