@@ -25,7 +25,7 @@ with st.sidebar:
     controls.map_controls()
 
 setup = session.finish_page(LAB, publish_here=False)  # the URL follows lr and β: drawn below
-links_place = session.nav_slot()
+places = dict(links=session.nav_slot(), advice=advice_place)  # lab_map.follow fills them
 surface, key, error = compute.current_surface(setup)
 compute.show_formula_error(surface, error, setup)
 optimizer, steps = setup["map_opt"], setup["map_steps"]
@@ -35,7 +35,7 @@ size = lab.map_grid(setup, surface, seeds)
 if not size:
     st.warning(f"This map would take too long: {steps:,} steps × {seeds} seeds on this "
                "surface. Lower the steps per run or the seeds.")
-    session.publish(setup, links_place)
+    lab_map.publish(setup, places)
     st.stop()
 start = (setup["x0"], setup["y0"])
 curvature, scale, scale_source = lab.reference(surface, start)
@@ -71,7 +71,7 @@ with best_column:
                   args=(best.lr, best.beta),
                   help="Sets lr and β, and the Playground's optimizers and steps to the map's, "
                        "so it replays this cell.")
-map_place = st.container()
+places |= dict(link=link_column, map=st.container())
 linear = mv.optimizers.get(optimizer).linear_theory is not None
 st.caption(lab.span_caption(span, factors, scale, scale_source, linear and sweep.betas[0] == 0))
 st.markdown(lab.theory_note(surface, curvature, optimizer))
@@ -81,9 +81,7 @@ if curvature is not None and linear:
                 "black line every run diverges."
                 + (" On a quadratic the best rate is where the two damping lines meet."
                    if optimizer != "nesterov" else ""))
-share_place = st.container()
+places["share"] = st.container()
 # the map, and everything that shows lr and β: a released lr or β reruns this alone
 lab_map.follow(sweep_inputs, setup["map_metric"], curvature,
-               (float(sweep.betas[0]), float(sweep.betas[-1])),
-               dict(links=links_place, advice=advice_place, link=link_column, map=map_place,
-                    share=share_place))
+               (float(sweep.betas[0]), float(sweep.betas[-1])), places)

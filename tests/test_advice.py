@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
@@ -57,6 +58,18 @@ def test_the_warning_names_who_diverges_and_the_lr_to_try():
     assert "plain gradient descent (stable only while lr·λmax < 2) and momentum with β = 0.9 " \
            "(stable only while lr·λmax < 2(1+β) = 3.8) will diverge" in both
     assert advice.warning(tip, 0.05, 0.9, ["momentum"]) is None
+
+
+def test_a_map_too_large_to_draw_still_shows_the_advice_and_the_page_links():
+    """The advice and the links are drawn with the map (``ui.lab_map.follow``), and without
+    it when there is no map."""
+    at = open_page(page_script(LAB), surface="logreg", lr="10", map_steps="5000", noise="1",
+                   seeds="10")
+    no_exception(at)
+    assert any("This map would take too long" in w.value for w in at.main.warning)
+    assert any("will diverge within a few steps" in w.value for w in at.sidebar.warning)
+    links = [dict(parse_qsl(link.proto.query_string)) for link in at.sidebar.get("page_link")]
+    assert len(links) == 3 and all(query["lr"] == "10" for query in links)
 
 
 def test_a_typed_formula_gets_a_warning_and_a_stable_lr_in_one_click():

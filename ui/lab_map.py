@@ -30,7 +30,7 @@ import streamlit as st
 import momentum_viz as mv
 from momentum_viz.figures import tuning_figure
 from ui import advice, compute, controls, lab, plotly_live, session, stage
-from ui.params import BETA_RANGE, LR_RANGE, query_from_setup
+from ui.params import BETA_RANGE, LR_RANGE, Setup, query_from_setup
 from ui.site import PLAYGROUND, page_script
 
 if TYPE_CHECKING:
@@ -109,9 +109,7 @@ def follow(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | No
     if state.get(session.CELL_APPLIED):
         st.rerun()
     setup = state[session.SETUP]
-    session.publish(setup, places["links"])
-    with places["advice"]:
-        advice.advice_controls(setup)
+    publish(setup, places)
     with places["link"]:
         st.page_link(page_script(PLAYGROUND), label="Open in the Playground",
                      icon=":material/play_circle:", query_params=query_from_setup(setup))
@@ -122,6 +120,15 @@ def follow(sweep_inputs: tuple, metric: str, curvature: mv.theory.Curvature | No
         show(sweep_inputs, metric, curvature, positions)
     with places["share"]:
         session.share_box(setup)
+
+
+def publish(setup: Setup, places: dict[str, DeltaGenerator]) -> None:
+    """What shows lr and β besides the map: the URL and the page links ("links",
+    ``session.publish``) and the lr advice ("advice"). ``follow`` draws them; the page itself
+    when it has no map to draw."""
+    session.publish(setup, places["links"])
+    with places["advice"]:
+        advice.advice_controls(setup)
 
 
 @contextmanager
