@@ -5,9 +5,9 @@ import streamlit as st
 
 from momentum_viz.report import runs_csv
 from ui import compute, controls, present, quiz, session, stage, tour
-from ui.lessons import LESSONS
 from ui.params import CUSTOM, run_specs
 from ui.playground import (
+    VIEWS,
     animation_html,
     lr_chart,
     metrics_table,
@@ -47,9 +47,9 @@ if setup["present"]:  # the map for a projector: the lesson's title above it, la
     present.heading(setup, seeded_reading(setup, runs, spread) if shown else None)
     show_paths, show_surface = True, False
 else:
-    paths_tab, surface_tab = st.tabs(["Paths (drag β or lr, ▶ to play)", "3-D view"],
-                                     key="view", on_change="rerun")
-    show_paths, show_surface = paths_tab.open, surface_tab.open
+    view = st.segmented_control("View", VIEWS, default=VIEWS[0], required=True, key="view",
+                                label_visibility="collapsed")
+    show_paths, show_surface = view == VIEWS[0], view == VIEWS[1]
 if show_paths and quizzing and not setup["present"]:  # the questions beside the map
     map_column, quiz_column = st.columns([3, 2], gap="medium")
     with map_column:
@@ -89,10 +89,7 @@ lesson = tour.shown_lesson(setup)
 if lesson is not None and not quizzing:  # in a quiz its words would tell the answers
     st.info(f"**{lesson.title}.** {lesson.explanation}")
 present.tour_row(setup)
-st.markdown("**Lessons** — one click sets everything:")
-with st.container(horizontal=True):  # buttons as wide as their titles, wrapping: none cut off
-    for i, entry in enumerate(LESSONS):
-        st.button(entry.title, key=f"lesson_{i}", on_click=controls.apply_lesson, args=(i,))
+controls.lesson_picker(setup)
 
 if not shown:  # the table and the downloads tell the answers: they wait for the reveal
     session.share_box(setup)

@@ -11,8 +11,10 @@ from stage_spec import current, labels, path_of, run_named, shown, stage_of, wit
 
 import momentum_viz as mv
 from testkit.apptest import no_exception, open_page, send_component_state
+from ui.controls import LESSON_PICKER
 from ui.lessons import LESSONS
 from ui.params import default_setup, setup_from_query
+from ui.playground import VIEWS
 from ui.session import AHEAD, SETUP
 from ui.stage import course
 
@@ -43,6 +45,19 @@ def test_default_view_renders_the_stage_and_reading():
     assert not at.get("plotly_chart"), "the stage replaces the paths and loss charts"
     reading = " ".join(m.value for m in at.markdown)
     assert "reached the minimum in 63 steps, SGD in 197 steps" in reading
+
+
+def test_the_view_switch_shows_the_3d_view_and_back_the_stage():
+    at = open_page()
+    assert at.segmented_control(key="view").value == VIEWS[0] and stage_of(at)
+    at.segmented_control(key="view").set_value(VIEWS[1]).run()
+    no_exception(at)
+    (chart,) = at.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["data"][0]["type"] == "surface"
+    assert not [e for e in at.get("bidi_component")
+                if e.proto.component_name == "momentum_viz_stage"]
+    at.segmented_control(key="view").set_value(VIEWS[0]).run()
+    assert stage_of(at) and not at.get("plotly_chart")
 
 
 def test_the_stage_shows_the_setups_beta_and_holds_its_whole_family():
@@ -190,13 +205,16 @@ def test_bad_formula_shows_the_message_and_keeps_the_last_good_surface():
 
 
 @pytest.mark.parametrize("index", range(len(LESSONS)))
-def test_each_lesson_button_sets_its_parameters(index):
+def test_each_lesson_pill_sets_its_parameters_and_stays_lit(index):
     at = open_page()
-    at.button(key=f"lesson_{index}").click().run()
+    picker = at.pills(key=LESSON_PICKER)
+    assert picker.value is None and picker.formatted_values == []
+    picker.set_value(index).run()
     no_exception(at)
     lesson = LESSONS[index]
     expected = lesson.setup()
     assert at.session_state["setup"] == expected
+    assert at.pills(key=LESSON_PICKER).value == index
     assert at.selectbox(key="surface").value == expected["surface"]
     assert current(stage_of(at), "lr") == expected["lr"]
     assert at.select_slider(key="steps").value == expected["steps"]
@@ -208,6 +226,23 @@ def test_each_lesson_button_sets_its_parameters(index):
     else:
         assert all(any(n.startswith(mv.optimizers.get(o).label) for n in names)
                    for o in expected["opt"])
+
+
+def test_the_lit_lesson_pill_goes_out_when_the_view_changes_and_a_click_sets_it_again():
+    at = open_page()
+    at.pills(key=LESSON_PICKER).set_value(1).run()
+    lesson = LESSONS[1].setup()
+    steps = 500 if lesson["steps"] != 500 else 400
+    at.select_slider(key="steps").set_value(steps).run()
+    no_exception(at)
+    assert at.session_state["setup"]["steps"] == steps
+    assert at.pills(key=LESSON_PICKER).value is None  # the view is no longer the lesson's
+    at.pills(key=LESSON_PICKER).set_value(1).run()
+    assert at.session_state["setup"] == lesson and at.pills(key=LESSON_PICKER).value == 1
+    at.pills(key=LESSON_PICKER).set_value(None).run()  # a click on the lit pill turns it off
+    no_exception(at)
+    assert at.session_state["setup"] == lesson and at.pills(key=LESSON_PICKER).value == 1
+    assert [p.label for p in at.pills] == ["**Lessons** — one click sets everything:"]
 
 
 def test_diverged_run_is_marked_on_the_loss_chart_and_map():

@@ -11,6 +11,7 @@ from testkit.apptest import no_exception, open_page, text_of
 from ui import present
 from ui.lessons import LESSONS
 from ui.params import query_from_setup
+from ui.playground import VIEWS
 
 FIRST, SECOND, LAST = LESSONS[0], LESSONS[1], LESSONS[-1]
 
@@ -37,7 +38,7 @@ def test_a_presenter_link_opens_the_lesson_large_with_the_tour_and_an_exit():
     assert at.button(key="tour_back").disabled and not at.button(key="tour_next").disabled
     data = stage_of(at)
     assert data["present"] is True and data["tour"] is True
-    assert not at.tabs and not at.info, "presenter mode shows the map, not the tabs"
+    assert not at.segmented_control and not at.info, "presenter mode shows the map alone"
     assert at.table, "the ravine's line points at the table: below the map"
 
 
@@ -69,7 +70,8 @@ def test_exit_returns_to_the_normal_view_with_the_same_setup():
     assert at.session_state["setup"] == third.setup()
     assert dict(at.query_params) == {"lesson": third.id}
     assert stage_of(at)["present"] is False
-    assert at.tabs and third.title in " ".join(i.value for i in at.info)
+    assert at.segmented_control(key="view").value == VIEWS[0]
+    assert third.title in " ".join(i.value for i in at.info)
     assert at.button(key="present_on").label == "Presenter mode"
 
 
@@ -118,7 +120,7 @@ def test_a_bad_present_value_falls_back_to_the_normal_view_with_the_url_warning(
     assert any(w.startswith("URL parameter 'present' = `") and "must be 0 or 1; using the "
                "default." in w for w in warnings), warnings
     assert at.session_state["setup"] == FIRST.setup()
-    assert stage_of(at)["present"] is False and at.tabs
+    assert stage_of(at)["present"] is False and at.segmented_control(key="view")
     assert dict(at.query_params) == {"lesson": FIRST.id}  # the refused value is rewritten
 
 

@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 import momentum_viz as mv
 from scripts.hostile_inputs import HOSTILE_URLS, PAYLOADS, payloads_everywhere
 from testkit.apptest import APP, TIMEOUT, app_pages
+from ui.controls import WRAPPED_PILLS
 from ui.params import CUSTOM, PARAM, default_setup, domain_of, setup_from_query
 from ui.stage import preload_html
 
@@ -89,8 +90,8 @@ def check_page(page: str, query: dict[str, Any]) -> None:
             sent = proto.bytes.decode() if proto.WhichOneof("data") == "bytes" else proto.json
             assert not DANGEROUS.search(sent), (page, proto.component_name)
             continue
-        if element.type == "html" and proto.body == preload_html():  # the app's own script
-            continue
+        if element.type == "html" and proto.body in (preload_html(), WRAPPED_PILLS):
+            continue  # the app's own script and style, the same on every page
         assert element.type not in UNSAFE_ELEMENTS, (page, element.type)
         assert not getattr(proto, "allow_html", False), (page, element.type)
         body = getattr(proto, "body", None)

@@ -135,8 +135,41 @@ def use_cell(lr: float, beta: float) -> None:
     session.notify(session.CELL_APPLIED, (setup, st.session_state[session.SETUP]))
 
 
+LESSON_PICKER = "lesson_pick"
+"""The lesson picker's widget key: the index of the lesson picked."""
+
+
+def lesson_picker(setup: dict) -> None:
+    """The lessons as one row of pills, as wide as their titles and wrapping (none cut off):
+    a click sets the lesson's whole setup (``apply_lesson``). The pill of the lesson this view
+    is (``ui.tour.shown_lesson``) is lit; a click on it sets that lesson's view again."""
+    shown = tour.shown_lesson(setup)
+    st.session_state[LESSON_PICKER] = None if shown is None else tour.position(setup)
+    st.html(WRAPPED_PILLS)
+    st.pills("**Lessons** — one click sets everything:", range(len(LESSONS)),
+             format_func=lambda index: LESSONS[index].title, key=LESSON_PICKER,
+             on_change=_lesson_picked)
+
+
+WRAPPED_PILLS = (f"<style>.st-key-{LESSON_PICKER} button {{height: auto; text-align: left}} "
+                  f".st-key-{LESSON_PICKER} button, .st-key-{LESSON_PICKER} button * "
+                  "{white-space: normal; overflow: visible; text-overflow: clip}</style>")
+"""A pill's title wraps onto a second line where the page is narrower than it (a phone):
+Streamlit's pills cut it short with an ellipsis."""
+
+
+def _lesson_picked() -> None:
+    """The lesson picker's ``on_change``: the lesson picked, or, when the click turned the lit
+    pill off, that pill's lesson again."""
+    index = st.session_state[LESSON_PICKER]
+    if index is None:
+        index = tour.position(st.session_state[session.SETUP])
+    if index is not None:
+        apply_lesson(index)
+
+
 def apply_lesson(index: int) -> None:
-    """A lesson button (or a step of the tour): the lesson's whole setup, presented as the view
+    """A lesson picked (or a step of the tour): the lesson's whole setup, presented as the view
     is now (presenter mode and the quiz stay on or off). The page shows its explanation while
     the view is the lesson's (``ui.tour.shown_lesson``)."""
     session.apply_setup(presented_as(LESSONS[index].setup(), st.session_state[session.SETUP]))

@@ -10,6 +10,7 @@ import pytest
 import momentum_viz as mv
 from testkit.browser import wait_for_app
 from ui import why
+from ui.lessons import LESSONS
 
 from .conftest import screenshot
 
@@ -252,6 +253,13 @@ def test_stepping_visits_every_step_and_the_loss_marker_follows(app_server, page
     assert "beta" not in page.url or "beta=0.6" in page.url
 
 
+_PILL_TITLES_JS = """() => [...document.querySelectorAll('.st-key-lesson_pick button')].map((b) => {
+  const p = b.querySelector('p');
+  return {text: b.textContent, right: b.getBoundingClientRect().right,
+          cut: p.scrollWidth > p.clientWidth + 1 || p.scrollHeight > p.clientHeight + 1};
+})"""
+
+
 def _box(page, selector: str) -> dict:
     return page.locator(selector).first.bounding_box()
 
@@ -285,6 +293,9 @@ def test_layout_map_in_view_on_load(app_server, browser, size):
         for name in page.locator(".st-key-stage .mvs-name").all():
             b = name.bounding_box()
             assert b["x"] + b["width"] <= width + 1, "a run's label is cut off"
+        titles = page.evaluate(_PILL_TITLES_JS)
+        assert [t["text"] for t in titles] == [lesson.title for lesson in LESSONS]
+        assert not [t for t in titles if t["cut"] or t["right"] > width + 1], "a title is cut off"
     finally:
         context.close()
 
