@@ -687,9 +687,10 @@ def control_rows(ctx: Context) -> Iterator[Row]:
         m = _medians(times[name])
         yield _against_floor(
             f"browser-control-{name}",
-            (f"headless Chromium, the Playground (SGD, momentum × {SCRUB_STEPS} steps): "
-             f"change the sidebar's {name} → the map redrawn with the rerun's data, "
-             f"median of {len(times[name])}"),
+            (f"headless Chromium, the Playground (SGD, momentum, Nesterov × {SCRUB_STEPS} "
+             f"steps; each cycle of the five changes starts with a new seed, untimed, so no "
+             f"change finds its runs cached): change the sidebar's {name} → the map redrawn "
+             f"with the rerun's data, median of {len(times[name])}"),
             _seconds(times[name], "total"), base,
             "the floor page's slider: key → its chart redrawn, same run", CONTROL_TARGET,
             note=(f"medians: → sent {_ms(m['send'])}, → data {_ms(m['data'])} "
