@@ -660,7 +660,7 @@ def _new_seed(page: Page, seed: int) -> None:
 def control_rows(ctx: Context) -> Iterator[Row]:
     """Each non-scrubbed Playground control's round trip (input → the map redrawn with the
     rerun's data), as a multiple of the floor page's slider round trip measured in turn."""
-    repeats = ctx.pick(10, 1)
+    repeats = ctx.pick(16, 1)
     with _harness(), tempfile.TemporaryDirectory(prefix="bench-controls-") as tmp, \
             _servers(Path(tmp)) as (app, tiny), _chromium() as browser:
         ours_context, ours = _open(browser, app.url + playground_query(
