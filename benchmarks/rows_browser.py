@@ -637,6 +637,7 @@ def _controls(page: Page) -> dict[str, Callable[[int], object]]:
 
 
 CONTROL_NAMES = ("surface", "steps", "start", "optimizers", "noise")
+STAGE_TOKEN_JS = """(chart) => document.querySelector(chart).closest(".mvs").dataset.token"""
 NEW_DATA_JS = """([chart, before]) => {
   const stage = document.querySelector(chart).closest(".mvs");
   return stage.dataset.token !== before && stage.dataset.families === "ready";
@@ -646,10 +647,9 @@ NEW_DATA_JS = """([chart, before]) => {
 def _new_seed(page: Page, seed: int) -> None:
     """Type ``seed`` into the Playground's seed field and wait until the stage has the data
     for it, families included. The seed is part of every cache key of the page's runs, so the
-    changes timed after it find nothing computed; with no noise the paths are the same, and
-    the map is not drawn again."""
-    stage = page.locator(PATHS_CHART).locator("xpath=ancestor::*[contains(@class, 'mvs')][1]")
-    before = stage.get_attribute("data-token")
+    changes timed after it find nothing computed. The wait is for the data, not a drawing:
+    without noise the paths stay the same, and the map is not drawn again."""
+    before = page.evaluate(STAGE_TOKEN_JS, PATHS_CHART)
     _type_into(page, "seed", str(seed))
     e2e.wait_for_app(page, timeout=PAGE_TIMEOUT_MS)
     page.wait_for_function(NEW_DATA_JS, arg=[PATHS_CHART, before], polling="raf",

@@ -23,6 +23,7 @@ VIEWS = ("Paths (drag β or lr, ▶ to play)", "3-D view")
 """The Playground's two views of the runs, one shown at a time: a switch (a segmented control),
 not tabs, whose bar Streamlit measures again at every message of every run."""
 
+
 def display_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Table cells as text: "—" where a metric does not apply, integers with thousands
     separators, floats to 4 significant digits, anything else as it is."""
