@@ -162,11 +162,12 @@ class Surface:
         return "f(x, y) = " + sp.latex(self.expr)
 
     @property
-    def grad_latex(self) -> str:
-        """LaTeX of ∇f as a column vector."""
+    def grad_latex(self) -> tuple[str, str]:
+        """LaTeX of ∂f/∂x and of ∂f/∂y, one equation each: shown as inline math, each breaks
+        onto a new line at its outermost + and − where the page is narrower than it."""
         gx, gy = self.gradient_exprs
-        return r"\nabla f = \begin{pmatrix} " + sp.latex(gx) + r" \\ " + sp.latex(gy) \
-            + r" \end{pmatrix}"
+        return (r"\partial f/\partial x = " + sp.latex(gx),
+                r"\partial f/\partial y = " + sp.latex(gy))
 
     @cached_property
     def f_min(self) -> float | None:

@@ -83,8 +83,7 @@ if setup["present"]:  # below the fold: the quiz, the lesson's text, the table i
 if shown:
     st.markdown(f"##### {seeded_reading(setup, runs, spread)}")
 if setup["surface"] == CUSTOM:  # below the stage: the map stays where the eye is
-    st.latex(surface.latex)
-    st.latex(surface.grad_latex)
+    st.markdown("\n\n".join(f"${line}$" for line in (surface.latex, *surface.grad_latex)))
 lesson = tour.shown_lesson(setup)
 if lesson is not None and not quizzing:  # in a quiz its words would tell the answers
     st.info(f"**{lesson.title}.** {lesson.explanation}")
@@ -95,18 +94,17 @@ if not shown:  # the table and the downloads tell the answers: they wait for the
     session.share_box(setup)
     st.stop()
 metrics_table(runs, setup, spread)
-download_csv, download_html, download_gif, share = st.columns([1, 1.4, 1.3, 2.3])
-download_csv.download_button("Runs (CSV)", data=lambda: runs_csv(runs), icon=":material/download:",
-                             file_name="momentum_runs.csv", mime="text/csv", on_click="ignore")
-download_html.download_button(
-    "Animation (HTML)", file_name="momentum_animation.html", mime="text/html",
-    icon=":material/download:", on_click="ignore",
-    data=lambda: animation_html(compute.figure_for("paths", setup, key)),
-    help="A standalone page with the animated chart that plays offline, for slides.")
-download_gif.download_button(
-    "Animation (GIF)", file_name="momentum_animation.gif", mime="image/gif",
-    icon=":material/download:", on_click="ignore",
-    data=lambda: compute.figure_for("gif", setup, key),
-    help="The map with the paths growing step by step, 640×480, for slides.")
-with share:
+with st.container(horizontal=True):  # what does not fit the row goes below, never shortened
+    st.download_button("Runs (CSV)", data=lambda: runs_csv(runs), icon=":material/download:",
+                       file_name="momentum_runs.csv", mime="text/csv", on_click="ignore")
+    st.download_button(
+        "Animation (HTML)", file_name="momentum_animation.html", mime="text/html",
+        icon=":material/download:", on_click="ignore",
+        data=lambda: animation_html(compute.figure_for("paths", setup, key)),
+        help="A standalone page with the animated chart that plays offline, for slides.")
+    st.download_button(
+        "Animation (GIF)", file_name="momentum_animation.gif", mime="image/gif",
+        icon=":material/download:", on_click="ignore",
+        data=lambda: compute.figure_for("gif", setup, key),
+        help="The map with the paths growing step by step, 640×480, for slides.")
     session.share_box(setup)

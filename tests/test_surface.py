@@ -84,7 +84,8 @@ def test_every_preset_builds_and_is_listed():
         assert x0 <= surface.start[0] <= x1 and y0 <= surface.start[1] <= y1
         assert surface.lr > 0 and 0 <= surface.beta < 1
         assert surface.latex.startswith("f(x, y) = ")
-        assert r"\nabla f" in surface.grad_latex
+        assert [line.split(" = ")[0] for line in surface.grad_latex] == [
+            r"\partial f/\partial x", r"\partial f/\partial y"]
 
 
 def test_unknown_preset_is_a_key_error():

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from ui import layout
 from ui.lessons import LESSONS
 from ui.params import (
     CSV_SURFACES,
@@ -96,6 +97,7 @@ def begin_page(page: str) -> Setup:
         _navigation()
         st.rerun()
     st.set_page_config(page_title=page_spec(page).tab_title)
+    st.html(layout.STYLE)
     state.pop(LEAD, None)
     state.pop(AHEAD, None)
     state[NAV_SLOT] = st.sidebar.container()

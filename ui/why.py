@@ -328,8 +328,8 @@ EMA_FORMULAS = (
     r"\begin{aligned} \text{EMA:}\quad v_{k+1} &= \beta v_k + (1 - \beta)"
     r"\nabla f(\theta_k) \\ \theta_{k+1} &= \theta_k - \mathrm{lr}\,v_{k+1} "
     r"\end{aligned}",
-    r"= \text{heavy ball at } \mathrm{lr}\,(1 - \beta),\quad "
-    r"v^{\text{EMA}} = (1 - \beta)\,v",
+    r"\begin{gathered} = \text{heavy ball at } \mathrm{lr}\,(1 - \beta), \\ "
+    r"v^{\text{EMA}} = (1 - \beta)\,v \end{gathered}",
 )
 TERMINAL_VELOCITY_FORMULA = (
     r"\begin{aligned} \nabla f = g \text{ constant:}\quad v_k &\to "
