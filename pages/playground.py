@@ -4,7 +4,7 @@ browser."""
 import streamlit as st
 
 from momentum_viz.report import runs_csv
-from ui import compute, controls, present, quiz, session, stage, tour
+from ui import compute, controls, layout, present, quiz, session, stage, tour
 from ui.params import CUSTOM, run_specs
 from ui.playground import (
     VIEWS,
@@ -51,7 +51,8 @@ else:
                                 label_visibility="collapsed")
     show_paths, show_surface = view == VIEWS[0], view == VIEWS[1]
 if show_paths and quizzing and not setup["present"]:  # the questions beside the map
-    map_column, quiz_column = st.columns([3, 2], gap="medium")
+    with st.container(key=layout.BESIDE):
+        map_column, quiz_column = st.columns([3, 2], gap="medium")
     with map_column:
         stage.mount(setup, key, quiz.stage_quiz(setup, runs, shown))
     with quiz_column:

@@ -5,7 +5,7 @@ Playground."""
 import streamlit as st
 
 import momentum_viz as mv
-from ui import compute, controls, lab, lab_map, layout, session, stage
+from ui import compute, controls, lab, lab_map, session, stage
 from ui.params import PARAM, sampling_of
 from ui.site import LAB
 
@@ -56,8 +56,7 @@ with lab_map.computing(sweep_inputs, f"Running {size * size * seeds:,} optimizer
 used = session.take(session.CELL_APPLIED)
 if used:
     st.success(lab.cell_message(*used), icon="✅")
-best_column, link_column = layout.side_by_side([3, 2], "best", gap="medium",
-                                              vertical_alignment="center")
+best_column, link_column = st.columns([3, 2], gap="medium", vertical_alignment="center")
 with best_column:
     best = sweep.best()
     if best is None:

@@ -4,7 +4,7 @@ with the user's lr and β. Each idea gets one picture with its formula beside it
 import streamlit as st
 
 from momentum_viz.report import reading
-from ui import controls, layout, session, stage, why
+from ui import controls, session, stage, why
 from ui.site import WHY
 
 setup = session.begin_page(WHY)
@@ -32,7 +32,7 @@ st.header("1. Two races in one bowl")
 why.show_stage(kappa, rotation, lr, beta, steps)
 st.caption("Drag β or lr: the path redraws as you drag, each one exact; on release the whole "
            "page follows.")
-formula, words = layout.side_by_side([3, 2], "bowl")
+formula, words = st.columns([3, 2], gap="large")
 with formula:
     st.latex(why.bowl_latex(kappa, rotation))
 with words:
@@ -44,7 +44,7 @@ with words:
 
 st.header("2. The convergence rate over (lr, β)")
 best_lr, best_beta, best_rate = why.optimum(kappa)
-chart, formulas = layout.side_by_side([3, 2], "rate")
+chart, formulas = st.columns([3, 2], gap="large")
 with chart:
     why.show_rate_map(kappa, lr, beta)
     st.caption("Colour: the rate max|σ| over both directions (the distance shrinks by this "
@@ -59,7 +59,7 @@ with formulas:
     st.markdown(why.tenfold_sentence(rate))
 
 st.subheader("The best lr and β for this κ")
-left, right = layout.side_by_side([1, 1], "optimum")
+left, right = st.columns(2, gap="large")
 with left:
     st.latex(why.OPTIMUM_FORMULA)
     st.markdown(why.optimum_text(kappa, best_rate))
@@ -76,7 +76,7 @@ with right:
                    f"direction now converges at rate √β* = {best_rate:.6g}.", icon="✅")
 
 st.header("3. The run, one direction at a time")
-along, phase = layout.side_by_side([1, 1], "directions")
+along, phase = st.columns(2, gap="large")
 with along:
     why.show_chart("components", kappa, lr, beta, steps)
 with phase:
@@ -87,7 +87,7 @@ st.caption("Left: the distance from the minimum along each eigenvector against t
            "ringing direction, a straight slide a creeping or flipping one.")
 
 st.header("4. The loss follows the theory")
-chart, formulas = layout.side_by_side([3, 2], "loss")
+chart, formulas = st.columns([3, 2], gap="large")
 with chart:
     why.show_chart("envelope", kappa, lr, beta, steps)
 with formulas:
@@ -99,7 +99,7 @@ with formulas:
                 "one a factor k that can make the loss rise before it falls.")
 
 st.header("5. Critical damping")
-chart, formulas = layout.side_by_side([3, 2], "damping")
+chart, formulas = st.columns([3, 2], gap="large")
 with chart:
     why.show_damping(kappa, lr, beta)
 with formulas:
@@ -110,7 +110,7 @@ with formulas:
                "lr and β together (section 2).")
 
 st.header("6. EMA or heavy ball: the same method")
-left, right = layout.side_by_side([1, 1], "ema")
+left, right = st.columns(2, gap="large")
 with left:
     for formula in why.EMA_FORMULAS:
         st.latex(formula)

@@ -1,32 +1,21 @@
-"""Columns that keep their content whole at every width.
+"""Page-wide layout rules, drawn once per page (``ui.session.begin_page``).
 
 Streamlit stacks columns only on a viewport of 640 px or less. Between that and a wide screen
-(a 1024×768 projector with the sidebar open, half a desktop screen, a tablet) the page is
+(a 1024×768 projector with the sidebar open, a narrow desktop window, a tablet) the page is
 ~600–750 px wide and a column of a pair gets 150–300 px: formulas run past its edge and numbers
-are shortened to "0.…". ``side_by_side`` makes columns that stand side by side while each has
-``MIN_WIDTH``, and stack (each as wide as the page) when they would not: the rule is in
-``STYLE``, which every page draws once (``ui.session.begin_page``)."""
+are shortened to "0.…". ``STYLE`` lets every ``st.columns`` row of the main area wrap, and
+keeps each column at least ``MIN_WIDTH`` wide (or the page's width, if less): columns stand
+side by side where each has that room and stack, each as wide as the page, where they would
+not. Columns inside a container keyed ``BESIDE`` keep Streamlit's own rule (side by side
+down to a phone's width), and the sidebar's columns are left as Streamlit lays them."""
 
-from __future__ import annotations
-
-from collections.abc import Sequence
-
-import streamlit as st
-from streamlit.delta_generator import DeltaGenerator
-
-PREFIX = "side_by_side_"
 MIN_WIDTH = "20rem"
-"""The narrowest a column of ``side_by_side`` gets: room for the widest formula beside a chart
+"""The narrowest a column of the main area gets: room for the widest formula beside a chart
 (~310 px) and for a row of three numbers."""
-STYLE = (f"<style>[class*='st-key-{PREFIX}'] > div > [data-testid='stHorizontalBlock'] "
+BESIDE = "beside"
+"""The key of a container whose columns stay side by side wherever Streamlit keeps them so
+(the Playground's quiz: its questions beside the map, on a projector too)."""
+STYLE = ("<style>[data-testid='stMain'] [data-testid='stHorizontalBlock'] "
          "{flex-wrap: wrap; row-gap: 1rem} "
-         f"[class*='st-key-{PREFIX}'] > div > [data-testid='stHorizontalBlock'] > "
-         f"[data-testid='stColumn'] {{min-width: min(100%, {MIN_WIDTH})}}</style>")
-
-
-def side_by_side(spec: Sequence[float], key: str, *, gap: str = "large",
-                 vertical_alignment: str = "top") -> list[DeltaGenerator]:
-    """``st.columns(spec, ...)`` in a container keyed ``side_by_side_<key>`` (unique on its
-    page): side by side while each column has ``MIN_WIDTH``, stacked otherwise."""
-    with st.container(key=PREFIX + key):
-        return list(st.columns(spec, gap=gap, vertical_alignment=vertical_alignment))
+         f"[data-testid='stMain'] [data-testid='stColumn']:not(.st-key-{BESIDE} *) "
+         f"{{min-width: min(100%, {MIN_WIDTH})}}</style>")

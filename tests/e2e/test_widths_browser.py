@@ -14,6 +14,7 @@ WIDTHS = [(390, 844), (768, 1024), (900, 1000), (1024, 768), (1280, 720), (1920,
 PAGES = {  # the README's first classroom link, and the other pages at their own URLs
     "playground": "/?surface=ravine&lr=0.038&beta=0.6&steps=200&x0=-2.5&y0=-1.6"
                   "&opt=sgd,momentum",
+    "quiz": "/?lesson=spiral&quiz=1",  # its questions stay beside the map (ui.layout.BESIDE)
     "lab": "/tuning_lab?surface=ravine",
     "why": "/why_momentum?kappa=50&lr=0.01&beta=0.5",
     "typed formula": "/?surface=custom&formula=(1-x)%5E2%20%2B%20100(y-x%5E2)%5E2%20%2B%20"
