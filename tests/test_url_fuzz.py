@@ -25,7 +25,6 @@ from streamlit.testing.v1 import AppTest
 import momentum_viz as mv
 from scripts.hostile_inputs import HOSTILE_URLS, PAYLOADS, payloads_everywhere
 from testkit.apptest import APP, TIMEOUT, app_pages
-from ui.controls import WRAPPED_PILLS
 from ui.layout import STYLE as LAYOUT_STYLE
 from ui.params import CUSTOM, PARAM, default_setup, domain_of, setup_from_query
 from ui.stage import preload_html
@@ -91,7 +90,7 @@ def check_page(page: str, query: dict[str, Any]) -> None:
             sent = proto.bytes.decode() if proto.WhichOneof("data") == "bytes" else proto.json
             assert not DANGEROUS.search(sent), (page, proto.component_name)
             continue
-        if element.type == "html" and proto.body in (preload_html(), WRAPPED_PILLS, LAYOUT_STYLE):
+        if element.type == "html" and proto.body in (preload_html(), LAYOUT_STYLE):
             continue  # the app's own script and style, the same on every page
         assert element.type not in UNSAFE_ELEMENTS, (page, element.type)
         assert not getattr(proto, "allow_html", False), (page, element.type)

@@ -140,22 +140,15 @@ LESSON_PICKER = "lesson_pick"
 
 
 def lesson_picker(setup: dict) -> None:
-    """The lessons as one row of pills, as wide as their titles and wrapping (none cut off):
-    a click sets the lesson's whole setup (``apply_lesson``). The pill of the lesson this view
-    is (``ui.tour.shown_lesson``) is lit; a click on it sets that lesson's view again."""
+    """The lessons as one row of pills, as wide as their titles and wrapping (none cut off:
+    ``ui.layout.STYLE``): a click sets the lesson's whole setup (``apply_lesson``). The pill
+    of the lesson this view is (``ui.tour.shown_lesson``) is lit; a click on it sets that
+    lesson's view again."""
     shown = tour.shown_lesson(setup)
     st.session_state[LESSON_PICKER] = None if shown is None else tour.position(setup)
-    st.html(WRAPPED_PILLS)
     st.pills("**Lessons** — one click sets everything:", range(len(LESSONS)),
              format_func=lambda index: LESSONS[index].title, key=LESSON_PICKER,
              on_change=_lesson_picked)
-
-
-WRAPPED_PILLS = (f"<style>.st-key-{LESSON_PICKER} button {{height: auto; text-align: left}} "
-                  f".st-key-{LESSON_PICKER} button, .st-key-{LESSON_PICKER} button * "
-                  "{white-space: normal; overflow: visible; text-overflow: clip}</style>")
-"""A pill's title wraps onto a second line where the page is narrower than it (a phone):
-Streamlit's pills cut it short with an ellipsis."""
 
 
 def _lesson_picked() -> None:

@@ -7,7 +7,9 @@ are shortened to "0.…". ``STYLE`` lets every ``st.columns`` row of the main ar
 keeps each column at least ``MIN_WIDTH`` wide (or the page's width, if less): columns stand
 side by side where each has that room and stack, each as wide as the page, where they would
 not. Columns inside a container keyed ``BESIDE`` keep Streamlit's own rule (side by side
-down to a phone's width), and the sidebar's columns are left as Streamlit lays them."""
+down to a phone's width), and the sidebar's columns are left as Streamlit lays them. A pill's
+or a switch's label wraps onto a second line where the page is narrower than it (the lesson
+titles on a phone): Streamlit would cut it short with an ellipsis."""
 
 MIN_WIDTH = "20rem"
 """The narrowest a column of the main area gets: room for the widest formula beside a chart
@@ -18,4 +20,9 @@ BESIDE = "beside"
 STYLE = ("<style>[data-testid='stMain'] [data-testid='stHorizontalBlock'] "
          "{flex-wrap: wrap; row-gap: 1rem} "
          f"[data-testid='stMain'] [data-testid='stColumn']:not(.st-key-{BESIDE} *) "
-         f"{{min-width: min(100%, {MIN_WIDTH})}}</style>")
+         f"{{min-width: min(100%, {MIN_WIDTH})}} "
+         "[data-testid='stMain'] [data-testid='stButtonGroup'] button "
+         "{height: auto; text-align: left} "
+         "[data-testid='stMain'] [data-testid='stButtonGroup'] button, "
+         "[data-testid='stMain'] [data-testid='stButtonGroup'] button * "
+         "{white-space: normal; overflow: visible; text-overflow: clip}</style>")
