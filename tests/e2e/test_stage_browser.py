@@ -306,7 +306,8 @@ def test_new_paths_while_the_animation_plays_are_drawn(app_server, page):
     shown."""
     open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
     surface = mv.get_surface("ravine")
-    page.locator(f"{STAGE} .mvs-play").click()
+    page.locator(f"{STAGE} .mvs-speed").select_option("0.5")  # 16 s to play: still playing
+    page.locator(f"{STAGE} .mvs-play").click()                 # after six slow redraws
     slider = page.locator(f"{STAGE} .mvs-beta input")
     for _ in range(6):
         slider.focus()
@@ -315,7 +316,7 @@ def test_new_paths_while_the_animation_plays_are_drawn(app_server, page):
         page.wait_for_function(
             "(name) => document.querySelector('.st-key-stage .mvs-map').data"
             ".some((d) => d.name === name)", arg=f"Momentum β={beta:g}", timeout=5_000)
-        page.wait_for_timeout(150)  # several moves of the balls after the new path
+        page.wait_for_timeout(400)  # several moves of the balls (12.5 a second) after it
         name, path = plotted(page, "Momentum")
         assert name == f"Momentum β={beta:g}"
         expected = mv.simulate(surface, optimizer="momentum", lr=0.038, beta=beta, start=START,
