@@ -15,7 +15,7 @@ from ui.controls import LESSON_PICKER
 from ui.lessons import LESSONS
 from ui.params import default_setup, setup_from_query
 from ui.playground import VIEWS
-from ui.session import AHEAD, SETUP
+from ui.session import AHEAD, PENDING, SETUP
 from ui.stage import course
 
 
@@ -122,6 +122,34 @@ def test_a_controls_change_reruns_the_stage_alone_and_the_page_follows_once_it_i
         assert a["label"] == b["label"] and np.array_equal(path_of(a), path_of(b))
 
 
+def test_a_new_surface_is_drawn_by_the_stage_first_and_its_start_reaches_the_fields_after():
+    """The surface's callback sets its lr, β and start: the stage draws the new surface from
+    the start at once; the start fields, which the browser still shows with the old start,
+    keep their state (the new start waits in PENDING) until the page follows and draws them
+    with it (the browser test of controls changed in turn adds a change in between)."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    at.selectbox(key="surface").select("bowl").run()
+    no_exception(at)
+    bowl = mv.get_surface("bowl")
+    ahead = stage_of(at)
+    assert ahead["partial"] and at.session_state[AHEAD] and ahead["start"] == list(bowl.start)
+    assert current(ahead, "lr") == bowl.lr and current(ahead, "beta") == bowl.beta
+    assert at.session_state[PENDING]["y0"] == bowl.start[1] == 2.0  # the ravine's: −1.6
+    assert at.session_state["y0"] == -1.6 and "surface" not in at.query_params
+    full = with_families(at)
+    assert full["token"] == ahead["token"] and PENDING not in at.session_state
+    assert at.number_input(key="x0").value == bowl.start[0]
+    assert at.number_input(key="y0").value == bowl.start[1]
+    assert at.query_params["surface"] == "bowl" and at.query_params["y0"] == "2"
+    assert setup_from_query(at.query_params)[0] == at.session_state[SETUP]
+    at.number_input(key="x0").set_value(1.0).run()  # the visitor's start: the field's own
+    assert stage_of(at)["start"] == [1.0, bowl.start[1]]
+    with_families(at)
+    assert at.query_params["x0"] == "1" and at.number_input(key="x0").value == 1.0
+
+
 def test_the_stage_draws_the_widgets_setup_only_while_no_callback_replaced_the_setup():
     page, shown_first, clicked = default_setup(), default_setup(), default_setup()
     assert course({SETUP: page}, page) == "stage"  # the families, a run picked in the panel
@@ -150,7 +178,6 @@ def test_a_click_on_the_map_while_the_page_follows_keeps_both_changes():
 
 
 @pytest.mark.parametrize("change", [
-    lambda at: at.selectbox(key="surface").select("bowl"),  # its callback moves the start
     lambda at: at.number_input(key="x0").set_value(600.0),  # too far: back, with a warning
     lambda at: at.toggle(key="quiz").set_value(True),  # the layout changes
 ])

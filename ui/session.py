@@ -5,6 +5,7 @@ Every page script starts with ``begin_page`` and calls ``finish_page`` after its
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -66,6 +67,12 @@ AHEAD = "stage_ahead"
 moment: the stage shows the widgets' setup (``setup_shown``), the rest of the page still that
 setup, until the stage has drawn it and asks the whole page to follow. A callback that
 replaces the setup meanwhile (``apply_setup``) ends it, as ``begin_page`` does."""
+PENDING = "pending_widgets"
+"""{widget key: value} that a control's callback set (a new surface's start) while the stage
+shows the change first (``AHEAD``). The browser still shows the old values (a widget takes a
+value from session state only when it is drawn), so those widgets keep their old state, the
+setup reads these values instead (``setup_shown``), and ``begin_page`` gives them to the
+widgets when the whole page runs."""
 QUIZ_REVEALED = "quiz_revealed"
 """Set when "Reveal" was pressed for the current question: the answers given, one per run (a
 key of ``momentum_viz.quiz.ANSWERS``, or None)."""
@@ -105,11 +112,14 @@ def begin_page(page: str) -> Setup:
     if SETUP not in state or query != state.get(URL_QUERY, query):
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
+    pending = state.pop(PENDING, {})
     if state.get(WIDGETS_PAGE) != page:
         push_widgets(state[SETUP])
         state[WIDGETS_PAGE] = page
     else:  # a run cut short (a reconnection, a newer change) can leave widgets without state
         push_widgets(state[SETUP], only_missing=True)
+        for key, value in pending.items():  # drawn below: the browser now shows them
+            state[key] = value
     for warning in state.pop(NOTICES, []):
         st.warning(warning, icon=":material/warning:")
     return state[SETUP]
@@ -154,7 +164,8 @@ def setup_shown() -> Setup:
     """The setup as the current page's widgets show it now (in a callback: with the change
     that triggered it)."""
     state = st.session_state
-    return setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])[0]
+    shown = ChainMap(state.get(PENDING, {}), state)
+    return setup_from_widgets(state[SETUP], shown, state[WIDGETS_PAGE])[0]
 
 
 def apply_setup(setup: Setup) -> None:
@@ -211,22 +222,32 @@ def draw(key: str, where: Any = st, **overrides: Any) -> Any:
 
 def _changed(key: str, then: Any, args: tuple) -> None:
     """Every table widget's ``on_change``: ``then(*args)`` (the widget's own, if any), then,
-    where the page's stage can show the change first (``LEAD``), a rerun of the stage alone
-    (``AHEAD``) instead of the whole page, unless there is more to show: a notice, or another
-    widget's value set by ``then`` (a widget takes a value set in session state only when it
-    is drawn again)."""
+    where the page's stage can show the change first (``LEAD``) and there is no notice to
+    show, a rerun of the stage alone (``AHEAD``) instead of the whole page. Values ``then``
+    set for other widgets (a new surface's start) wait in ``PENDING`` meanwhile, those
+    widgets keeping the state the browser shows; when the whole page runs instead, every
+    pending value goes to its widget at once."""
     state = st.session_state
+    pending = {k: v for k, v in state.get(PENDING, {}).items() if k != key}
+    state[PENDING] = pending  # the visitor's own value for ``key`` wins over one set for it
     lead = state.get(LEAD)
     before = {k: state[k] for k in WIDGETS if k != key and k in state} if lead else {}
     if then is not None:
         then(*args)
-    if lead is None or state.get(NOTICES) or any(state[k] != v for k, v in before.items()):
-        return
-    fragment, allows = lead
-    after, warnings = setup_from_widgets(state[SETUP], state, state[WIDGETS_PAGE])
-    if not warnings and allows(state[SETUP], after):
-        state[AHEAD] = state[SETUP]
-        st.rerun(fragment)
+    set_here = {k: state[k] for k, v in before.items() if state[k] != v}
+    pending |= set_here
+    if lead is not None and not state.get(NOTICES):
+        fragment, allows = lead
+        after, warnings = setup_from_widgets(state[SETUP], ChainMap(pending, state),
+                                             state[WIDGETS_PAGE])
+        if not warnings and allows(state[SETUP], after):
+            for k in set_here:  # as the browser still shows it, until the page draws it
+                state[k] = before[k]
+            state[PENDING] = pending
+            state[AHEAD] = state[SETUP]
+            st.rerun(fragment)
+    for k, value in state.pop(PENDING).items():  # the whole page runs, draws every widget
+        state[k] = value
 
 
 def _refuse_outside(key: str, bounds: tuple[float, float], then: Any, args: tuple) -> None:

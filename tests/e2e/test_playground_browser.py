@@ -137,6 +137,38 @@ def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
+@pytest.mark.e2e
+@pytest.mark.parametrize("then", ["steps", "x0"])
+def test_a_control_changed_right_after_a_new_surface_keeps_both(app_server, page, then):
+    """The stage draws a new surface first and the page follows a moment later: a change made
+    in that moment (more steps, or a typed start) is kept with the surface's own start."""
+    page.goto(app_server.url + "/?surface=ravine&lr=0.038&beta=0.6&steps=100&opt=sgd,momentum")
+    wait_for_app(page)
+    stage_map(page)
+    page.locator(".st-key-surface input").click()
+    page.keyboard.type("Bowl")
+    page.keyboard.press("Enter")
+    if then == "steps":
+        page.locator(".st-key-steps input[type=range]").focus()
+        page.keyboard.press("ArrowRight")
+        expected = {"x0": "-2.5", "y0": "2"}
+    else:
+        page.locator(".st-key-x0 input").fill("1")
+        page.locator(".st-key-x0 input").press("Enter")
+        expected = {"x0": "1", "y0": "2"}
+    page.wait_for_function("() => location.search.includes('surface=bowl')"
+                           + (" && !location.search.includes('steps=100')" if then == "steps"
+                              else " && location.search.includes('x0=1')"), timeout=30_000)
+    wait_for_app(page)
+    assert mv.get_surface("bowl").start == (-2.5, 2.0)
+    for key, value in expected.items():
+        assert f"{key}={value}&" in page.url
+        assert float(page.locator(f".st-key-{key} input").input_value()) == float(value)
+    path = plotted(page, "SGD")[1]
+    assert list(path[0]) == [float(expected["x0"]), float(expected["y0"])]
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
 def downloaded(app_server, page, button: str, saved: Path) -> Path:
     """The file the download ``button`` gives on the bowl with SGD and momentum × 100 steps,
     saved as ``saved``."""
