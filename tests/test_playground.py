@@ -150,6 +150,44 @@ def test_a_new_surface_is_drawn_by_the_stage_first_and_its_start_reaches_the_fie
     assert at.query_params["x0"] == "1" and at.number_input(key="x0").value == 1.0
 
 
+def test_a_start_field_sending_back_what_it_showed_before_the_page_drew_the_new_one():
+    """The page gives the start fields a new surface's start; a request the browser sent before
+    it drew them carries the old start: an echo, not the visitor's change (the fields keep the
+    new start, the URL too). Sent again two page runs later, the old value is a change."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    at.selectbox(key="surface").select("bowl").run()
+    with_families(at)
+    assert at.number_input(key="y0").value == 2.0 and at.query_params["y0"] == "2"
+    at.number_input(key="y0").set_value(-1.6).run()  # the ravine's start, as shown before
+    no_exception(at)
+    assert at.number_input(key="y0").value == 2.0 and at.query_params["y0"] == "2"
+    assert at.session_state[SETUP]["y0"] == 2.0
+    at.select_slider(key="steps").set_value(300).run()
+    with_families(at)
+    at.number_input(key="y0").set_value(-1.6).run()
+    with_families(at)
+    assert at.query_params["y0"] == "-1.6" and at.session_state[SETUP]["y0"] == -1.6
+
+
+def test_a_change_sent_with_a_url_the_browser_had_not_received_yet_is_no_navigation():
+    """The page changed the URL, and the browser sent a change before it received the new
+    one: the run keeps the session's setup and the change (Back or Forward sends no change)."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    at.select_slider(key="steps").set_value(300).run()
+    with_families(at)
+    assert at.query_params["steps"] == "300"
+    at.query_params.clear()  # the URL before the steps: the default view's
+    at.multiselect(key="opt").set_value(["sgd"]).run()
+    no_exception(at)
+    with_families(at)
+    assert at.session_state[SETUP]["steps"] == 300 and at.session_state[SETUP]["opt"] == ["sgd"]
+    assert at.query_params["steps"] == "300" and at.query_params["opt"] == "sgd"
+
+
 def test_the_stage_draws_the_widgets_setup_only_while_no_callback_replaced_the_setup():
     page, shown_first, clicked = default_setup(), default_setup(), default_setup()
     assert course({SETUP: page}, page) == "stage"  # the families, a run picked in the panel

@@ -73,6 +73,15 @@ shows the change first (``AHEAD``). The browser still shows the old values (a wi
 value from session state only when it is drawn), so those widgets keep their old state, the
 setup reads these values instead (``setup_shown``), and ``begin_page`` gives them to the
 widgets when the whole page runs."""
+ECHOES = "widget_echoes"
+"""{widget key: [shown, set, fresh]}: a widget whose state the app set to ``set`` while the
+browser showed ``shown``. A request the browser sent before it drew the new value sends
+``shown`` back, which ``_changed`` takes for the echo it is, not for the visitor's change. An
+entry lasts until the second page run after it was made (``begin_page``)."""
+INTERACTED = "widget_changed"
+"""Set by a table widget's callback for the page run it starts: that run is the visitor's
+change on this page, so a URL other than the one the last run left is one the browser had not
+received yet when it sent the change, not Back or Forward (``begin_page``)."""
 QUIZ_REVEALED = "quiz_revealed"
 """Set when "Reveal" was pressed for the current question: the answers given, one per run (a
 key of ``momentum_viz.quiz.ANSWERS``, or None)."""
@@ -108,8 +117,12 @@ def begin_page(page: str) -> Setup:
     state.pop(LEAD, None)
     state.pop(AHEAD, None)
     state[NAV_SLOT] = st.sidebar.container()
+    state[ECHOES] = {key: [shown, value, False]
+                     for key, (shown, value, fresh) in state.get(ECHOES, {}).items() if fresh}
     query = st.query_params.to_dict()
-    if SETUP not in state or query != state.get(URL_QUERY, query):
+    interacted = state.pop(INTERACTED, False)
+    navigated = query != state.get(URL_QUERY, query) and not interacted
+    if SETUP not in state or navigated:
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
     pending = state.pop(PENDING, {})
@@ -119,7 +132,7 @@ def begin_page(page: str) -> Setup:
     else:  # a run cut short (a reconnection, a newer change) can leave widgets without state
         push_widgets(state[SETUP], only_missing=True)
         for key, value in pending.items():  # drawn below: the browser now shows them
-            state[key] = value
+            _set_widget(key, value, shown=state[key])
     for warning in state.pop(NOTICES, []):
         st.warning(warning, icon=":material/warning:")
     return state[SETUP]
@@ -228,6 +241,11 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     widgets keeping the state the browser shows; when the whole page runs instead, every
     pending value goes to its widget at once."""
     state = st.session_state
+    state[INTERACTED] = True
+    echo = state.get(ECHOES, {}).pop(key, None)
+    if echo is not None and state[key] == echo[0]:  # sent before the browser drew ``set``
+        state[key] = echo[1]
+        return
     pending = {k: v for k, v in state.get(PENDING, {}).items() if k != key}
     state[PENDING] = pending  # the visitor's own value for ``key`` wins over one set for it
     lead = state.get(LEAD)
@@ -247,7 +265,16 @@ def _changed(key: str, then: Any, args: tuple) -> None:
             state[AHEAD] = state[SETUP]
             st.rerun(fragment)
     for k, value in state.pop(PENDING).items():  # the whole page runs, draws every widget
-        state[k] = value
+        _set_widget(k, value, shown=before.get(k, state[k]))
+
+
+def _set_widget(key: str, value: Any, shown: Any) -> None:
+    """Give widget ``key`` the state ``value`` while the browser shows ``shown``, and expect
+    the echo (``ECHOES``)."""
+    state = st.session_state
+    if value != shown:
+        state.setdefault(ECHOES, {})[key] = [shown, value, True]
+    state[key] = value
 
 
 def _refuse_outside(key: str, bounds: tuple[float, float], then: Any, args: tuple) -> None:
