@@ -239,7 +239,8 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     show, a rerun of the stage alone (``AHEAD``) instead of the whole page. Values ``then``
     set for other widgets (a new surface's start) wait in ``PENDING`` meanwhile, those
     widgets keeping the state the browser shows; when the whole page runs instead, every
-    pending value goes to its widget at once."""
+    pending value goes to its widget at once. A value the browser sends that it showed before
+    the page set the widget (``ECHOES``) is the page's value again, not a change."""
     state = st.session_state
     state[INTERACTED] = True
     echo = state.get(ECHOES, {}).pop(key, None)
