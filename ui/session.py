@@ -76,8 +76,8 @@ widgets when the whole page runs."""
 ECHOES = "widget_echoes"
 """{widget key: [shown, set, fresh]}: a widget whose state the app set to ``set`` while the
 browser showed ``shown``. A request the browser sent before it drew the new value sends
-``shown`` back, which ``_changed`` takes for the echo it is, not for the visitor's change. An
-entry lasts until the second page run after it was made (``begin_page``)."""
+``shown`` back, which ``_changed`` takes for the echo it is, not for the visitor's change. The
+second ``begin_page`` after an entry was made drops it."""
 INTERACTED = "widget_changed"
 """Set by a table widget's callback for the page run it starts: that run is the visitor's
 change on this page, so a URL other than the one the last run left is one the browser had not
