@@ -76,8 +76,9 @@ widgets when the whole page runs."""
 ECHOES = "widget_echoes"
 """{widget key: [shown, set, fresh]}: a widget whose state the app set to ``set`` while the
 browser showed ``shown``. A request the browser sent before it drew the new value sends
-``shown`` back, which ``_changed`` takes for the echo it is, not for the visitor's change. The
-second ``begin_page`` after an entry was made drops it."""
+``shown`` back, with the URL from before the run that drew it: ``_changed`` takes that for the
+echo it is, not for the visitor's change (the same value sent with the last run's URL is the
+visitor's). The second ``begin_page`` after an entry was made drops it."""
 INTERACTED = "widget_changed"
 """Set by a table widget's callback for the page run it starts: that run is the visitor's
 change on this page, so a URL other than the one the last run left is one the browser had not
@@ -240,11 +241,13 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     set for other widgets (a new surface's start) wait in ``PENDING`` meanwhile, those
     widgets keeping the state the browser shows; when the whole page runs instead, every
     pending value goes to its widget at once. A value the browser sends that it showed before
-    the page set the widget (``ECHOES``) is the page's value again, not a change."""
+    the page set the widget, with a URL older than the last run's (``ECHOES``), is the page's
+    value again, not a change."""
     state = st.session_state
     state[INTERACTED] = True
     echo = state.get(ECHOES, {}).pop(key, None)
-    if echo is not None and state[key] == echo[0]:  # sent before the browser drew ``set``
+    stale = st.query_params.to_dict() != state.get(URL_QUERY)  # the last run's URL unseen
+    if echo is not None and stale and state[key] == echo[0]:
         state[key] = echo[1]
         return
     pending = {k: v for k, v in state.get(PENDING, {}).items() if k != key}
