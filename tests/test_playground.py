@@ -15,7 +15,7 @@ from ui.controls import LESSON_PICKER
 from ui.lessons import LESSONS
 from ui.params import default_setup, setup_from_query
 from ui.playground import VIEWS
-from ui.session import AHEAD, PENDING, SETUP
+from ui.session import AHEAD, ECHOES, PENDING, SETUP, URL_QUERY
 from ui.stage import course
 
 
@@ -150,12 +150,14 @@ def test_a_new_surface_is_drawn_by_the_stage_first_and_its_start_reaches_the_fie
     assert at.query_params["x0"] == "1" and at.number_input(key="x0").value == 1.0
 
 
-@pytest.mark.parametrize("url", ["before", "after"])
+@pytest.mark.parametrize("url", ["before", "cut", "after"])
 def test_a_start_field_sending_back_what_it_showed_before_the_page_drew_the_new_one(url):
     """The page gives the start fields a new surface's start. A request the browser sent
-    before it drew them carries the old start, and the URL from before that run: an echo, not
-    the visitor's change (the fields keep the new start, the URL too). The same value sent
-    with the new URL is the visitor's: a start typed back."""
+    before it received the run that drew them carries the old start, and the URL from before
+    that run: an echo, not the visitor's change (the fields keep the new start, the URL too).
+    So it is when that run was cut short by the request before it published its URL ("cut":
+    the server's last URL is then still the old one). The same value sent with the new URL
+    is the visitor's: a start typed back."""
     at = open_page(beta="0.7")
     with_families(at)
     at.follows_stage = False
@@ -163,17 +165,22 @@ def test_a_start_field_sending_back_what_it_showed_before_the_page_drew_the_new_
     at.selectbox(key="surface").select("bowl").run()
     with_families(at)
     assert at.number_input(key="y0").value == 2.0 and at.query_params["y0"] == "2"
-    if url == "before":  # the browser had not received the run that drew the new start
+    if url in ("before", "cut"):  # the browser had not received the run that drew the start
         at.query_params.clear()
         at.query_params.update(browser_url)
+    if url == "cut":  # as if that run had stopped after drawing the fields, before publishing
+        echoes = at.session_state[ECHOES]
+        echoes["y0"][2] = None
+        at.session_state[ECHOES] = echoes
+        at.session_state[URL_QUERY] = browser_url
     at.number_input(key="y0").set_value(-1.6).run()  # the ravine's start, as shown before
     no_exception(at)
-    if url == "before":
-        assert at.number_input(key="y0").value == 2.0 and at.query_params["y0"] == "2"
-        assert at.session_state[SETUP]["y0"] == 2.0
-    else:
+    if url == "after":
         with_families(at)
         assert at.query_params["y0"] == "-1.6" and at.session_state[SETUP]["y0"] == -1.6
+    else:
+        assert at.number_input(key="y0").value == 2.0 and at.query_params["y0"] == "2"
+        assert at.session_state[SETUP]["y0"] == 2.0
 
 
 def test_a_change_sent_with_a_url_the_browser_had_not_received_yet_is_no_navigation():

@@ -74,11 +74,13 @@ value from session state only when it is drawn), so those widgets keep their old
 setup reads these values instead (``setup_shown``), and ``begin_page`` gives them to the
 widgets when the whole page runs."""
 ECHOES = "widget_echoes"
-"""{widget key: [shown, set, fresh]}: a widget whose state the app set to ``set`` while the
-browser showed ``shown``. A request the browser sent before it drew the new value sends
-``shown`` back, with the URL from before the run that drew it: ``_changed`` takes that for the
-echo it is, not for the visitor's change (the same value sent with the last run's URL is the
-visitor's). The second ``begin_page`` after an entry was made drops it."""
+"""{widget key: [shown, set, url]}: a widget whose state the app set to ``set`` while the
+browser showed ``shown``; ``url`` is the query that the run which drew it published (None
+until then: a run can be cut short by the browser's next request before it gets there). A
+request the browser sent before it received that run sends ``shown`` back with an older URL:
+``_changed`` takes that for the echo it is, not for the visitor's change (the same value sent
+with that run's URL, or the last run's, is the visitor's). ``begin_page`` drops an entry once
+a request carries one of those URLs: the browser has drawn the value."""
 INTERACTED = "widget_changed"
 """Set by a table widget's callback for the page run it starts: that run is the visitor's
 change on this page, so a URL other than the one the last run left is one the browser had not
@@ -118,22 +120,23 @@ def begin_page(page: str) -> Setup:
     state.pop(LEAD, None)
     state.pop(AHEAD, None)
     state[NAV_SLOT] = st.sidebar.container()
-    state[ECHOES] = {key: [shown, value, False]
-                     for key, (shown, value, fresh) in state.get(ECHOES, {}).items() if fresh}
     query = st.query_params.to_dict()
     interacted = state.pop(INTERACTED, False)
     navigated = query != state.get(URL_QUERY, query) and not interacted
+    echoes, seen = state.setdefault(ECHOES, {}), (query, state.get(URL_QUERY))
+    for key in [k for k, (_, _, url) in echoes.items() if navigated or url in seen]:
+        del echoes[key]
     if SETUP not in state or navigated:
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
-    pending = state.pop(PENDING, {})
     if state.get(WIDGETS_PAGE) != page:
         push_widgets(state[SETUP])
         state[WIDGETS_PAGE] = page
     else:  # a run cut short (a reconnection, a newer change) can leave widgets without state
         push_widgets(state[SETUP], only_missing=True)
-        for key, value in pending.items():  # drawn below: the browser now shows them
+        for key, value in state.get(PENDING, {}).items():  # drawn below: the browser gets them
             _set_widget(key, value, shown=state[key])
+    state.pop(PENDING, None)  # only now: a run cut short before gives them on the next run
     for warning in state.pop(NOTICES, []):
         st.warning(warning, icon=":material/warning:")
     return state[SETUP]
@@ -166,7 +169,10 @@ def publish(setup: Setup, links: DeltaGenerator) -> None:
     query, shown = query_from_setup(setup), st.query_params.to_dict()
     if shown != query and setup_from_query(shown) != (setup, []):
         st.query_params.from_dict(query)
-    st.session_state[URL_QUERY] = st.query_params.to_dict()
+    st.session_state[URL_QUERY] = published = st.query_params.to_dict()
+    for echo in st.session_state.get(ECHOES, {}).values():
+        if echo[2] is None:  # drawn by this run, which the browser gets with this URL
+            echo[2] = published
     with links:
         for spec in PAGES:
             st.page_link(spec.script, label=spec.title, icon=spec.icon, query_params=query,
@@ -241,15 +247,18 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     set for other widgets (a new surface's start) wait in ``PENDING`` meanwhile, those
     widgets keeping the state the browser shows; when the whole page runs instead, every
     pending value goes to its widget at once. A value the browser sends that it showed before
-    the page set the widget, with a URL older than the last run's (``ECHOES``), is the page's
+    it received the run that drew the page's value for the widget (``ECHOES``) is the page's
     value again, not a change."""
     state = st.session_state
     state[INTERACTED] = True
-    echo = state.get(ECHOES, {}).pop(key, None)
-    stale = st.query_params.to_dict() != state.get(URL_QUERY)  # the last run's URL unseen
-    if echo is not None and stale and state[key] == echo[0]:
-        state[key] = echo[1]
-        return
+    echoes = state.get(ECHOES, {})
+    if key in echoes:
+        shown, value, url = echoes[key]
+        unseen = url is None or st.query_params.to_dict() not in (url, state.get(URL_QUERY))
+        if unseen and state[key] == shown:  # sent before the browser drew the page's value
+            state[key] = value
+            return
+        del echoes[key]
     pending = {k: v for k, v in state.get(PENDING, {}).items() if k != key}
     state[PENDING] = pending  # the visitor's own value for ``key`` wins over one set for it
     lead = state.get(LEAD)
@@ -263,9 +272,9 @@ def _changed(key: str, then: Any, args: tuple) -> None:
         after, warnings = setup_from_widgets(state[SETUP], ChainMap(pending, state),
                                              state[WIDGETS_PAGE])
         if not warnings and allows(state[SETUP], after):
+            state[PENDING] = pending
             for k in set_here:  # as the browser still shows it, until the page draws it
                 state[k] = before[k]
-            state[PENDING] = pending
             state[AHEAD] = state[SETUP]
             st.rerun(fragment)
     for k, value in state.pop(PENDING).items():  # the whole page runs, draws every widget
@@ -277,7 +286,7 @@ def _set_widget(key: str, value: Any, shown: Any) -> None:
     the echo (``ECHOES``)."""
     state = st.session_state
     if value != shown:
-        state.setdefault(ECHOES, {})[key] = [shown, value, True]
+        state.setdefault(ECHOES, {})[key] = [shown, value, None]
     state[key] = value
 
 

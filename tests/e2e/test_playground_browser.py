@@ -141,13 +141,19 @@ def test_controls_changed_in_turn_leave_the_page_the_stage_and_the_url_agreeing(
 @pytest.mark.parametrize("then", ["steps", "x0"])
 def test_a_control_changed_right_after_a_new_surface_keeps_both(app_server, page, then):
     """The stage draws a new surface first and the page follows a moment later: a change made
-    in that moment (more steps, or a typed start) is kept with the surface's own start."""
+    as soon as the new surface is seen (more steps, or a typed start), while the page follows
+    or before, is kept with the surface's own start."""
     page.goto(app_server.url + "/?surface=ravine&lr=0.038&beta=0.6&steps=100&opt=sgd,momentum")
     wait_for_app(page)
     stage_map(page)
     page.locator(".st-key-surface input").click()
     page.keyboard.type("Bowl")
     page.keyboard.press("Enter")
+    page.wait_for_function("""() => {
+        const t = document.querySelector('.st-key-stage .mvs-map').data
+            .find(d => (d.name || '').startsWith('SGD'));
+        return t && t.y[0] === 2;
+    }""", timeout=30_000)  # the bowl, from its start (the ravine's is at y = −1.6)
     if then == "steps":
         page.locator(".st-key-steps input[type=range]").focus()
         page.keyboard.press("ArrowRight")
