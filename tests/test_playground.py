@@ -227,6 +227,26 @@ def test_a_click_on_the_map_while_the_page_follows_keeps_both_changes():
     assert stage_of(at)["start"] == [1.5, 0.5] and stage_of(at)["steps"] == 300
 
 
+def test_a_change_sent_before_the_browser_drew_a_clicked_start_keeps_the_start():
+    """A click on the map sets the start fields; a change the browser sent before it received
+    that run carries the old start and the old URL: the start clicked stays, the change is
+    taken too."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    browser_url, old = dict(at.query_params), at.number_input(key="x0").value
+    send_component_state(at, "stage", {"click": {"x": 1.5, "y": 0.5}})
+    assert at.number_input(key="x0").value == 1.5 and at.query_params["x0"] == "1.5"
+    at.query_params.clear()
+    at.query_params.update(browser_url)
+    at.number_input(key="x0").set_value(old)  # as the browser still showed it
+    at.select_slider(key="steps").set_value(300).run()
+    no_exception(at)
+    with_families(at)
+    assert at.number_input(key="x0").value == 1.5 and at.query_params["x0"] == "1.5"
+    assert at.query_params["steps"] == "300" and stage_of(at)["start"] == [1.5, 0.5]
+
+
 @pytest.mark.parametrize("change", [
     lambda at: at.number_input(key="x0").set_value(600.0),  # too far: back, with a warning
     lambda at: at.toggle(key="quiz").set_value(True),  # the layout changes

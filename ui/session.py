@@ -189,9 +189,12 @@ def setup_shown() -> Setup:
 
 
 def apply_setup(setup: Setup) -> None:
-    """Replace the whole setup (a lesson, a "use best" button): for use in a callback."""
-    st.session_state[SETUP] = setup
-    push_widgets(setup)
+    """Replace the whole setup (a lesson, a "use best" button, a click on a map): for use in a
+    callback. The widgets take its values, each expecting its echo (``ECHOES``)."""
+    state = st.session_state
+    state[SETUP] = setup
+    for key, value in widget_values(setup).items():
+        _set_widget(key, value, shown=state.get(key, value))
 
 
 def apply_changes(**changes: Any) -> None:
@@ -301,7 +304,8 @@ def _refuse_outside(key: str, bounds: tuple[float, float], then: Any, args: tupl
         return
     setup = state[SETUP]
     param = next(p for p in PARAMS if any(w.key == key for w in p.widgets))
-    state[key] = kept = param.widget_values(setup[param.name], setup)[key]
+    kept = param.widget_values(setup[param.name], setup)[key]
+    _set_widget(key, kept, shown=value)
     typed = "(empty)" if value is None else f"{value:g}"
     add_warning(f"{WIDGETS[key].label} = {typed} refused: it must be between {low:g} and "
                 f"{high:g}. Keeping {kept:g}.")
