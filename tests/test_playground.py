@@ -200,6 +200,27 @@ def test_a_change_sent_with_a_url_the_browser_had_not_received_yet_is_no_navigat
     assert at.query_params["steps"] == "300" and at.query_params["opt"] == "sgd"
 
 
+def test_back_pressed_while_the_stage_shows_a_change_first_returns_to_the_older_view():
+    """A change the stage shows alone has not reached the URL yet; Back then leaves the view
+    the URL still names for the entry before it, and the page shows that entry's view."""
+    at = open_page(beta="0.7")
+    with_families(at)
+    at.follows_stage = False
+    older = dict(at.query_params)
+    at.number_input(key="x0").set_value(1.0).run()
+    with_families(at)
+    assert at.query_params["x0"] == "1"
+    at.select_slider(key="steps").set_value(300).run()
+    assert at.session_state[AHEAD] and at.query_params["x0"] == "1"  # not followed yet
+    at.query_params.clear()
+    at.query_params.update(older)  # Back: the browser's URL is the older entry's
+    at.run()
+    no_exception(at)
+    assert at.session_state[SETUP] == setup_from_query(older)[0]
+    assert at.number_input(key="x0").value == -2.5 and at.select_slider(key="steps").value == 200
+    assert dict(at.query_params) == older
+
+
 def test_the_stage_draws_the_widgets_setup_only_while_no_callback_replaced_the_setup():
     page, shown_first, clicked = default_setup(), default_setup(), default_setup()
     assert course({SETUP: page}, page) == "stage"  # the families, a run picked in the panel

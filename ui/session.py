@@ -49,6 +49,10 @@ LAST_GOOD_SURFACE = "last_good_surface"
 URL_QUERY = "url_query"
 """The query the URL held when this session's last run ended: a run that starts with another
 one came from the browser's Back or Forward (Streamlit reruns with that entry's query)."""
+REVISITED = "revisited"
+"""Set by ``begin_page`` for a run that Back or Forward started: ``publish`` sends that entry's
+URL again (a run of the page from before, finishing meanwhile, can have put its own URL on the
+entry the browser went to)."""
 NAV_SLOT = "nav_slot"
 """This run's place for the page links at the top of the sidebar (``begin_page`` makes it,
 ``finish_page`` or the page itself fills it with links that carry the setup: ``publish``)."""
@@ -80,11 +84,18 @@ until then: a run can be cut short by the browser's next request before it gets 
 request the browser sent before it received that run sends ``shown`` back with an older URL:
 ``_changed`` takes that for the echo it is, not for the visitor's change (the same value sent
 with that run's URL, or the last run's, is the visitor's). ``begin_page`` drops an entry once
-a request carries one of those URLs: the browser has drawn the value."""
+a request carries one of those URLs: the browser has drawn the value. After Back or Forward
+the browser sends the entry's URL before it draws the values that run gives the widgets, so a
+URL cannot tell: their ``url`` is ``HISTORY``, and such an entry lasts until a request sends
+the value set."""
+HISTORY = "history"
+"""``ECHOES``' ``url`` for a value a Back or Forward run gave its widget."""
 INTERACTED = "widget_changed"
-"""Set by a table widget's callback for the page run it starts: that run is the visitor's
-change on this page, so a URL other than the one the last run left is one the browser had not
-received yet when it sent the change, not Back or Forward (``begin_page``)."""
+"""Set by a table widget's callback to the URL its request carried. A page run with that URL is
+the visitor's change on this page, so a URL other than the one the last run left is one the
+browser had not received yet when it sent the change, not Back or Forward (``begin_page``). A
+run with another URL is Back or Forward, though the change ran the stage alone (``AHEAD``)
+and no page run has taken the entry since."""
 QUIZ_REVEALED = "quiz_revealed"
 """Set when "Reveal" was pressed for the current question: the answers given, one per run (a
 key of ``momentum_viz.quiz.ANSWERS``, or None)."""
@@ -121,16 +132,18 @@ def begin_page(page: str) -> Setup:
     state.pop(AHEAD, None)
     state[NAV_SLOT] = st.sidebar.container()
     query = st.query_params.to_dict()
-    interacted = state.pop(INTERACTED, False)
+    interacted = state.pop(INTERACTED, None) == query
     navigated = query != state.get(URL_QUERY, query) and not interacted
     echoes, seen = state.setdefault(ECHOES, {}), (query, state.get(URL_QUERY))
-    for key in [k for k, (_, _, url) in echoes.items() if navigated or url in seen]:
+    for key in [k for k, (_, value, url) in echoes.items() if navigated or url in seen
+                or (url == HISTORY and state.get(k) == value)]:
         del echoes[key]
     if SETUP not in state or navigated:
         state[SETUP], state[NOTICES] = setup_from_query(query)
         state.pop(WIDGETS_PAGE, None)
+    state[REVISITED] = navigated
     if state.get(WIDGETS_PAGE) != page:
-        push_widgets(state[SETUP])
+        push_widgets(state[SETUP], url=HISTORY if navigated else None)
         state[WIDGETS_PAGE] = page
     else:  # a run cut short (a reconnection, a newer change) can leave widgets without state
         push_widgets(state[SETUP], only_missing=True)
@@ -164,11 +177,14 @@ def nav_slot() -> DeltaGenerator:
 def publish(setup: Setup, links: DeltaGenerator) -> None:
     """Mirror ``setup`` in the URL and draw the page links in ``links``. A URL that already
     describes this view, every value in it usable, is left as it is (``/`` for the
-    defaults), so a change adds one browser-history entry and opening a page none. Each link
-    opens its page with this setup in its URL (one history entry; Back returns here)."""
+    defaults), so a change adds one browser-history entry and opening a page none; a run that
+    Back or Forward started sends its entry's URL again (``REVISITED``). Each link opens its
+    page with this setup in its URL (one history entry; Back returns here)."""
     query, shown = query_from_setup(setup), st.query_params.to_dict()
     if shown != query and setup_from_query(shown) != (setup, []):
         st.query_params.from_dict(query)
+    elif st.session_state.pop(REVISITED, False):
+        st.query_params.from_dict(shown)
     st.session_state[URL_QUERY] = published = st.query_params.to_dict()
     for echo in st.session_state.get(ECHOES, {}).values():
         if echo[2] is None:  # drawn by this run, which the browser gets with this URL
@@ -190,11 +206,9 @@ def setup_shown() -> Setup:
 
 def apply_setup(setup: Setup) -> None:
     """Replace the whole setup (a lesson, a "use best" button, a click on a map): for use in a
-    callback. The widgets take its values, each expecting its echo (``ECHOES``)."""
-    state = st.session_state
-    state[SETUP] = setup
-    for key, value in widget_values(setup).items():
-        _set_widget(key, value, shown=state.get(key, value))
+    callback."""
+    st.session_state[SETUP] = setup
+    push_widgets(setup)
 
 
 def apply_changes(**changes: Any) -> None:
@@ -203,12 +217,14 @@ def apply_changes(**changes: Any) -> None:
     apply_setup(setup_shown() | changes)
 
 
-def push_widgets(setup: Setup, *, only_missing: bool = False) -> None:
-    """Give every widget of the table the setup's value (widgets read it from session state);
-    with ``only_missing``, only the widgets that have no value in session state."""
+def push_widgets(setup: Setup, *, only_missing: bool = False, url: Any = None) -> None:
+    """Give every widget of the table the setup's value (widgets read it from session state),
+    each expecting its echo (``ECHOES``, with ``url``); with ``only_missing``, only the widgets
+    that have no value in session state."""
+    state = st.session_state
     for key, value in widget_values(setup).items():
-        if not (only_missing and key in st.session_state):
-            st.session_state[key] = value
+        if not (only_missing and key in state):
+            _set_widget(key, value, shown=state.get(key, value), url=url)
 
 
 def notify(key: str, value: Any = True) -> None:
@@ -253,11 +269,11 @@ def _changed(key: str, then: Any, args: tuple) -> None:
     it received the run that drew the page's value for the widget (``ECHOES``) is the page's
     value again, not a change."""
     state = st.session_state
-    state[INTERACTED] = True
+    state[INTERACTED] = sent = st.query_params.to_dict()  # the URL the browser had
     echoes = state.get(ECHOES, {})
     if key in echoes:
         shown, value, url = echoes[key]
-        unseen = url is None or st.query_params.to_dict() not in (url, state.get(URL_QUERY))
+        unseen = url in (None, HISTORY) or sent not in (url, state.get(URL_QUERY))
         if unseen and state[key] == shown:  # sent before the browser drew the page's value
             state[key] = value
             return
@@ -284,12 +300,12 @@ def _changed(key: str, then: Any, args: tuple) -> None:
         _set_widget(k, value, shown=before.get(k, state[k]))
 
 
-def _set_widget(key: str, value: Any, shown: Any) -> None:
+def _set_widget(key: str, value: Any, shown: Any, url: Any = None) -> None:
     """Give widget ``key`` the state ``value`` while the browser shows ``shown``, and expect
-    the echo (``ECHOES``)."""
+    the echo (``ECHOES``, with ``url``)."""
     state = st.session_state
     if value != shown:
-        state.setdefault(ECHOES, {})[key] = [shown, value, None]
+        state.setdefault(ECHOES, {})[key] = [shown, value, url]
     state[key] = value
 
 

@@ -20,7 +20,8 @@ VIEW_JS = """() => {
     const beta = document.querySelector('.st-key-stage .mvs-beta input');
     const steps = document.querySelector('.st-key-steps input[type=range]');
     if (!run || !beta || !steps) return null;
-    return {search: location.search, beta: beta.value, steps: steps.getAttribute('aria-valuetext'),
+    return {search: decodeURIComponent(location.search), beta: beta.value,
+            steps: steps.getAttribute('aria-valuetext'),
             surface: document.querySelector('.st-key-surface').innerText, run: run.name,
             picked: document.querySelector('.st-key-surface [role=combobox]').value,
             x: Array.from(run.x).slice(0, 4).concat([run.x.length])};
@@ -28,7 +29,8 @@ VIEW_JS = """() => {
 
 
 def view(page) -> dict:
-    """What the visitor sees: the URL's query, the β and steps controls, the surface picked,
+    """What the visitor sees: the URL's query (decoded: a Back or Forward run sends its entry's
+    URL again, in Streamlit's encoding), the β and steps controls, the surface picked,
     and the stage's momentum run (its name, first x values and length)."""
     wait_for_app(page)
     page.wait_for_function(VIEW_JS, timeout=30_000)
@@ -45,7 +47,8 @@ def settles_on(page, expected: dict, timeout: float = 30.0) -> dict:
 
 def committed(page, before: dict) -> dict:
     """The view after a change: wait until the URL and the stage both changed."""
-    page.wait_for_function(f"() => location.search !== {before['search']!r}", timeout=30_000)
+    page.wait_for_function(f"() => decodeURIComponent(location.search) !== {before['search']!r}",
+                           timeout=30_000)
     deadline = time.monotonic() + 30
     while (seen := view(page))["x"] == before["x"] and time.monotonic() < deadline:
         page.wait_for_timeout(250)
@@ -99,4 +102,34 @@ def test_back_forward_and_reload_restore_each_view(app_server, page):
     page.go_back()  # the first Back after a page link returns to the page it left
     page.wait_for_function("() => !location.pathname.endsWith('/tuning_lab')", timeout=30_000)
     assert settles_on(page, views[1]) == views[1]
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("wait_ms", [0, 150, 300])
+def test_back_right_after_a_change_shows_an_older_view_whole(app_server, page, wait_ms):
+    """Back pressed while a change is on its way (the stage drew it; the page and the URL
+    follow a moment later) goes back: to the view before the change, or, when Back came
+    before the change had its history entry, to the one before that. Either way the URL, the
+    controls and the stage agree, and the change is gone."""
+    page.goto(app_server.url + START)
+    first = view(page)
+    page.locator(".st-key-x0 input").fill("1")
+    page.locator(".st-key-x0 input").press("Enter")
+    second = committed(page, first)
+    page.locator(".st-key-steps input[type=range]").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"""() => {{
+        const run = document.querySelector('.st-key-stage .mvs-map').data
+            .find(d => (d.name || '').startsWith('Momentum'));
+        return run && run.x.length !== {second["x"][-1]};
+    }}""", timeout=30_000)  # the stage shows the change
+    page.wait_for_timeout(wait_ms)
+    page.go_back()
+    deadline = time.monotonic() + 30
+    while (seen := view(page)) not in (first, second) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert seen in (first, second)
+    page.wait_for_timeout(1000)  # and it stays so
+    assert view(page) == seen
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
