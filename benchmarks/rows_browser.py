@@ -562,9 +562,10 @@ Each change is made the way a person makes it (a key press, Enter in a field, a 
 timed in the page from that input event: to the value sent, to the rerun's data (the stage's
 runs for the new setup, the largest message before the map is drawn), to the map drawn
 after the stage took that data (its first `plotly_afterplot`, or `plotly_animated` where only
-the paths' points moved and the stage moved them without a redraw; its paths, dots, balls and
-arrows drawn; the loss chart follows), and to the scrub families' arrival in the rerun that the drawing asks for
-(the whole page's when the change reran the stage alone; else the stage's). The floor page's
+the paths' points changed and the stage moved them without a redraw; its paths, dots, balls
+and arrows drawn; the loss chart follows), and to the scrub families' arrival in the rerun that
+the drawing asks for (the whole page's when the change reran the stage alone; else the
+stage's). The floor page's
 slider (one Streamlit slider, one 2-trace plotly chart) is timed the same way, from its key
 press to the chart showing the new value, in turn with ours in the same browser. Medians:
 {parts}."""

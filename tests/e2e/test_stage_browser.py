@@ -326,6 +326,69 @@ def test_new_paths_while_the_animation_plays_are_drawn(app_server, page):
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
+DRAWN_JS = """(map) => Array.from(document.querySelectorAll(`${map} .scatterlayer .trace`))
+    .map((g) => [g.__data__[0].trace.name,
+                 Array.from(g.querySelectorAll("path.js-line"), (p) => p.getAttribute("d")),
+                 Array.from(g.querySelectorAll(".point"), (p) => p.getAttribute("transform"))])"""
+"""What the map shows: per drawn trace, its name, its lines' SVG paths and its markers' places."""
+
+
+def _at_frame(page, frame: int) -> None:
+    """Pause the stage's animation and show frame ``frame``."""
+    if page.locator(f"{STAGE} .mvs-play").get_attribute("aria-label") == "Pause":
+        page.locator(f"{STAGE} .mvs-play").click()
+    page.locator(f"{STAGE} .mvs-scrub").evaluate(
+        "(el, f) => { el.value = f; el.dispatchEvent(new Event('input')); }", frame)
+    page.wait_for_function("([s, f]) => document.querySelector(s).dataset.step == f",
+                           arg=[f"{STAGE} .mvs", frame], timeout=5_000)
+    page.wait_for_timeout(100)  # the balls' move is drawn at the next frame
+
+
+@pytest.mark.e2e
+def test_paths_moved_without_a_redraw_are_drawn_as_a_fresh_page_draws_them(app_server, page,
+                                                                           browser):
+    """A new step count (while the balls move) and a new start change only the paths' points:
+    the stage moves them (Plotly.animate) instead of redrawing the map, and the map then shows
+    exactly what a fresh page at the new URL draws."""
+    open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
+    steps = page.locator(".st-key-steps input[type=range]")
+    steps.focus()  # a first change (200 → 250 steps), drawn once the page around the stage
+    page.keyboard.press("ArrowRight")  # has settled
+    page.wait_for_function("() => location.search.includes('steps=250')", timeout=30_000)
+    wait_for_app(page)
+    page.evaluate("""(map) => {
+        const gd = document.querySelector(map);
+        window.__redraws = 0;
+        gd.on("plotly_afterplot", () => { window.__redraws += 1; });
+    }""", MAP)
+    page.locator(f"{STAGE} .mvs-speed").select_option("0.5")
+    page.locator(f"{STAGE} .mvs-play").click()
+    steps.focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("(s) => /\\/ 200$/.test(document.querySelector(s).textContent)",
+                           arg=f"{STAGE} .mvs-step", timeout=30_000)
+    wait_for_app(page)
+    page.locator(".st-key-x0 input").fill("-2.3")
+    page.locator(".st-key-x0 input").press("Enter")
+    page.wait_for_function("() => location.search.includes('x0=-2.3')", timeout=30_000)
+    wait_for_app(page)
+    page.wait_for_function(f"() => document.querySelector('{STAGE} .mvs').dataset.families"
+                           " === 'ready'", timeout=30_000)
+    assert page.evaluate("() => window.__redraws") == 0  # moved, not redrawn
+    _at_frame(page, 37)
+    moved = page.evaluate(DRAWN_JS, MAP)
+    context = browser.new_context(viewport=page.viewport_size)
+    try:
+        fresh = context.new_page()
+        open_stage(fresh, app_server, page.url.removeprefix(app_server.url))
+        _at_frame(fresh, 37)
+        assert moved == fresh.evaluate(DRAWN_JS, MAP)
+    finally:
+        context.close()
+    assert any(name.startswith("Momentum") and lines for name, lines, _ in moved)
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
 @pytest.mark.e2e
 def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page):
     open_stage(page, app_server, "/?lesson=divergence")

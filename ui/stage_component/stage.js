@@ -379,29 +379,47 @@ function draw(s, paths) {
     // the map first, its dots and the loss chart once it is on screen
     const next = mapData(s, runs);
     const layout = JSON.stringify(s.mapLayout);
-    const moved = pointsMoved(s.mapData, next) && s.drawnLayout === layout;
+    const moved = !s.pointsMoving && pointsMoved(s.mapData, next) && s.drawnLayout === layout;
     s.mapData = next;
     s.drawnLayout = layout;
     const react = () => s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
-    // a frame of the balls that interrupts the points' move redraws them all, unless newer
-    // paths came meanwhile (they are drawn in turn)
-    const drawing = moved
-      ? s.Plotly.animate(el.map, { data: next.map(({ x, y }) => ({ x, y })),
-                                   traces: next.map((_, i) => i) }, quick)
-        .catch(() => (s.mapData === next ? react() : null))
-      : react();
+    const drawing = moved ? movePoints(s, next, quick, react) : react();
     const drawn = s.drawn = drawing.then(() => {
       drawDots(s);
       if (s.drawn === drawn) drawLoss(s, config, quick);
     });
   } else {
     moveMap(s, runs);
-    const moving = [s.moving, s.moving + 1, s.moving + 2];
-    // a newer frame interrupts this one ("immediate"): its promise rejects, which is fine
-    s.Plotly.animate(el.map, { data: moving.map((i) => s.mapData[i]), traces: moving }, quick)
-      .catch(() => {});
+    if (!s.pointsMoving) moveBalls(s, quick); // else they move with the points
     drawLoss(s, config, quick);
   }
+}
+
+// The balls and arrows moved to their places in ``s.mapData`` (``moveMap``).
+function moveBalls(s, quick) {
+  const moving = [s.moving, s.moving + 1, s.moving + 2];
+  // a newer frame interrupts this one ("immediate"): its promise rejects, which is fine
+  s.Plotly.animate(s.el.map, { data: moving.map((i) => s.mapData[i]), traces: moving }, quick)
+    .catch(() => {});
+}
+
+// The map's traces moved to the points of ``next`` (the map's data now) without a redraw.
+// Nothing else animates the map meanwhile (``s.pointsMoving``: the balls' frames wait, new
+// paths are redrawn): an animation that another interrupts may never settle, and the
+// families are asked for once this one has. Should it not settle within MOVE_MS all the
+// same, ``react`` redraws the map.
+const MOVE_MS = 250;
+function movePoints(s, next, quick, react) {
+  s.pointsMoving = true;
+  const moved = s.Plotly.animate(s.el.map, { data: next.map(({ x, y }) => ({ x, y })),
+                                             traces: next.map((_, i) => i) }, quick);
+  const late = new Promise((_, fail) => { setTimeout(fail, MOVE_MS); });
+  return Promise.race([moved, late])
+    .catch(() => (s.mapData === next ? react() : null))
+    .finally(() => {
+      s.pointsMoving = false;
+      if (s.mapData === next) moveBalls(s, quick); // frames that waited
+    });
 }
 
 // Whether the map can go from traces ``old`` to ``next`` by moving their points alone
@@ -815,7 +833,8 @@ function mapLayout(s) {
   // as tall as the window leaves below the map's top (at least a 400 px plot area, in presenter
   // mode all of it); on a phone the map spans the width
   const top = s.el.map.getBoundingClientRect().top;
-  const room = window.innerHeight - Math.max(0, top) - 6;
+  const room = Math.round(window.innerHeight - Math.max(0, top) - 6); // whole px: a shift by a
+  // fraction of a pixel above the map leaves its layout as drawn
   const aspect = (x1 - x0) / (y1 - y0);
   let height = phone ? Math.round((full - margin.l - margin.r) / aspect) + margin.t + margin.b
     : big ? Math.max(300, room) : Math.max(400 + margin.t + margin.b, Math.min(720, room));
