@@ -173,9 +173,10 @@ element: new data reaches the same plots). Main-thread CPU of one press, by scri
 
 SCRUB_DIAGNOSIS = """\
 Timed in the page: each pointer move on the stage's β slider (mouse button held) to the map's
-next `plotly_afterplot`, {n} moves. The redraw is `Plotly.react` of the map (contour picture as a
-layout image, every run's path, balls, arrows) and of the loss chart, from paths decoded once
-per β and kept. Nothing goes to the server until the button is released."""
+next `plotly_afterplot`, {n} moves (the probe also takes `plotly_animated`, but a new β's paths
+carry new names, so the stage redraws the map). The redraw is `Plotly.react` of the map
+(contour picture as a layout image, every run's path, balls, arrows) and of the loss chart,
+from paths decoded once per β and kept. Nothing goes to the server until the button is released."""
 
 
 @contextmanager
