@@ -424,7 +424,8 @@ function movePoints(s, next, quick, react) {
 
 // Whether the map can go from traces ``old`` to ``next`` by moving their points alone
 // (Plotly.animate without a redraw, about half the time of Plotly.react): the same traces, the
-// same names, styles and hover texts, only x and y changed (a new step count, start or noise).
+// same names, styles and hover texts, only x and y changed (as a new step count, start or
+// noise mostly leaves them).
 // The caller checks that the layout is the one drawn.
 function pointsMoved(old, next) {
   const rest = (t) => JSON.stringify({ ...t, x: null, y: null });
