@@ -13,8 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page
@@ -211,6 +213,19 @@ def wait_for_app(page: Page, timeout: float = 30_000) -> None:
     if exceptions.count():
         texts = "\n---\n".join(t.strip() for t in exceptions.all_inner_texts())
         pytest.fail(f"Streamlit shows an exception on {page.url}:\n{texts}", pytrace=False)
+
+
+def settled(page: Page, read: str, ready: Callable[[Any], bool], timeout_s: float = 5.0) -> Any:
+    """The value of the JS function ``read``, evaluated until ``ready(value)`` holds or
+    ``timeout_s`` has passed (then the last value, for the caller's assertion to report). For
+    what the browser draws a moment after an input: Plotly.animate moves a trace (and updates
+    the element's ``data``) at the next animation frame."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(read)
+        if ready(value) or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(10)
 
 
 def click_map(page: Page, plot: str, x: float, y: float) -> None:

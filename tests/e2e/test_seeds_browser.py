@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
-from testkit.browser import wait_for_app
+from testkit.browser import settled, wait_for_app
 
 from .conftest import screenshot
 from .test_stage_browser import drag
@@ -57,10 +57,13 @@ def test_the_many_seed_view_draws_and_follows_the_sliders(app_server, page):
     page.locator(f"{STAGE} .mvs-scrub").evaluate(
         "(e) => { e.value = e.max; e.dispatchEvent(new Event('input')); }")
     page.wait_for_function(f"document.querySelector('{STAGE} .mvs').dataset.step === '60'")
-    balls = next(t for t in traces(page, f"{STAGE} .mvs-map") if t["name"] == "position")
     ends = np.array([r.path[-1] for r in runs["sgd"]])
-    np.testing.assert_allclose(np.column_stack([balls["x"][:12], balls["y"][:12]]), ends,
-                               rtol=1e-6, atol=1e-6)
+    dots = f"""() => {{
+        const t = document.querySelector('{STAGE} .mvs-map').data.find(d => d.name === 'position');
+        return Array.from(t.x).map((x, i) => [x, t.y[i]]).slice(0, 12);
+    }}"""
+    shown = settled(page, dots, lambda xy: np.allclose(xy, ends, rtol=1e-6, atol=1e-6))
+    np.testing.assert_allclose(shown, ends, rtol=1e-6, atol=1e-6)
 
     # dragging β (the button held: nothing sent yet): the single paths (seed 0), no cloud;
     # released, the seeds come back at it

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import momentum_viz as mv
-from testkit.browser import wait_for_app
+from testkit.browser import settled, wait_for_app
 from ui import why
 from ui.lessons import LESSONS
 
@@ -236,7 +236,8 @@ def test_stepping_visits_every_step_and_the_loss_marker_follows(app_server, page
     for k in range(1, 201):
         if k > 1:
             page.keyboard.press("ArrowRight")
-        now = page.evaluate(state)
+        now = settled(page, state, lambda now, k=k: now["step"] == k and np.allclose(
+            now["ball"], run.path[k], rtol=1e-9, atol=0) and now["marker"] == [k, k])
         assert now["step"] == k and now["scrub"] == k and f"step {k} of 200" in now["readout"]
         assert now["marker"] == [k, k], "the loss marker is not at the current step"
         np.testing.assert_allclose(now["ball"], run.path[k], rtol=1e-9)
