@@ -327,11 +327,14 @@ def test_new_paths_while_the_animation_plays_are_drawn(app_server, page):
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
-DRAWN_JS = """(map) => Array.from(document.querySelectorAll(`${map} .scatterlayer .trace`))
-    .map((g) => [g.__data__[0].trace.name,
-                 Array.from(g.querySelectorAll("path.js-line"), (p) => p.getAttribute("d")),
-                 Array.from(g.querySelectorAll(".point"), (p) => p.getAttribute("transform"))])"""
-"""What the map shows: per drawn trace, its name, its lines' SVG paths and its markers' places."""
+DRAWN_JS = """(map) => ({
+    traces: Array.from(document.querySelectorAll(`${map} .scatterlayer .trace`))
+        .map((g) => [g.__data__[0].trace.name,
+                     Array.from(g.querySelectorAll("path.js-line"), (p) => p.getAttribute("d")),
+                     Array.from(g.querySelectorAll(".point"), (p) => p.getAttribute("transform"))]),
+    dots: document.querySelector(`${map} canvas.mvs-dots`).toDataURL()})"""
+"""What the map shows: per drawn trace, its name, its lines' SVG paths and its markers' places;
+and the step dots' canvas."""
 
 
 def _at_frame(page, frame: int) -> None:
@@ -386,7 +389,7 @@ def test_paths_moved_without_a_redraw_are_drawn_as_a_fresh_page_draws_them(app_s
         assert moved == fresh.evaluate(DRAWN_JS, MAP)
     finally:
         context.close()
-    assert any(name.startswith("Momentum") and lines for name, lines, _ in moved)
+    assert any(name.startswith("Momentum") and lines for name, lines, _ in moved["traces"])
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
