@@ -379,7 +379,7 @@ function draw(s, paths) {
     // the map first, its dots and the loss chart once it is on screen
     const next = mapData(s, runs);
     const layout = JSON.stringify(s.mapLayout);
-    const moved = !s.pointsMoving && pointsMoved(s.mapData, next) && s.drawnLayout === layout;
+    const moved = !s.pointsMoving && s.drawnLayout === layout && pointsMoved(s.mapData, next);
     s.mapData = next;
     s.drawnLayout = layout;
     const react = () => s.Plotly.react(el.map, s.mapData, s.mapLayout, config);
@@ -425,8 +425,8 @@ function movePoints(s, next, quick, react) {
 // Whether the map can go from traces ``old`` to ``next`` by moving their points alone
 // (Plotly.animate without a redraw, about half the time of Plotly.react): the same traces, the
 // same names, styles and hover texts, only x and y changed (as a new step count, start or
-// noise mostly leaves them).
-// The caller checks that the layout is the one drawn.
+// noise mostly leaves them). The caller checks first that the layout is the one drawn (a
+// string compare, where this stringifies every trace: it runs on each move of a scrub).
 function pointsMoved(old, next) {
   const rest = (t) => JSON.stringify({ ...t, x: null, y: null });
   return !!old && old.length === next.length && next.every((t, i) => rest(t) === rest(old[i]));
