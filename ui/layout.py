@@ -9,7 +9,14 @@ side by side where each has that room and stack, each as wide as the page, where
 not. Columns inside a container keyed ``BESIDE`` keep Streamlit's own rule (side by side
 down to a phone's width), and the sidebar's columns are left as Streamlit lays them. A pill's
 or a switch's label wraps onto a second line where the page is narrower than it (the lesson
-titles on a phone): Streamlit would cut it short with an ellipsis."""
+titles on a phone): Streamlit would cut it short with an ellipsis.
+
+Every rerun renders every element of the page again, and the browser painted each text,
+formula, metric and table of the main area again, on screen or not: ``STYLE`` lets it skip
+those out of sight (``content-visibility: auto``; each keeps the room it last had). Where
+the browser cannot paint a focus ring past such an element's edge (``overflow-clip-margin``)
+they are all painted as before. Widgets and charts with a full-screen view are left alone
+(the containment would confine them)."""
 
 MIN_WIDTH = "20rem"
 """The narrowest a column of the main area gets: room for the widest formula beside a chart
@@ -25,4 +32,8 @@ STYLE = ("<style>[data-testid='stMain'] [data-testid='stHorizontalBlock'] "
          "{height: auto; text-align: left} "
          "[data-testid='stMain'] [data-testid='stButtonGroup'] button, "
          "[data-testid='stMain'] [data-testid='stButtonGroup'] button * "
-         "{white-space: normal; overflow: visible; text-overflow: clip}</style>")
+         "{white-space: normal; overflow: visible; text-overflow: clip} "
+         "@supports (overflow-clip-margin: 4px) {[data-testid='stMain'] "
+         ":is([data-testid='stMarkdown'], [data-testid='stHeading'], [data-testid='stMetric'], "
+         "[data-testid='stTable']) {content-visibility: auto; contain-intrinsic-size: auto 2rem; "
+         "overflow-clip-margin: 4px}}</style>")
