@@ -12,11 +12,12 @@ or a switch's label wraps onto a second line where the page is narrower than it 
 titles on a phone): Streamlit would cut it short with an ellipsis.
 
 Every rerun renders every element of the page again, and the browser painted each text,
-formula, metric and table of the main area again, on screen or not: ``STYLE`` lets it skip
-those out of sight (``content-visibility: auto``; each keeps the room it last had). Where
-the browser cannot paint a focus ring past such an element's edge (``overflow-clip-margin``)
-they are all painted as before. Widgets and charts with a full-screen view are left alone
-(the containment would confine them)."""
+formula and table of the main area again, on screen or not: ``STYLE`` lets it skip those out
+of sight (``content-visibility: auto``; each keeps the room it last had). Where the browser
+cannot paint a focus ring past such an element's edge (``overflow-clip-margin``) they are all
+painted as before. Left alone: widgets and charts with a full-screen view (the containment
+would confine them), and metrics (as wide as their number: out of sight, they would have no
+width)."""
 
 MIN_WIDTH = "20rem"
 """The narrowest a column of the main area gets: room for the widest formula beside a chart
@@ -34,6 +35,6 @@ STYLE = ("<style>[data-testid='stMain'] [data-testid='stHorizontalBlock'] "
          "[data-testid='stMain'] [data-testid='stButtonGroup'] button * "
          "{white-space: normal; overflow: visible; text-overflow: clip} "
          "@supports (overflow-clip-margin: 4px) {[data-testid='stMain'] "
-         ":is([data-testid='stMarkdown'], [data-testid='stHeading'], [data-testid='stMetric'], "
-         "[data-testid='stTable']) {content-visibility: auto; contain-intrinsic-size: auto 2rem; "
+         ":is([data-testid='stMarkdown'], [data-testid='stHeading'], [data-testid='stTable']) "
+         "{content-visibility: auto; contain-intrinsic-size: auto 2rem; "
          "overflow-clip-margin: 4px}}</style>")
