@@ -386,12 +386,13 @@ function draw(s, paths) {
     const drawing = moved ? movePoints(s, next, quick, react) : react();
     const drawn = s.drawn = drawing.then(() => {
       drawDots(s);
-      if (s.drawn === drawn) drawLoss(s, config, quick);
+      if (s.drawn === drawn) drawLoss(s, config, quick, true);
     });
   } else {
-    moveMap(s, runs);
-    if (!s.pointsMoving) moveBalls(s, quick); // else they move with the points
-    drawLoss(s, config, quick);
+    // the balls and markers where they are already (a released value whose paths are drawn)
+    // are not animated again: nothing on the page would change
+    if (moveMap(s, runs) && !s.pointsMoving) moveBalls(s, quick); // else they move with the points
+    drawLoss(s, config, quick, false);
   }
 }
 
@@ -433,18 +434,31 @@ function pointsMoved(old, next) {
 }
 
 // The loss chart: its curves redrawn when the runs or the family change, else only its
-// markers moved to the step shown.
-function drawLoss(s, config, quick) {
+// markers moved to the step shown (``paths``: whether the curves are new), and not even they
+// when they are there already.
+function drawLoss(s, config, quick, paths) {
   const lossKey = cloudOn(s) ? "cloud" : s.family;
+  const marker = s.lossData[s.lossData.length - 1];
   if (s.lossDrawnFor === lossKey) {
-    s.Plotly.animate(s.el.loss, { data: s.lossData, traces: s.lossData.map((_, i) => i) }, quick)
+    if (!paths && sameXY(marker, s.lossMarkerDrawn)) return;
+    const traces = paths ? s.lossData.map((_, i) => i) : [s.lossData.length - 1];
+    s.Plotly.animate(s.el.loss, { data: traces.map((i) => s.lossData[i]), traces }, quick)
       .catch(() => {});
+    s.lossMarkerDrawn = marker;
   } else {
     const range = lossRange(s);
     s.Plotly.react(s.el.loss, s.lossData, { ...s.lossLayout,
       yaxis: { ...s.lossLayout.yaxis, range, autorange: false } }, config);
     s.lossDrawnFor = lossKey;
+    s.lossMarkerDrawn = marker;
   }
+}
+
+// Whether traces ``a`` and ``b`` have the same points (NaN and null alike).
+function sameXY(a, b) {
+  const same = (p, q) => !!p && !!q && p.length === q.length
+    && Array.prototype.every.call(p, (v, i) => Object.is(v ?? NaN, q[i] ?? NaN));
+  return !!a && !!b && same(a.x, b.x) && same(a.y, b.y);
 }
 
 // "This step in numbers": the lines momentum_viz/worked.py wrote for each shown step of the
@@ -715,12 +729,20 @@ function drawDots(s) {
   ctx.restore();
 }
 
+// The balls and arrows in ``s.mapData`` put at the step shown; whether any of them moved.
 function moveMap(s, runs) {
   const { bx, by, arrows } = ballsAndArrows(s, runs);
   const t = s.mapData;
-  t[s.moving] = { ...t[s.moving], x: bx, y: by };
-  t[s.moving + 1] = { ...t[s.moving + 1], x: arrows[0][0], y: arrows[0][1] };
-  t[s.moving + 2] = { ...t[s.moving + 2], x: arrows[1][0], y: arrows[1][1] };
+  const next = [{ x: bx, y: by }, { x: arrows[0][0], y: arrows[0][1] },
+    { x: arrows[1][0], y: arrows[1][1] }];
+  let moved = false;
+  next.forEach((xy, i) => {
+    const k = s.moving + i;
+    if (sameXY(t[k], xy)) return;
+    t[k] = { ...t[k], ...xy };
+    moved = true;
+  });
+  return moved;
 }
 
 function lossXY(s, run) {
