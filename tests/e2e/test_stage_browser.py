@@ -393,6 +393,59 @@ def test_paths_moved_without_a_redraw_are_drawn_as_a_fresh_page_draws_them(app_s
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
+TOUCHES_JS = """([map, loss]) => {
+    const stage = document.querySelector(map).closest(".mvs");
+    const log = window.__touches = {calls: [], tokens: []};
+    new MutationObserver(() => log.tokens.push(performance.now()))
+        .observe(stage, {attributes: true, attributeFilter: ["data-token"]});
+    for (const fn of ["react", "animate", "restyle", "relayout"]) {
+        const original = window.Plotly[fn];
+        window.Plotly[fn] = function (gd, ...rest) {
+            const which = gd === document.querySelector(map) ? "map"
+                : gd === document.querySelector(loss) ? "loss" : null;
+            if (which) log.calls.push([performance.now(), fn, which]);
+            return original.call(this, gd, ...rest);
+        };
+    }
+}"""
+"""Record every plotly.js call on the stage's map and loss chart, and when new data came."""
+
+
+PLOTTED_JS = f"""() => ["mvs-map", "mvs-loss"].map((chart) => Array.from(
+    document.querySelector(`{STAGE} .${{chart}}`).data,
+    (t) => [t.name, Array.from(t.x || [], String), Array.from(t.y || [], String)]))"""
+"""Every trace of the map and the loss chart: its name and points (as text: NaN and null stay
+apart). Points, not pixels: after a drag the loss chart's y range spans the whole family, on a
+fresh page the released run."""
+
+
+@pytest.mark.e2e
+def test_a_released_beta_leaves_what_the_drag_drew_untouched(app_server, page, browser):
+    """The rerun's data after a released β has the paths the drag drew: the stage does not
+    draw or move anything on the map or the loss chart again (the balls, the arrows and the
+    loss markers are where they are), and both plot what a fresh page at the new URL plots."""
+    open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
+    _at_frame(page, 37)
+    page.evaluate(TOUCHES_JS, [MAP, f"{STAGE} .mvs-loss"])
+    beta = drag(page, ".mvs-beta", 2, 3, lambda value: None)
+    page.wait_for_function(f"() => location.search.includes('beta={beta:g}')", timeout=30_000)
+    wait_for_app(page)
+    touches = page.evaluate("() => window.__touches")
+    assert touches["tokens"], "no new data came after the release"
+    after = [call for call in touches["calls"] if call[0] > touches["tokens"][0]]
+    assert touches["calls"] and not after, after
+    shown = page.evaluate(PLOTTED_JS)
+    context = browser.new_context(viewport=page.viewport_size)
+    try:
+        fresh = context.new_page()
+        open_stage(fresh, app_server, page.url.removeprefix(app_server.url))
+        _at_frame(fresh, 37)
+        assert shown == fresh.evaluate(PLOTTED_JS)
+    finally:
+        context.close()
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
 @pytest.mark.e2e
 def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page):
     open_stage(page, app_server, "/?lesson=divergence")
