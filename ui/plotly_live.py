@@ -32,7 +32,8 @@ _HERE = Path(__file__).parent / "plotly_live_component"
 _component = st.components.v2.component(
     "momentum_viz_plotly_live", html="",
     css=(_HERE / "plotly_live.css").read_text(encoding="utf-8"),
-    js=stage.PLOTLY_LOADER + (_HERE / "plotly_live.js").read_text(encoding="utf-8"),
+    js=stage.PLOTLY_LOADER + stage.SCROLLER
+    + (_HERE / "plotly_live.js").read_text(encoding="utf-8"),
     isolate_styles=False)
 
 SENT = "plotly_live.sent"

@@ -53,9 +53,12 @@ The 3-D view and the exports use the plotly package's full plotly.js."""
 _plotly_files = components_v1.declare_component("plotlyjs", path=str(PLOTLY_JS.parent))
 PLOTLY_LOADER = (_HERE / "plotly_loader.js").read_text(encoding="utf-8")
 """``loadPlotly(url)``: loads plotly.min.js once per page (for every component that draws)."""
+SCROLLER = (_HERE / "scroller.js").read_text(encoding="utf-8")
+"""``scroller(el)``: the element the page scrolls in (for the components that measure in it)."""
 _stage = st.components.v2.component(
     "momentum_viz_stage", html="", css=(_HERE / "stage.css").read_text(encoding="utf-8"),
-    js=PLOTLY_LOADER + (_HERE / "stage.js").read_text(encoding="utf-8"), isolate_styles=False)
+    js=PLOTLY_LOADER + SCROLLER + (_HERE / "stage.js").read_text(encoding="utf-8"),
+    isolate_styles=False)
 
 
 def plotly_url() -> str:

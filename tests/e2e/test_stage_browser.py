@@ -446,6 +446,47 @@ def test_a_released_beta_leaves_what_the_drag_drew_untouched(app_server, page, b
     assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
 
 
+MAP_HEIGHT_JS = f"() => document.querySelector('{MAP}').getBoundingClientRect().height"
+
+
+def _laid_out_again(page) -> float:
+    """Narrow the 1280×720 window by 10 px and widen it back, each a new layout of the stage
+    (300 ms for each to be drawn); the map's height then."""
+    for width in (1270, 1280):
+        page.set_viewport_size({"width": width, "height": 720})
+        page.wait_for_timeout(300)
+    return page.evaluate(MAP_HEIGHT_JS)
+
+
+@pytest.mark.e2e
+def test_the_map_is_as_tall_as_its_place_in_the_page_allows_wherever_it_was_laid_out(
+        app_server, page):
+    """The map is as tall as the window below its top with the page scrolled to the top, on a
+    projector: laid out again while the page is scrolled down it keeps that height (it took
+    the screen's height below a top scrolled out of sight), and a row above it that grows or
+    shrinks back resizes it (the room measured before such a row settled was kept)."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_stage(page, app_server, "/?surface=ravine&lr=0.038&beta=0.6&steps=200&opt=sgd,momentum")
+    page.wait_for_timeout(500)
+    height = page.evaluate(MAP_HEIGHT_JS)
+    main = "[data-testid='stMain']"
+    page.evaluate(f"() => document.querySelector(\"{main}\").scrollTo(0, 400)")
+    assert _laid_out_again(page) == height
+    page.evaluate(f"() => document.querySelector(\"{main}\").scrollTo(0, 0)")
+    page.evaluate("""(stage) => {  // a row above the stage, 40 px tall for a moment
+        const row = document.createElement("div");
+        row.id = "taller-for-a-moment";
+        row.style.height = "40px";
+        const place = document.querySelector(stage).closest("[data-testid='stElementContainer']");
+        place.parentElement.insertBefore(row, place);
+    }""", STAGE)
+    page.wait_for_function(f"(h) => Math.abs(({MAP_HEIGHT_JS})() - h) <= 1", arg=height - 40,
+                           timeout=5_000)  # its top moved: ±1 px, a fraction of a px above
+    page.evaluate("() => document.getElementById('taller-for-a-moment').remove()")
+    page.wait_for_function(f"(h) => ({MAP_HEIGHT_JS})() === h", arg=height, timeout=5_000)
+    assert not [e for e in page.errors_seen if e.startswith("pageerror:")]
+
+
 @pytest.mark.e2e
 def test_a_diverging_run_is_drawn_up_to_where_it_leaves_the_map(app_server, page):
     open_stage(page, app_server, "/?lesson=divergence")

@@ -39,15 +39,6 @@ function build(parent) {
   return s;
 }
 
-// The element the page scrolls in (Streamlit's main area, which clips the document's viewport):
-// whether a chart is in sight is measured in it.
-function scroller(el) {
-  for (let e = el.parentElement; e; e = e.parentElement) {
-    if (/(auto|scroll)/.test(getComputedStyle(e).overflowY)) return e;
-  }
-  return null;
-}
-
 // The page's theme (Streamlit's: its text colour and body font, inherited by the component).
 // A figure drawn with theme "streamlit" is dressed as st.plotly_chart dresses it: the body font
 // at 12 px in the faded text colour, axis titles at 14 px, the legend in the text colour; any

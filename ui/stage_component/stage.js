@@ -133,7 +133,8 @@ function build(parent, api) {
     work: $(".mvs-work"), workPick: $(".mvs-work-pick"), workBody: $(".mvs-work-body"),
   };
   const s = { api, el, data: null, token: null, frame: 0, playing: false, family: "beta",
-              index: { beta: 0, lr: 0 }, pending: null, Plotly: null, raf: 0 };
+              index: { beta: 0, lr: 0 }, pending: null, Plotly: null, raf: 0,
+              scroller: scroller(parent) };
 
   const setFrame = (i) => {
     const last = s.shown.length - 1;
@@ -186,6 +187,15 @@ function build(parent, api) {
   el.stage.addEventListener("keydown", (e) => { if (!s.present) onKey(s, e); });
   el.map.addEventListener("click", (e) => clickStart(s, e));
   new ResizeObserver(() => { if (s.Plotly && s.data) relayout(s); }).observe(el.stage);
+  // what is above the map can change its height (a row of the page settling after the first
+  // draw) without the stage changing its own size: the page's content is watched too, and the
+  // map laid out again when its room changed
+  const content = s.scroller ? s.scroller.firstElementChild : document.body;
+  if (content) {
+    new ResizeObserver(() => {
+      if (s.Plotly && s.data && s.mapLayout && !narrow(s) && roomBelow(s) !== s.room) relayout(s);
+    }).observe(content);
+  }
   return s;
 }
 
@@ -855,9 +865,7 @@ function mapLayout(s) {
     : phone ? { l: 40, r: 8, t: 6, b: 40 } : { l: 54, r: 10, t: 8, b: 44 };
   // as tall as the window leaves below the map's top (at least a 400 px plot area, in presenter
   // mode all of it); on a phone the map spans the width
-  const top = s.el.map.getBoundingClientRect().top;
-  const room = Math.round(window.innerHeight - Math.max(0, top) - 6); // whole px: a shift by a
-  // fraction of a pixel above the map leaves its layout as drawn
+  const room = s.room = roomBelow(s);
   const aspect = (x1 - x0) / (y1 - y0);
   let height = phone ? Math.round((full - margin.l - margin.r) / aspect) + margin.t + margin.b
     : big ? Math.max(300, room) : Math.max(400 + margin.t + margin.b, Math.min(720, room));
@@ -897,6 +905,14 @@ function lossLayout(s) {
              // at 7/8): 24 px keeps them at 18 px, and few ticks so that the large labels do not crowd
              ...(s.present ? { tickfont: { size: Math.ceil(PRESENT_FONT / 0.75) }, nticks: 5 } : {}) },
   };
+}
+
+// The window's height below the map's top with the page scrolled to its top (wherever it is
+// scrolled now), in whole px: a shift by a fraction of a pixel above the map leaves its layout
+// as drawn.
+function roomBelow(s) {
+  const scrolled = s.scroller ? s.scroller.scrollTop : window.scrollY;
+  return Math.round(window.innerHeight - Math.max(0, s.el.map.getBoundingClientRect().top + scrolled) - 6);
 }
 
 function relayout(s) {
