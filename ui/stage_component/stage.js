@@ -454,14 +454,13 @@ function drawLoss(s, config, quick, paths) {
     const traces = paths ? s.lossData.map((_, i) => i) : [s.lossData.length - 1];
     s.Plotly.animate(s.el.loss, { data: traces.map((i) => s.lossData[i]), traces }, quick)
       .catch(() => {});
-    s.lossMarkerDrawn = marker;
   } else {
     const range = lossRange(s);
     s.Plotly.react(s.el.loss, s.lossData, { ...s.lossLayout,
       yaxis: { ...s.lossLayout.yaxis, range, autorange: false } }, config);
     s.lossDrawnFor = lossKey;
-    s.lossMarkerDrawn = marker;
   }
+  s.lossMarkerDrawn = marker;
 }
 
 // Whether traces ``a`` and ``b`` have the same points (NaN and null alike).
